@@ -1,0 +1,65 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./app-env";
+import { authenticate } from "./auth/authenticate";
+import { errorBody, GraphError } from "./graph/errors";
+import { requestId } from "./graph/request-id";
+import { validationHook } from "./graph/validation";
+import { activityRoutes } from "./routes/activities";
+import { historyItemRoutes } from "./routes/history-items";
+
+/** The Graph API surface: every route, once, without a version prefix. */
+function buildApi() {
+  const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  api.use("/me/*", authenticate());
+  api.route("/", activityRoutes);
+  api.route("/", historyItemRoutes);
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  return api;
+}
+
+// A Durable Object error the runtime marks as transient: the client should retry, not see a 500.
+const isTransient = (error: unknown) =>
+  error instanceof Error && ((error as { retryable?: boolean }).retryable === true || (error as { overloaded?: boolean }).overloaded === true);
+
+function toGraphError(error: unknown, requestId: string): GraphError {
+  if (error instanceof GraphError) return error;
+  // Hono's validators throw these only for input they cannot read.
+  if (error instanceof HTTPException) return new GraphError(400, "BadRequest", error.message);
+  if (isTransient(error)) return new GraphError(503, "serviceNotAvailable", "The activity's storage is briefly unavailable; retry.", { "Retry-After": "1" });
+  console.error(JSON.stringify({ level: "error", requestId, message: String(error), stack: error instanceof Error ? error.stack : undefined }));
+  return new GraphError(500, "generalException", "An internal error occurred; quote the request-id if you report it.");
+}
+
+/** Answers with Graph's error envelope. */
+function respond(c: Context<AppEnv>, failure: GraphError) {
+  for (const [name, value] of Object.entries(failure.headers)) c.header(name, value);
+  return c.json(errorBody(failure.code, failure.message, c.var.requestId, c.var.clientRequestId), failure.status);
+}
+
+/** The Worker's app: request ids, the API under /v1.0, /beta and no prefix, the OpenAPI document, one error envelope. */
+export function buildApp() {
+  const api = buildApi();
+  let document: unknown;
+  const app = new Hono<AppEnv>();
+  app.use(requestId());
+  app.get("/openapi.json", (c) => {
+    document ??= api.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "Graph-compatible user activity feed",
+        version: "1.0.0",
+        description: "Microsoft Graph's user activity API (Project Rome), self-hosted. Every path is also served under /v1.0 and /beta.",
+      },
+      servers: [{ url: "/v1.0" }, { url: "/beta" }, { url: "/" }],
+      security: [{ bearer: [] }],
+    });
+    return c.json(document);
+  });
+  for (const prefix of ["/v1.0", "/beta", "/"]) app.route(prefix, api);
+
+  app.notFound((c) => respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)));
+  app.onError((error, c) => respond(c, toGraphError(error, c.var.requestId)));
+  return app;
+}

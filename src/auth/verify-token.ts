@@ -1,0 +1,115 @@
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { GraphError } from "../graph/errors";
+import { limits } from "../limits";
+
+/** The delegated permission every call needs. */
+export const REQUIRED_SCOPE = "UserActivity.ReadWrite.CreatedByApp";
+
+/** Signing algorithms accepted; Entra ID signs access tokens with RS256. */
+export const ALGORITHMS = ["RS256"];
+
+/** Allowed difference between our clock and the issuer's, in seconds, for exp and nbf. */
+export const CLOCK_TOLERANCE_SECONDS = 60;
+
+/** Who is calling: data is partitioned by exactly these three. */
+export interface Caller {
+  tenantId: string;
+  userId: string;
+  appId: string;
+}
+
+interface AuthConfig {
+  keys: JWTVerifyGetKey;
+  tenants: "*" | string[];
+  issuerTemplates: string[];
+  audiences: string[];
+}
+
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean);
+
+let cached: { source: string; config: AuthConfig } | undefined;
+
+// Built once per isolate and configuration, so a remote key set's cache outlives a request.
+function authConfig(env: Env): AuthConfig {
+  const source = [env.AUTH_JWKS, env.AUTH_JWKS_URL, env.AUTH_TENANTS, env.AUTH_ISSUERS, env.AUTH_AUDIENCE].join("\n");
+  if (cached?.source !== source) {
+    cached = {
+      source,
+      config: {
+        keys: env.AUTH_JWKS ? createLocalJWKSet(JSON.parse(env.AUTH_JWKS)) : createRemoteJWKSet(new URL(env.AUTH_JWKS_URL)),
+        tenants: env.AUTH_TENANTS.trim() === "*" ? "*" : list(env.AUTH_TENANTS),
+        issuerTemplates: list(env.AUTH_ISSUERS),
+        audiences: list(env.AUTH_AUDIENCE),
+      },
+    };
+  }
+  return cached.config;
+}
+
+/** 401 with a `WWW-Authenticate: Bearer` challenge (RFC 6750). */
+export function invalidToken(message: string, withError = true): GraphError {
+  const challenge = withError ? `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"` : "Bearer";
+  return new GraphError(401, "InvalidAuthenticationToken", message, { "WWW-Authenticate": challenge });
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "Lifetime validation failed: the token is expired.";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "nbf") return "Lifetime validation failed: the token is not yet valid.";
+    if (error.claim === "aud") return "Invalid audience: the token is not for this service.";
+    return `The token's '${error.claim}' claim is not valid.`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return `The token's signing algorithm is not allowed; expected ${ALGORITHMS.join(", ")}.`;
+  if (error instanceof errors.JWKSNoMatchingKey) return "No signing key matches the token's key id (kid).";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "The token's signature is invalid.";
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return "The signing keys could not be loaded; try again.";
+  return "The access token is malformed.";
+}
+
+const isIdentity = (value: unknown): value is string =>
+  typeof value === "string" && value.length > 0 && value.length <= limits.identityClaimChars;
+
+/** Verifies a bearer token and returns the caller, or throws the Graph error to answer with. */
+export async function verifyAccessToken(authorization: string | undefined, env: Env): Promise<Caller> {
+  if (!authorization) throw invalidToken("Access token is empty. Send 'Authorization: Bearer <token>'.", false);
+  const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization.trim());
+  if (!match) throw invalidToken("The Authorization header must be 'Bearer <token>'.");
+  const config = authConfig(env);
+
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(match[1]!, config.keys, {
+      algorithms: ALGORITHMS,
+      audience: config.audiences,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ["exp", "iss", "aud"],
+    }));
+  } catch (error) {
+    throw invalidToken(describeJoseError(error));
+  }
+
+  const tenantId = payload.tid;
+  if (!isIdentity(tenantId)) throw invalidToken("The token has no tenant (tid claim).");
+  if (config.tenants !== "*" && !config.tenants.includes(tenantId)) throw invalidToken("The token's tenant is not allowed to call this service.");
+  const issuers = config.issuerTemplates.map((template) => template.replaceAll("{tenantid}", tenantId));
+  if (!issuers.includes(payload.iss!)) throw invalidToken("Invalid issuer: the token was not issued for this service's tenants.");
+
+  const scopes = typeof payload.scp === "string" ? payload.scp.split(" ") : [];
+  if (scopes.length === 0 || payload.idtyp === "app") {
+    throw new GraphError(403, "accessDenied", "Application-only tokens are not supported; this API needs a delegated (user) token.");
+  }
+  const userId = payload.oid;
+  if (!isIdentity(userId)) throw invalidToken("The token has no user (oid claim).");
+  const appId = payload.azp ?? payload.appid;
+  if (!isIdentity(appId)) throw invalidToken("The token has no client application (azp or appid claim).");
+  if (!scopes.includes(REQUIRED_SCOPE)) {
+    throw new GraphError(403, "accessDenied", `Insufficient privileges: the token needs the delegated scope ${REQUIRED_SCOPE}.`, {
+      "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${REQUIRED_SCOPE}"`,
+    });
+  }
+  return { tenantId, userId, appId };
+}

@@ -1,0 +1,35 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** A failure that reaches the client as Graph's error envelope with this status and code. */
+export class GraphError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "GraphError";
+  }
+}
+
+export const badRequest = (message: string) => new GraphError(400, "BadRequest", message);
+export const invalidRequest = (message: string) => new GraphError(400, "invalidRequest", message);
+export const itemNotFound = (message: string) => new GraphError(404, "itemNotFound", message);
+export const conflict = (message: string) => new GraphError(409, "conflict", message);
+
+/** Graph's error body: `{"error":{"code","message","innerError":{date, request-id, client-request-id}}}`. */
+export function errorBody(code: string, message: string, requestId: string, clientRequestId: string) {
+  return {
+    error: {
+      code,
+      message,
+      innerError: {
+        // Graph writes this date without fractional seconds or zone designator.
+        date: new Date().toISOString().slice(0, 19),
+        "request-id": requestId,
+        "client-request-id": clientRequestId,
+      },
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
+import { limits } from "../limits";
+import { badRequest, GraphError } from "./errors";
+
+/** application/json, with any parameters so long as a charset, if given, is UTF-8. */
+function isJson(contentType: string): boolean {
+  const [mediaType, ...parameters] = contentType.split(";").map((part) => part.trim().toLowerCase());
+  return (
+    mediaType === "application/json" &&
+    parameters.every((parameter) => !parameter.startsWith("charset=") || parameter.replace(/"/g, "") === "charset=utf-8")
+  );
+}
+
+/**
+ * Guards a request body before validation: 415 unless it is JSON, 413 over `maxBytes`
+ * (default: limits.bodyBytes)
+ * (counted as it streams, so a missing or lying Content-Length changes nothing), 400 unless
+ * it parses. The parsed body is left in Hono's body cache for the route's validator.
+ */
+export function jsonBody(options: { maxBytes?: number } = {}): MiddlewareHandler<AppEnv> {
+  const maxBytes = options.maxBytes ?? limits.bodyBytes;
+  return async function jsonBody(c, next) {
+    const type = c.req.header("Content-Type");
+    if (!type || !isJson(type)) {
+      throw new GraphError(415, "UnsupportedMediaType", `The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got '${type ?? "none"}').`);
+    }
+    const declared = Number(c.req.header("Content-Length"));
+    if (declared > maxBytes) throw tooLarge(maxBytes);
+    const text = await readText(c.req.raw, maxBytes);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw badRequest(`The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    c.req.bodyCache.json = Promise.resolve(parsed);
+    await next();
+  };
+}
+
+const tooLarge = (maxBytes: number) => new GraphError(413, "requestTooLarge", `The request body is larger than ${maxBytes} bytes.`);
+
+async function readText(request: Request, maxBytes: number): Promise<string> {
+  if (!request.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw badRequest("The request body is not valid UTF-8.");
+  }
+}

@@ -1,0 +1,19 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
+
+const CLIENT_REQUEST_ID_MAX = 128;
+
+/** Gives every request a `request-id` and echoes a well-formed `client-request-id`, as Graph does. */
+export function requestId(options: { generate?: () => string } = {}): MiddlewareHandler<AppEnv> {
+  const generate = options.generate ?? (() => crypto.randomUUID());
+  return async function requestId(c, next) {
+    const id = generate();
+    const sent = c.req.header("client-request-id");
+    const clientRequestId = sent && sent.length <= CLIENT_REQUEST_ID_MAX && /^[\x21-\x7e]+$/.test(sent) ? sent : id;
+    c.set("requestId", id);
+    c.set("clientRequestId", clientRequestId);
+    await next();
+    c.header("request-id", id);
+    c.header("client-request-id", clientRequestId);
+  };
+}

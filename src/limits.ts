@@ -1,0 +1,20 @@
+/** Every size limit the service enforces, in one place (documented in the README). */
+export const limits = {
+  /** Largest request body accepted, in bytes (SQLite's row limit is 2 MB). */
+  bodyBytes: 256 * 1024,
+  /** Longest decoded appActivityId, in characters. */
+  appActivityIdChars: 1024,
+  /** Longest URL property (activationUrl, fallbackUrl, contentUrl, iconUrl, activitySourceHost). */
+  urlChars: 2048,
+  /** Longest free-text property (displayText, description, appDisplayName, alternateText). */
+  textChars: 4096,
+  /** Longest userTimezone. */
+  timezoneChars: 256,
+  /** History items in one deep insert (PUT of an activity carrying historyItems). */
+  historyItemsPerRequest: 100,
+  /** Longest tenant, user or app identifier taken from a token. */
+  identityClaimChars: 128,
+} as const;
+
+/** How long an activity, and a history item without its own expirationDateTime, lives. */
+export const DEFAULT_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;

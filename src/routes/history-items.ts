@@ -1,0 +1,135 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import type { Caller } from "../auth/verify-token";
+import { conflict, itemNotFound } from "../graph/errors";
+import { activitiesPath, odataContext } from "../graph/odata";
+import { jsonBody } from "../graph/json-body";
+import { methodNotAllowed, queryOptions } from "../graph/route-guards";
+import { validationHook } from "../graph/validation";
+import { activityObject } from "../objects/activity-address";
+import type { HistoryItemWriteResult } from "../objects/ActivityObject";
+import { activityIdSchema, historyItemIdSchema } from "../schemas/common";
+import { errorResponses } from "../schemas/error";
+import {
+  historyItemCreateSchema,
+  historyItemReplaceSchema,
+  historyItemSchema,
+  toHistoryItemResource,
+  toHistoryItemWrite,
+} from "../schemas/history-item";
+
+const COLLECTION = "/me/activities/{id}/historyItems";
+const ITEM = "/me/activities/{id}/historyItems/{historyItemId}";
+
+const activityParams = z.object({ id: activityIdSchema });
+const itemParams = z.object({ id: activityIdSchema, historyItemId: historyItemIdSchema });
+const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+
+const createItem = createRoute({
+  method: "post",
+  path: COLLECTION,
+  summary: "Create a history item",
+  description: "Creates an item; without an `id` the service assigns a random GUID. An `id` that already exists is a 409.",
+  middleware: [queryOptions(), jsonBody()] as const,
+  request: { params: activityParams, body: { required: true, content: json(historyItemCreateSchema) } },
+  responses: { 201: { description: "Created.", content: json(historyItemSchema) }, ...errorResponses(400, 404, 409, 413, 415) },
+});
+
+const putItem = createRoute({
+  method: "put",
+  path: ITEM,
+  summary: "Create or replace a history item",
+  description: "Creates (201) or replaces (200) the whole item; createdDateTime survives a replace, omitted fields do not.",
+  middleware: [queryOptions(), jsonBody()] as const,
+  request: { params: itemParams, body: { required: true, content: json(historyItemReplaceSchema) } },
+  responses: {
+    200: { description: "Replaced.", content: json(historyItemSchema) },
+    201: { description: "Created.", content: json(historyItemSchema) },
+    ...errorResponses(400, 404, 413, 415),
+  },
+});
+
+const listItems = createRoute({
+  method: "get",
+  path: COLLECTION,
+  summary: "List an activity's history items",
+  middleware: [queryOptions()] as const,
+  request: { params: activityParams },
+  responses: {
+    200: { description: "The live items, most recently modified first.", content: json(z.object({ "@odata.context": z.string(), value: z.array(historyItemSchema) })) },
+    ...errorResponses(400, 404),
+  },
+});
+
+const getItem = createRoute({
+  method: "get",
+  path: ITEM,
+  summary: "Get a history item",
+  middleware: [queryOptions()] as const,
+  request: { params: itemParams },
+  responses: { 200: { description: "The item.", content: json(historyItemSchema) }, ...errorResponses(400, 404) },
+});
+
+const deleteItem = createRoute({
+  method: "delete",
+  path: ITEM,
+  summary: "Delete a history item",
+  middleware: [queryOptions()] as const,
+  request: { params: itemParams },
+  responses: { 204: { description: "Deleted." }, ...errorResponses(400, 404) },
+});
+
+const collectionContext = (requestUrl: string, caller: Caller, id: string) =>
+  odataContext(requestUrl, `${activitiesPath(caller.userId)}('${id}')/historyItems`);
+
+const activityNotFound = (id: string) => itemNotFound(`The activity '${id}' does not exist.`);
+const historyItemNotFound = (id: string) => itemNotFound(`The history item '${id}' does not exist.`);
+
+/** Answers a write: the item with its status code, or the error the object reported. */
+function writeResponse(result: HistoryItemWriteResult, activityId: string, itemId: string) {
+  if (result.kind === "activity-not-found") throw activityNotFound(activityId);
+  if (result.kind === "conflict") throw conflict(`A history item with id '${itemId}' already exists; PUT it to replace it.`);
+  return { item: toHistoryItemResource(result.item), status: result.kind === "created" ? (201 as const) : (200 as const) };
+}
+
+/** The history-item routes under /me/activities/{id}. */
+export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(createItem, async (c) => {
+    const caller = c.var.caller;
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const write = toHistoryItemWrite(body.id ?? crypto.randomUUID(), body);
+    const { item } = writeResponse(await activityObject(c.env, caller, id).createHistoryItem(write), id, write.id);
+    return c.json({ "@odata.context": `${collectionContext(c.req.url, caller, id)}/$entity`, ...item }, 201);
+  })
+  .openapi(putItem, async (c) => {
+    const caller = c.var.caller;
+    const { id, historyItemId } = c.req.valid("param");
+    const write = toHistoryItemWrite(historyItemId, c.req.valid("json"));
+    const { item, status } = writeResponse(await activityObject(c.env, caller, id).putHistoryItem(write), id, write.id);
+    return c.json({ "@odata.context": `${collectionContext(c.req.url, caller, id)}/$entity`, ...item }, status);
+  })
+  .openapi(listItems, async (c) => {
+    const caller = c.var.caller;
+    const { id } = c.req.valid("param");
+    const found = await activityObject(c.env, caller, id).listHistoryItems();
+    if (found.kind !== "found") throw activityNotFound(id);
+    return c.json({ "@odata.context": collectionContext(c.req.url, caller, id), value: found.value.map(toHistoryItemResource) }, 200);
+  })
+  .openapi(getItem, async (c) => {
+    const caller = c.var.caller;
+    const { id, historyItemId } = c.req.valid("param");
+    const found = await activityObject(c.env, caller, id).getHistoryItem(historyItemId.toLowerCase());
+    if (found.kind === "activity-not-found") throw activityNotFound(id);
+    if (found.kind === "item-not-found") throw historyItemNotFound(historyItemId);
+    return c.json({ "@odata.context": `${collectionContext(c.req.url, caller, id)}/$entity`, ...toHistoryItemResource(found.value) }, 200);
+  })
+  .openapi(deleteItem, async (c) => {
+    const { id, historyItemId } = c.req.valid("param");
+    const found = await activityObject(c.env, c.var.caller, id).deleteHistoryItem(historyItemId.toLowerCase());
+    if (found.kind === "activity-not-found") throw activityNotFound(id);
+    if (found.kind === "item-not-found") throw historyItemNotFound(historyItemId);
+    return c.body(null, 204);
+  })
+  .all("/me/activities/:id/historyItems", methodNotAllowed(["GET", "POST"]))
+  .all("/me/activities/:id/historyItems/:historyItemId", methodNotAllowed(["GET", "PUT", "DELETE"]));

@@ -1,0 +1,96 @@
+import { z } from "@hono/zod-openapi";
+import { parseDateTime } from "../graph/dates";
+import { limits } from "../limits";
+
+/** The message a required property gets when it is missing; the error formatter recognises it. */
+export const REQUIRED = "required";
+
+/** A zod error option: REQUIRED when the value is absent, otherwise what was expected. */
+export const expected = (what: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? REQUIRED : `expected ${what}`),
+});
+
+/** A zod error option for a Graph type's object: names the type for unknown properties and wrong values. */
+export const graphObject = (typeName: string) => ({
+  error: (issue: { input?: unknown; code?: string }) => {
+    if (issue.code === "unrecognized_keys") return `does not exist on type '${typeName}'`;
+    return issue.input === undefined ? REQUIRED : `expected a JSON object (${typeName})`;
+  },
+});
+
+export const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const guidSchema = z
+  .string(expected("a GUID"))
+  .regex(GUID_PATTERN, "expected a GUID such as 9d0b74e4-4b41-43ea-b34d-f9c1bf9f809c")
+  .openapi({ format: "uuid", example: "9d0b74e4-4b41-43ea-b34d-f9c1bf9f809c" });
+
+const DATE_TIME_EXPECTED =
+  "an ISO 8601 date and time with an offset and up to 7 fractional digits, such as 2015-02-11T20:54:04.3457274+00:00";
+
+/** A DateTimeOffset in a request body; responses always carry UTC with milliseconds and `Z`. */
+export const dateTimeSchema = z
+  .string(expected(DATE_TIME_EXPECTED))
+  .refine((text) => parseDateTime(text) !== undefined, `expected ${DATE_TIME_EXPECTED}`)
+  .openapi({ format: "date-time", example: "2015-02-11T20:54:04.3457274+00:00" });
+
+const isAbsoluteUrl = (text: string) => URL.canParse(text);
+
+/** An absolute URL of any scheme (activation URLs may use an app's own protocol). */
+export const urlSchema = z
+  .string(expected("an absolute URL"))
+  .max(limits.urlChars, `expected at most ${limits.urlChars} characters`)
+  .refine(isAbsoluteUrl, "expected an absolute URL")
+  .openapi({ format: "uri" });
+
+/** A web origin such as `https://contoso.com` (a trailing slash is tolerated). */
+export const originSchema = z
+  .string(expected("a web origin such as https://contoso.com"))
+  .max(limits.urlChars, `expected at most ${limits.urlChars} characters`)
+  .refine((text) => {
+    const url = URL.parse(text);
+    return (
+      (url?.protocol === "https:" || url?.protocol === "http:") &&
+      url.pathname === "/" &&
+      url.username === "" &&
+      url.password === "" &&
+      !/[?#]/.test(text)
+    );
+  }, "expected a web origin such as https://contoso.com, with no path, query or fragment")
+  .openapi({ example: "https://contoso.com" });
+
+/** Free text of bounded length. */
+export const textSchema = (maxChars: number = limits.textChars) =>
+  z.string(expected("a string")).max(maxChars, `expected at most ${maxChars} characters`);
+
+/** A read-only property (or OData annotation) that a request may carry and the service ignores. */
+export const ignoredSchema = z.unknown().optional().openapi({ description: "Read-only: accepted and ignored in requests." });
+
+/** The read-only members every resource body may carry. */
+export const readOnlyMembers = {
+  "@odata.type": ignoredSchema,
+  "@odata.context": ignoredSchema,
+  status: ignoredSchema,
+  createdDateTime: ignoredSchema,
+  lastModifiedDateTime: ignoredSchema,
+};
+
+/** Any JSON object (JSON-LD, Adaptive Card). */
+export const jsonObjectSchema = z.record(z.string(), z.json(), expected("a JSON object"));
+
+/** The status values the service writes. */
+export const statusSchema = z.enum(["active", "updated"]);
+
+const UINT64_MAX = 18446744073709551615n;
+
+/** An activity's server id: the decimal 64-bit integer that PUT returned. */
+export const activityIdSchema = z
+  .string()
+  .refine(
+    (text) => /^\d{1,20}$/.test(text) && BigInt(text) <= UINT64_MAX,
+    "expected an activity id: the decimal number returned by PUT /me/activities/{appActivityId}",
+  )
+  .openapi({ description: "The activity's id, as returned by PUT.", example: "13881113971988980728" });
+
+/** A history item id in the URL: a GUID. */
+export const historyItemIdSchema = guidSchema.openapi({ description: "The history item's id: a GUID." });

@@ -1,0 +1,93 @@
+import { z } from "@hono/zod-openapi";
+import { formatDateTime, parseDateTime } from "../graph/dates";
+import { limits } from "../limits";
+import type { HistoryItemRecord, HistoryItemWrite } from "../objects/ActivityObject";
+import { dateTimeSchema, expected, graphObject, guidSchema, ignoredSchema, readOnlyMembers, statusSchema, textSchema } from "./common";
+
+export const HISTORY_ITEM_TYPE = "microsoft.graph.activityHistoryItem";
+
+const INT32_MAX = 2_147_483_647;
+
+const clientMembers = {
+  ...readOnlyMembers,
+  expirationDateTime: dateTimeSchema.nullish(),
+  startedDateTime: dateTimeSchema,
+  lastActiveDateTime: dateTimeSchema.nullish(),
+  activeDurationSeconds: z
+    .number(expected(`an integer from 0 to ${INT32_MAX}`))
+    .int(`expected an integer from 0 to ${INT32_MAX}`)
+    .min(0, `expected an integer from 0 to ${INT32_MAX}`)
+    .max(INT32_MAX, `expected an integer from 0 to ${INT32_MAX}`)
+    .nullish(),
+  userTimezone: textSchema(limits.timezoneChars).nullish(),
+};
+
+const lastActiveNotBeforeStarted = (body: { startedDateTime: string; lastActiveDateTime?: string | null | undefined }) =>
+  body.lastActiveDateTime == null ||
+  (parseDateTime(body.lastActiveDateTime) ?? Infinity) >= (parseDateTime(body.startedDateTime) ?? -Infinity);
+
+const notBeforeStarted = {
+  message: "expected a date and time not before startedDateTime",
+  path: ["lastActiveDateTime"],
+};
+
+/** The body of POST .../historyItems and of a deep-inserted item: `id` is the client's optional GUID. */
+export const historyItemCreateSchema = z
+  .strictObject({ ...clientMembers, id: guidSchema.optional() }, graphObject(HISTORY_ITEM_TYPE))
+  .refine(lastActiveNotBeforeStarted, notBeforeStarted)
+  .openapi("activityHistoryItemCreate");
+
+/** The body of PUT .../historyItems/{historyItemId}: the URL names the item, so `id` is ignored. */
+export const historyItemReplaceSchema = z
+  .strictObject({ ...clientMembers, id: ignoredSchema }, graphObject(HISTORY_ITEM_TYPE))
+  .refine(lastActiveNotBeforeStarted, notBeforeStarted)
+  .openapi("activityHistoryItemReplace");
+
+type HistoryItemBody = z.infer<typeof historyItemReplaceSchema>;
+
+/** The write the object performs for a validated body (dates as epoch ms, duration computed when absent). */
+export function toHistoryItemWrite(id: string, body: HistoryItemBody): HistoryItemWrite {
+  const startedMs = parseDateTime(body.startedDateTime)!;
+  const lastActiveMs = body.lastActiveDateTime == null ? null : parseDateTime(body.lastActiveDateTime)!;
+  const computedSeconds = lastActiveMs === null ? null : Math.floor((lastActiveMs - startedMs) / 1000);
+  return {
+    id: id.toLowerCase(),
+    startedMs,
+    lastActiveMs,
+    activeDurationSeconds: body.activeDurationSeconds ?? computedSeconds,
+    expirationMs: body.expirationDateTime == null ? null : parseDateTime(body.expirationDateTime)!,
+    userTimezone: body.userTimezone ?? null,
+  };
+}
+
+export const historyItemSchema = z
+  .object({
+    "@odata.context": z.string().optional(),
+    id: z.string(),
+    status: statusSchema,
+    userTimezone: z.string().nullable(),
+    createdDateTime: z.string(),
+    lastModifiedDateTime: z.string(),
+    startedDateTime: z.string(),
+    lastActiveDateTime: z.string().nullable(),
+    expirationDateTime: z.string(),
+    activeDurationSeconds: z.number().int().nullable(),
+  })
+  .openapi("activityHistoryItem");
+
+export type HistoryItemResource = z.infer<typeof historyItemSchema>;
+
+/** The wire form of a stored item. */
+export function toHistoryItemResource(item: HistoryItemRecord): HistoryItemResource {
+  return {
+    id: item.id,
+    status: item.status,
+    userTimezone: item.userTimezone,
+    createdDateTime: formatDateTime(item.createdMs),
+    lastModifiedDateTime: formatDateTime(item.lastModifiedMs),
+    startedDateTime: formatDateTime(item.startedMs),
+    lastActiveDateTime: item.lastActiveMs === null ? null : formatDateTime(item.lastActiveMs),
+    expirationDateTime: formatDateTime(item.expirationMs),
+    activeDurationSeconds: item.activeDurationSeconds,
+  };
+}
