@@ -19,15 +19,10 @@ function buildApi() {
   return api;
 }
 
-// A Durable Object error the runtime marks as transient: the client should retry, not see a 500.
-const isTransient = (error: unknown) =>
-  error instanceof Error && ((error as { retryable?: boolean }).retryable === true || (error as { overloaded?: boolean }).overloaded === true);
-
 function toGraphError(error: unknown, requestId: string): GraphError {
   if (error instanceof GraphError) return error;
   // Hono's validators throw these only for input they cannot read.
   if (error instanceof HTTPException) return new GraphError(400, "BadRequest", error.message);
-  if (isTransient(error)) return new GraphError(503, "serviceNotAvailable", "The activity's storage is briefly unavailable; retry.", { "Retry-After": "1" });
   console.error(JSON.stringify({ level: "error", requestId, message: String(error), stack: error instanceof Error ? error.stack : undefined }));
   return new GraphError(500, "generalException", "An internal error occurred; quote the request-id if you report it.");
 }

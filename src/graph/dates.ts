@@ -21,10 +21,9 @@ export function parseDateTime(text: string): number | undefined {
   const millis = Number((m[7] ?? "").padEnd(3, "0").slice(0, 3));
   let offsetMinutes = 0;
   if (!m[8]) {
-    const hours = Number(m[10]);
-    const minutes = Number(m[11]);
-    if (hours > 14 || minutes > 59) return undefined;
-    offsetMinutes = (m[9] === "-" ? -1 : 1) * (hours * 60 + minutes);
+    const minutes = Number(m[10]) * 60 + Number(m[11]);
+    if (Number(m[11]) > 59 || minutes > 14 * 60) return undefined;
+    offsetMinutes = (m[9] === "-" ? -1 : 1) * minutes;
   }
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day); // unlike Date.UTC, keeps years below 100 as written

@@ -6,7 +6,7 @@ import { jsonBody } from "../graph/json-body";
 import { methodNotAllowed, queryOptions } from "../graph/route-guards";
 import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
-import { activityIdFor, activityObject } from "../objects/activity-address";
+import { activityIdFor, callActivity } from "../objects/activity-address";
 import { activityBodySchema, activitySchema, toActivityContent, toActivityResource } from "../schemas/activity";
 import { activityIdSchema } from "../schemas/common";
 import { errorResponses } from "../schemas/error";
@@ -100,12 +100,12 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
     if (repeated) throw badRequest(`The history item id '${repeated}' appears more than once in historyItems.`);
 
     const id = await activityIdFor(caller, appActivityId);
-    const result = await activityObject(c.env, caller, id).putActivity({
+    const result = await callActivity(c.env, caller, id, (activity) => activity.putActivity({
       id,
       appActivityId,
       content: JSON.stringify(toActivityContent(body)),
       historyItems,
-    });
+    }));
     if (result.kind === "conflict") throw conflict(`The activity id '${id}' is already used by another appActivityId.`);
     const resource = {
       "@odata.context": odataContext(c.req.url, `${activitiesPath(caller.userId)}/$entity`),
@@ -118,7 +118,7 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
     const caller = c.var.caller;
     const { id } = c.req.valid("param");
     const expand = c.req.valid("query").$expand === "historyItems";
-    const found = await activityObject(c.env, caller, id).getActivity(expand);
+    const found = await callActivity(c.env, caller, id, (activity) => activity.getActivity(expand));
     if (!found) throw activityNotFound(id);
     return c.json(
       {
@@ -131,7 +131,7 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   })
   .openapi(deleteActivity, async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await activityObject(c.env, c.var.caller, id).deleteActivity())) throw activityNotFound(id);
+    if (!(await callActivity(c.env, c.var.caller, id, (activity) => activity.deleteActivity()))) throw activityNotFound(id);
     return c.body(null, 204);
   })
   .all("/me/activities/:id", methodNotAllowed(["GET", "PUT", "DELETE"]));
