@@ -7,12 +7,15 @@ import { errorBody, GraphError } from "./graph/errors";
 import { requestId } from "./graph/request-id";
 import { validationHook } from "./graph/validation";
 import { activityRoutes } from "./routes/activities";
+import { feedRoutes } from "./routes/feed";
 import { historyItemRoutes } from "./routes/history-items";
 
 /** The Graph API surface: every route, once, without a version prefix. */
 function buildApi() {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   api.use("/me/*", authenticate());
+  // The feed's static paths (/me/activities/recent) go before /me/activities/{id}.
+  api.route("/", feedRoutes);
   api.route("/", activityRoutes);
   api.route("/", historyItemRoutes);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

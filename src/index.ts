@@ -1,5 +1,6 @@
 import { buildApp } from "./app";
 
 export { ActivityObject } from "./objects/ActivityObject";
+export { FeedObject } from "./objects/FeedObject";
 
 export default buildApp() satisfies ExportedHandler<Env>;

@@ -12,6 +12,11 @@ export const limits = {
   timezoneChars: 256,
   /** History items in one deep insert (PUT of an activity carrying historyItems). */
   historyItemsPerRequest: 100,
+  /** History items in one response: a list, or an activity's $expand (the most recently modified). */
+  historyItemsPerResponse: 1000,
+  /** Activities per feed page: the default $top, and the most $top may ask for. */
+  feedPageDefault: 10,
+  feedPageMax: 200,
   /** Longest tenant, user or app identifier taken from a token. */
   identityClaimChars: 128,
 } as const;

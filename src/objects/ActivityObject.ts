@@ -1,5 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
-import { DEFAULT_LIFETIME_MS } from "../limits";
+import type { Caller } from "../auth/verify-token";
+import { DEFAULT_LIFETIME_MS, limits } from "../limits";
+import { feedObject } from "./addresses";
+import { ALL_TIME, type DateRange, type FeedUpdate } from "./FeedObject";
+import { migrate } from "./migrations";
 
 export type Status = "active" | "updated";
 
@@ -33,6 +37,8 @@ export interface HistoryItemRecord extends Omit<HistoryItemWrite, "expirationMs"
 }
 
 export interface ActivityPut {
+  /** Whose activity this is: fixed for the object's life, and where its feed lives. */
+  owner: Caller;
   id: string;
   appActivityId: string;
   /** The client-owned properties as a JSON document. */
@@ -52,8 +58,20 @@ export type HistoryItemWriteResult =
 
 export type Found<T> = { kind: "found"; value: T } | { kind: "activity-not-found" } | { kind: "item-not-found" };
 
+/** Which of an activity's live history items to read: a window on lastModifiedDateTime and a count. */
+export interface HistoryItemSelection {
+  range: DateRange;
+  top: number;
+}
+
 /** Rows deleted per alarm run, so one sweep never holds the object for long. */
 const SWEEP_BATCH = 1000;
+
+/** How long a write waits for its feed to acknowledge before leaving the update to the retry. */
+const FEED_PUSH_TIMEOUT_MS = 2000;
+
+/** Retry delay after the nth failed feed push: 1 s doubling up to 5 minutes. */
+const feedRetryDelayMs = (attempts: number) => Math.min(1000 * 2 ** (attempts - 1), 300_000);
 
 // Applied in order, once each; an applied step is never edited, only followed by new ones.
 const MIGRATIONS: string[] = [
@@ -80,6 +98,21 @@ const MIGRATIONS: string[] = [
    ) WITHOUT ROWID;
    CREATE INDEX history_item_by_expiration ON history_item (expiration_ms);
    CREATE INDEX history_item_by_last_modified ON history_item (last_modified_ms, id);`,
+  // The feed: who owns this activity (so it can find its feed) and the change its feed has not yet acknowledged.
+  `CREATE TABLE owner (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     tenant_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     app_id TEXT NOT NULL,
+     id TEXT NOT NULL,
+     feed_version INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE feed_outbox (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     version INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     retry_at_ms INTEGER
+   );`,
 ];
 
 type ActivityRow = {
@@ -104,6 +137,8 @@ type HistoryItemRow = {
   expiration_ms: number;
 };
 
+type OwnerRow = { tenant_id: string; user_id: string; app_id: string; id: string; feed_version: number };
+
 const toActivity = (row: ActivityRow): ActivityRecord => ({
   id: row.id,
   appActivityId: row.app_activity_id,
@@ -126,10 +161,14 @@ const toHistoryItem = (row: HistoryItemRow): HistoryItemRecord => ({
   expirationMs: row.expiration_ms,
 });
 
+const ALL_ITEMS: HistoryItemSelection = { range: ALL_TIME, top: limits.historyItemsPerResponse };
+
 /**
- * One user activity and its history items, for one (tenant, user, app). Every method runs its
- * reads and writes synchronously (no await in between), so the input gate makes each one
- * atomic; this is the only place that sets timestamps, status and expiry.
+ * One user activity and its history items, for one (tenant, user, app). Every method does its
+ * reads and writes synchronously in one transaction (no await in between), so each is atomic;
+ * this is the only place that sets timestamps, status and expiry. Each change is also recorded
+ * for the owner's feed in the same transaction, pushed before the method returns, and retried
+ * from the alarm until the feed acknowledges it.
  */
 export class ActivityObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -137,18 +176,7 @@ export class ActivityObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => this.migrate());
-  }
-
-  private migrate(): void {
-    this.sql.exec("CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)");
-    const applied = this.sql.exec<{ version: number | null }>("SELECT max(version) AS version FROM schema_migration").one().version ?? 0;
-    for (let version = applied + 1; version <= MIGRATIONS.length; version++) {
-      this.ctx.storage.transactionSync(() => {
-        this.sql.exec(MIGRATIONS[version - 1]!);
-        this.sql.exec("INSERT INTO schema_migration (version, applied_ms) VALUES (?, ?)", version, Date.now());
-      });
-    }
+    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, MIGRATIONS));
   }
 
   /** Creates or replaces the activity, with a deep insert of history items. */
@@ -156,11 +184,18 @@ export class ActivityObject extends DurableObject<Env> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): ActivityPutResult => {
       let existing = this.activityRow();
+      if (existing && existing.app_activity_id !== put.appActivityId) return { kind: "conflict" };
       if (existing && existing.expiration_ms <= now) {
         this.deleteEverything();
         existing = undefined;
       }
-      if (existing && existing.app_activity_id !== put.appActivityId) return { kind: "conflict" };
+      this.sql.exec(
+        "INSERT OR IGNORE INTO owner (singleton, tenant_id, user_id, app_id, id) VALUES (1, ?, ?, ?, ?)",
+        put.owner.tenantId,
+        put.owner.userId,
+        put.owner.appId,
+        put.id,
+      );
       const activity: ActivityRecord = {
         id: put.id,
         appActivityId: put.appActivityId,
@@ -184,25 +219,35 @@ export class ActivityObject extends DurableObject<Env> {
         activity.expirationMs,
       );
       const historyItems = put.historyItems.map((item) => this.upsertHistoryItem(item, now).item);
+      this.noteFeedChange();
       return { kind: existing ? "replaced" : "created", activity, historyItems };
     });
-    await this.armAlarm();
+    await this.settle();
     return result;
   }
 
-  /** The activity, with its live items when asked for, if it exists and has not expired. */
-  async getActivity(withHistoryItems: boolean): Promise<{ activity: ActivityRecord; historyItems: HistoryItemRecord[] | null } | null> {
+  /** The activity, with a selection of its live items when asked for, if it exists and has not expired. */
+  async getActivity(
+    historyItems: HistoryItemSelection | null = null,
+  ): Promise<{ activity: ActivityRecord; historyItems: HistoryItemRecord[] | null } | null> {
     const now = Date.now();
     const row = this.liveActivityRow(now);
     if (!row) return null;
-    return { activity: toActivity(row), historyItems: withHistoryItems ? this.liveHistoryItems(now) : null };
+    return { activity: toActivity(row), historyItems: historyItems ? this.liveHistoryItems(now, historyItems) : null };
   }
 
   /** Deletes the activity and its history items; false when there was none. */
   async deleteActivity(): Promise<boolean> {
-    const existed = this.liveActivityRow(Date.now()) !== undefined;
-    this.ctx.storage.transactionSync(() => this.deleteEverything());
-    await this.ctx.storage.deleteAlarm();
+    const now = Date.now();
+    const existed = this.ctx.storage.transactionSync(() => {
+      const existed = this.liveActivityRow(now) !== undefined;
+      if (this.activityRow()) {
+        this.deleteEverything();
+        this.noteFeedChange();
+      }
+      return existed;
+    });
+    await this.settle();
     return existed;
   }
 
@@ -224,46 +269,61 @@ export class ActivityObject extends DurableObject<Env> {
   }
 
   /** The live items, most recently modified first. */
-  async listHistoryItems(): Promise<Found<HistoryItemRecord[]>> {
+  async listHistoryItems(selection: HistoryItemSelection = ALL_ITEMS): Promise<Found<HistoryItemRecord[]>> {
     const now = Date.now();
     if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
-    return { kind: "found", value: this.liveHistoryItems(now) };
+    return { kind: "found", value: this.liveHistoryItems(now, selection) };
   }
 
   async deleteHistoryItem(id: string): Promise<Found<null>> {
     const now = Date.now();
-    if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
-    const deleted = this.sql.exec("DELETE FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).rowsWritten > 0;
-    return deleted ? { kind: "found", value: null } : { kind: "item-not-found" };
+    const found = this.ctx.storage.transactionSync((): Found<null> => {
+      if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
+      if (this.sql.exec("DELETE FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).rowsWritten === 0) {
+        return { kind: "item-not-found" };
+      }
+      this.noteFeedChange();
+      return { kind: "found", value: null };
+    });
+    await this.settle();
+    return found;
   }
 
-  /** Hard-deletes what has expired, a batch at a time, and re-arms for the next expiry. */
+  /**
+   * Hard-deletes what has expired (a batch at a time), retries an unacknowledged feed update,
+   * and re-arms for whichever comes next. Safe to run any number of times.
+   */
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       const activity = this.activityRow();
-      if (!activity || activity.expiration_ms <= now) {
+      if (activity && activity.expiration_ms <= now) {
         this.deleteEverything();
+        this.noteFeedChange();
         return;
       }
-      this.sql.exec(
+      const swept = this.sql.exec(
         `DELETE FROM history_item WHERE id IN
            (SELECT id FROM history_item WHERE expiration_ms <= ? ORDER BY expiration_ms LIMIT ?)`,
         now,
         SWEEP_BATCH,
-      );
+      ).rowsWritten;
+      if (swept > 0) this.noteFeedChange();
     });
-    await this.armAlarm();
+    await this.settle();
   }
 
-  private writeHistoryItem(write: HistoryItemWrite, mode: "create" | "upsert"): Promise<HistoryItemWriteResult> {
+  private async writeHistoryItem(write: HistoryItemWrite, mode: "create" | "upsert"): Promise<HistoryItemWriteResult> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): HistoryItemWriteResult => {
       if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
       if (mode === "create" && this.liveHistoryItemRow(write.id, now)) return { kind: "conflict" };
-      return this.upsertHistoryItem(write, now);
+      const written = this.upsertHistoryItem(write, now);
+      this.noteFeedChange();
+      return written;
     });
-    return this.armAlarm().then(() => result);
+    await this.settle();
+    return result;
   }
 
   /** Writes one item: a live item with this id is replaced (keeping createdDateTime), anything else is created. */
@@ -294,15 +354,78 @@ export class ActivityObject extends DurableObject<Env> {
     return { kind: existing ? "replaced" : "created", item };
   }
 
-  /** Sets the alarm to the earliest expiry still stored, or clears it when nothing is. */
+  /** Records, inside the caller's transaction, that the feed must learn this activity's new state. */
+  private noteFeedChange(): void {
+    const version = this.sql.exec<{ feed_version: number }>(
+      "UPDATE owner SET feed_version = feed_version + 1 RETURNING feed_version",
+    ).toArray()[0]?.feed_version;
+    if (version === undefined) return;
+    this.sql.exec(
+      `INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms) VALUES (1, ?, 0, NULL)
+       ON CONFLICT (singleton) DO UPDATE SET version = excluded.version`,
+      version,
+    );
+  }
+
+  /** After a write: pushes any pending feed update, then sets the alarm for what comes next. */
+  private async settle(): Promise<void> {
+    await this.pushToFeed();
+    await this.armAlarm();
+  }
+
+  /** Sends the activity's current state to its feed; on failure leaves it for the alarm to retry. */
+  private async pushToFeed(): Promise<void> {
+    const update = this.feedUpdate(Date.now());
+    if (!update) return;
+    const { owner, change } = update;
+    try {
+      const deadline = AbortSignal.timeout(FEED_PUSH_TIMEOUT_MS);
+      const timeout = new Promise<never>((_, reject) => deadline.addEventListener("abort", () => reject(deadline.reason)));
+      await Promise.race([feedObject(this.env, owner).apply(change), timeout]);
+      this.sql.exec("DELETE FROM feed_outbox WHERE version <= ?", change.version);
+    } catch (error) {
+      const attempts = this.sql.exec<{ attempts: number }>(
+        "UPDATE feed_outbox SET attempts = attempts + 1 RETURNING attempts",
+      ).one().attempts;
+      this.sql.exec("UPDATE feed_outbox SET retry_at_ms = ?", Date.now() + feedRetryDelayMs(attempts));
+      console.warn(JSON.stringify({ level: "warn", message: "feed update failed; will retry", activityId: change.activityId, attempts, error: String(error) }));
+    }
+  }
+
+  /** The pending feed update, built from the current state; undefined when the feed is up to date. */
+  private feedUpdate(now: number): { owner: Caller; change: FeedUpdate } | undefined {
+    if (!this.sql.exec("SELECT 1 FROM feed_outbox").toArray().length) return undefined;
+    const owner = this.sql.exec<OwnerRow>("SELECT * FROM owner").one();
+    const activity = this.liveActivityRow(now);
+    const recent = this.sql
+      .exec<{ last_modified_ms: number }>(
+        "SELECT last_modified_ms FROM history_item WHERE expiration_ms > ? ORDER BY last_modified_ms DESC LIMIT 1",
+        now,
+      )
+      .toArray()[0];
+    return {
+      owner: { tenantId: owner.tenant_id, userId: owner.user_id, appId: owner.app_id },
+      change: {
+        activityId: owner.id,
+        version: owner.feed_version,
+        activity: activity ? toActivity(activity) : null,
+        recentMs: recent?.last_modified_ms ?? null,
+      },
+    };
+  }
+
+  /** Sets the alarm to the earliest expiry or feed retry still pending, or clears it when there is none. */
   private async armAlarm(): Promise<void> {
-    const earliest = this.sql
+    const next = this.sql
       .exec<{ at: number | null }>(
-        "SELECT min(at) AS at FROM (SELECT expiration_ms AS at FROM activity UNION ALL SELECT min(expiration_ms) FROM history_item)",
+        `SELECT min(at) AS at FROM (
+           SELECT expiration_ms AS at FROM activity
+           UNION ALL SELECT min(expiration_ms) FROM history_item
+           UNION ALL SELECT retry_at_ms FROM feed_outbox)`,
       )
       .one().at;
-    if (earliest === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(earliest);
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
   }
 
   private deleteEverything(): void {
@@ -319,9 +442,16 @@ export class ActivityObject extends DurableObject<Env> {
     return row && row.expiration_ms > now ? row : undefined;
   }
 
-  private liveHistoryItems(now: number): HistoryItemRecord[] {
+  private liveHistoryItems(now: number, selection: HistoryItemSelection): HistoryItemRecord[] {
     return this.sql
-      .exec<HistoryItemRow>("SELECT * FROM history_item WHERE expiration_ms > ? ORDER BY last_modified_ms DESC, id DESC", now)
+      .exec<HistoryItemRow>(
+        `SELECT * FROM history_item WHERE expiration_ms > ? AND last_modified_ms BETWEEN ? AND ?
+         ORDER BY last_modified_ms DESC, id DESC LIMIT ?`,
+        now,
+        selection.range.from,
+        selection.range.to,
+        selection.top,
+      )
       .toArray()
       .map(toHistoryItem);
   }

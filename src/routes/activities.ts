@@ -3,10 +3,11 @@ import type { AppEnv } from "../app-env";
 import { badRequest, conflict, invalidRequest, itemNotFound } from "../graph/errors";
 import { activitiesPath, odataContext } from "../graph/odata";
 import { jsonBody } from "../graph/json-body";
+import { parseExpand } from "../graph/query";
 import { methodNotAllowed, queryOptions } from "../graph/route-guards";
 import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
-import { activityIdFor, callActivity } from "../objects/activity-address";
+import { activityIdFor, activityObject, callObject } from "../objects/addresses";
 import { activityBodySchema, activitySchema, toActivityContent, toActivityResource } from "../schemas/activity";
 import { activityIdSchema } from "../schemas/common";
 import { errorResponses } from "../schemas/error";
@@ -38,10 +39,9 @@ const putActivity = createRoute({
 });
 
 const expandQuery = z.object({
-  $expand: z
-    .literal("historyItems", { error: "expected historyItems" })
-    .optional()
-    .openapi({ description: "historyItems: include the activity's live history items." }),
+  $expand: z.string().optional().openapi({
+    description: "historyItems, optionally historyItems($filter=lastModifiedDateTime ge ...): include the activity's live history items.",
+  }),
 });
 
 const getActivity = createRoute({
@@ -100,7 +100,8 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
     if (repeated) throw badRequest(`The history item id '${repeated}' appears more than once in historyItems.`);
 
     const id = await activityIdFor(caller, appActivityId);
-    const result = await callActivity(c.env, caller, id, (activity) => activity.putActivity({
+    const result = await callObject(activityObject(c.env, caller, id), (activity) => activity.putActivity({
+      owner: caller,
       id,
       appActivityId,
       content: JSON.stringify(toActivityContent(body)),
@@ -117,8 +118,9 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   .openapi(getActivity, async (c) => {
     const caller = c.var.caller;
     const { id } = c.req.valid("param");
-    const expand = c.req.valid("query").$expand === "historyItems";
-    const found = await callActivity(c.env, caller, id, (activity) => activity.getActivity(expand));
+    const { $expand } = c.req.valid("query");
+    const expand = $expand === undefined ? null : { range: parseExpand($expand), top: limits.historyItemsPerResponse };
+    const found = await callObject(activityObject(c.env, caller, id), (activity) => activity.getActivity(expand));
     if (!found) throw activityNotFound(id);
     return c.json(
       {
@@ -131,7 +133,7 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   })
   .openapi(deleteActivity, async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await callActivity(c.env, c.var.caller, id, (activity) => activity.deleteActivity()))) throw activityNotFound(id);
+    if (!(await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.deleteActivity()))) throw activityNotFound(id);
     return c.body(null, 204);
   })
   .all("/me/activities/:id", methodNotAllowed(["GET", "PUT", "DELETE"]));

@@ -6,7 +6,7 @@ import { activitiesPath, odataContext } from "../graph/odata";
 import { jsonBody } from "../graph/json-body";
 import { methodNotAllowed, queryOptions } from "../graph/route-guards";
 import { validationHook } from "../graph/validation";
-import { callActivity } from "../objects/activity-address";
+import { activityObject, callObject } from "../objects/addresses";
 import type { HistoryItemWriteResult } from "../objects/ActivityObject";
 import { activityIdSchema, historyItemIdSchema } from "../schemas/common";
 import { errorResponses } from "../schemas/error";
@@ -99,34 +99,34 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     const write = toHistoryItemWrite(body.id ?? crypto.randomUUID(), body);
-    const { item } = writeResponse(await callActivity(c.env, caller, id, (activity) => activity.createHistoryItem(write)), id, write.id);
+    const { item } = writeResponse(await callObject(activityObject(c.env, caller, id), (activity) => activity.createHistoryItem(write)), id, write.id);
     return c.json({ "@odata.context": `${collectionContext(c.req.url, caller, id)}/$entity`, ...item }, 201);
   })
   .openapi(putItem, async (c) => {
     const caller = c.var.caller;
     const { id, historyItemId } = c.req.valid("param");
     const write = toHistoryItemWrite(historyItemId, c.req.valid("json"));
-    const { item, status } = writeResponse(await callActivity(c.env, caller, id, (activity) => activity.putHistoryItem(write)), id, write.id);
+    const { item, status } = writeResponse(await callObject(activityObject(c.env, caller, id), (activity) => activity.putHistoryItem(write)), id, write.id);
     return c.json({ "@odata.context": `${collectionContext(c.req.url, caller, id)}/$entity`, ...item }, status);
   })
   .openapi(listItems, async (c) => {
     const caller = c.var.caller;
     const { id } = c.req.valid("param");
-    const found = await callActivity(c.env, caller, id, (activity) => activity.listHistoryItems());
+    const found = await callObject(activityObject(c.env, caller, id), (activity) => activity.listHistoryItems());
     if (found.kind !== "found") throw activityNotFound(id);
     return c.json({ "@odata.context": collectionContext(c.req.url, caller, id), value: found.value.map(toHistoryItemResource) }, 200);
   })
   .openapi(getItem, async (c) => {
     const caller = c.var.caller;
     const { id, historyItemId } = c.req.valid("param");
-    const found = await callActivity(c.env, caller, id, (activity) => activity.getHistoryItem(historyItemId.toLowerCase()));
+    const found = await callObject(activityObject(c.env, caller, id), (activity) => activity.getHistoryItem(historyItemId.toLowerCase()));
     if (found.kind === "activity-not-found") throw activityNotFound(id);
     if (found.kind === "item-not-found") throw historyItemNotFound(historyItemId);
     return c.json({ "@odata.context": `${collectionContext(c.req.url, caller, id)}/$entity`, ...toHistoryItemResource(found.value) }, 200);
   })
   .openapi(deleteItem, async (c) => {
     const { id, historyItemId } = c.req.valid("param");
-    const found = await callActivity(c.env, c.var.caller, id, (activity) => activity.deleteHistoryItem(historyItemId.toLowerCase()));
+    const found = await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.deleteHistoryItem(historyItemId.toLowerCase()));
     if (found.kind === "activity-not-found") throw activityNotFound(id);
     if (found.kind === "item-not-found") throw historyItemNotFound(historyItemId);
     return c.body(null, 204);

@@ -1,6 +1,7 @@
 import type { Caller } from "../auth/verify-token";
 import { GraphError } from "../graph/errors";
 import type { ActivityObject } from "./ActivityObject";
+import type { FeedObject } from "./FeedObject";
 
 /**
  * The activity's server id: the first 64 bits of SHA-256 over (tenant, user, app,
@@ -18,22 +19,22 @@ export function activityObject(env: Env, caller: Caller, id: string): DurableObj
   return env.ACTIVITIES.getByName(JSON.stringify([caller.tenantId, caller.userId, caller.appId, id]));
 }
 
+/** The index of this caller's activities, one per (tenant, user, app). */
+export function feedObject(env: Env, owner: Caller): DurableObjectStub<FeedObject> {
+  return env.FEEDS.getByName(JSON.stringify([owner.tenantId, owner.userId, owner.appId]));
+}
+
 /**
- * Makes one RPC call to the activity's object. An exception thrown by the object's own code
+ * Makes one RPC call on a Durable Object. An exception thrown by the object's own code
  * (`remote`) is a bug and stays one; any other failure (the object reset, crashed or was
  * overloaded) becomes a 503 the client may retry.
  */
-export async function callActivity<R>(
-  env: Env,
-  caller: Caller,
-  id: string,
-  call: (object: DurableObjectStub<ActivityObject>) => R,
-): Promise<Awaited<R>> {
+export async function callObject<S, R>(stub: S, call: (object: S) => R): Promise<Awaited<R>> {
   try {
-    return await call(activityObject(env, caller, id));
+    return await call(stub);
   } catch (error) {
     if ((error as { remote?: boolean }).remote === true) throw error;
-    throw new GraphError(503, "serviceNotAvailable", "The activity's storage is briefly unavailable; retry the request.", {
+    throw new GraphError(503, "serviceNotAvailable", "The activity store is briefly unavailable; retry the request.", {
       "Retry-After": "1",
     });
   }
