@@ -1,0 +1,792 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { type Answer, type CallOptions, activityBody, call, createActivity, DAY_MS, freshAppActivityId, GUID, ISO_MS } from "./support/api";
+
+/** The caller of every call here (@odata.context names the user); the activity's object is named after them. */
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const USER = "00000000-0000-0000-0000-00000000a11c";
+const APP = "11111111-2222-3333-4444-555555555555";
+const CALLER = { tenant: TENANT, user: USER, app: APP };
+const REQUEST_ID = /^[\x21-\x7e]+$/;
+const ERROR_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$/;
+
+interface Sent extends Answer {
+  /** The client-request-id this call sent, which the answer must echo. */
+  clientRequestId: string;
+}
+
+/** Calls as USER with a fresh client-request-id. */
+async function send(method: string, path: string, options: CallOptions = {}): Promise<Sent> {
+  const clientRequestId = crypto.randomUUID();
+  const answer = await call(method, path, {
+    ...options,
+    as: { ...CALLER, ...options.as },
+    headers: { "client-request-id": clientRequestId, ...options.headers },
+  });
+  return { ...answer, clientRequestId };
+}
+
+/** What a test compares of an answer: status, the headers that matter, the body. */
+const seen = (answer: Sent) => ({
+  status: answer.status,
+  contentType: answer.headers.get("content-type"),
+  requestId: answer.headers.get("request-id"),
+  clientRequestId: answer.headers.get("client-request-id"),
+  body: answer.body,
+});
+
+const jsonAnswer = (status: number, body: unknown, sent: Sent) => ({
+  status,
+  contentType: expect.stringMatching(/^application\/json\b/),
+  requestId: expect.stringMatching(REQUEST_ID),
+  clientRequestId: sent.clientRequestId,
+  body,
+});
+
+const noContent = (sent: Sent) => ({
+  status: 204,
+  contentType: null,
+  requestId: expect.stringMatching(REQUEST_ID),
+  clientRequestId: sent.clientRequestId,
+  body: null,
+});
+
+const errorAnswer = (status: number, code: unknown, message: unknown, sent: Sent) =>
+  jsonAnswer(
+    status,
+    {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: expect.stringMatching(ERROR_DATE),
+          "request-id": sent.headers.get("request-id"),
+          "client-request-id": sent.clientRequestId,
+        },
+      },
+    },
+    sent,
+  );
+
+/** A UTC millisecond date from the window [before, after] (epoch ms). */
+const madeBetween = (before: number, after: number) =>
+  expect.toSatisfy(
+    (value: unknown) => typeof value === "string" && ISO_MS.test(value) && Date.parse(value) >= before && Date.parse(value) <= after,
+    `a UTC ms date between ${new Date(before).toISOString()} and ${new Date(after).toISOString()}`,
+  );
+
+/** The date 30 days after `created`, as the service writes it. */
+const thirtyDaysAfter = (created: unknown) =>
+  typeof created === "string" && ISO_MS.test(created)
+    ? new Date(Date.parse(created) + 30 * DAY_MS).toISOString()
+    : `30 days after a valid createdDateTime (got ${String(created)})`;
+
+const collectionContext = (activityId: string) =>
+  `https://feed.test/v1.0/$metadata#users('${USER}')/activities('${activityId}')/historyItems`;
+const itemContext = (activityId: string) => `${collectionContext(activityId)}/$entity`;
+const itemsPath = (activityId: string) => `/v1.0/me/activities/${activityId}/historyItems`;
+
+/** An item as a collection lists it: the entity without its @odata.context. */
+const listed = (item: Record<string, unknown>) => {
+  const { "@odata.context": _context, ...rest } = item;
+  return rest;
+};
+
+/** A decimal 64-bit id that no PUT has made for this caller. */
+const unknownActivityId = () => new DataView(crypto.getRandomValues(new Uint8Array(8)).buffer).getBigUint64(0).toString();
+
+/** Waits long enough for the service's clock to move past the last write's millisecond. */
+const nextMillisecond = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+const newActivity = () => createActivity({ as: CALLER });
+
+const stubFor = (activityId: string) => env.ACTIVITIES.getByName(JSON.stringify([TENANT, USER, APP, activityId]));
+
+/** The ids of the history-item rows the activity's object still stores, expired or not. */
+const storedItemIds = (activityId: string) =>
+  runInDurableObject(stubFor(activityId), (_instance, state) =>
+    state.storage.sql.exec<{ id: string }>("SELECT id FROM history_item ORDER BY id").toArray().map((row) => row.id),
+  );
+
+/** The server fields of an item written in [before, after] and never replaced. */
+const freshlyCreated = (before: number, after: number) => ({
+  status: "active",
+  createdDateTime: madeBetween(before, after),
+  lastModifiedDateTime: madeBetween(before, after),
+});
+
+describe("POST /me/activities/{id}/historyItems", () => {
+  it("gives an item sent without an id a random GUID", async () => {
+    const activityId = await newActivity();
+    const body = { startedDateTime: "2015-02-11T20:54:04.345Z" };
+
+    const before = Date.now();
+    const first = await send("POST", itemsPath(activityId), { body });
+    const second = await send("POST", itemsPath(activityId), { body });
+    const after = Date.now();
+
+    const item = {
+      "@odata.context": itemContext(activityId),
+      id: expect.stringMatching(GUID),
+      ...freshlyCreated(before, after),
+      userTimezone: null,
+      startedDateTime: "2015-02-11T20:54:04.345Z",
+      lastActiveDateTime: null,
+      expirationDateTime: thirtyDaysAfter(first.body?.createdDateTime),
+      activeDurationSeconds: null,
+    };
+    expect(seen(first)).toEqual(jsonAnswer(201, item, first));
+    expect(seen(second)).toEqual(jsonAnswer(201, { ...item, expirationDateTime: thirtyDaysAfter(second.body?.createdDateTime) }, second));
+    expect(second.body.id).not.toBe(first.body.id);
+  });
+
+  it("keeps the id the body gives, in lowercase", async () => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+
+    const before = Date.now();
+    const created = await send("POST", itemsPath(activityId), {
+      body: { id: itemId.toUpperCase(), startedDateTime: "2015-02-11T20:54:04.345Z" },
+    });
+    const after = Date.now();
+    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+
+    expect(seen(created)).toEqual(
+      jsonAnswer(
+        201,
+        {
+          "@odata.context": itemContext(activityId),
+          id: itemId,
+          ...freshlyCreated(before, after),
+          userTimezone: null,
+          startedDateTime: "2015-02-11T20:54:04.345Z",
+          lastActiveDateTime: null,
+          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
+          activeDurationSeconds: null,
+        },
+        created,
+      ),
+    );
+    expect(seen(fetched)).toEqual(jsonAnswer(200, created.body, fetched));
+  });
+
+  it.each([
+    ["the same", (id: string) => id],
+    ["an uppercase", (id: string) => id.toUpperCase()],
+  ])("answers 409 conflict to %s id that already exists, and leaves the item as it was", async (_case, spell) => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+    const original = await send("POST", itemsPath(activityId), {
+      body: { id: itemId, startedDateTime: "2015-02-11T20:54:04.345Z", userTimezone: "Africa/Casablanca" },
+    });
+    expect(original.status).toBe(201);
+
+    const again = await send("POST", itemsPath(activityId), {
+      body: { id: spell(itemId), startedDateTime: "2020-01-01T00:00:00Z", userTimezone: "Europe/Paris", activeDurationSeconds: 9 },
+    });
+    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+
+    expect(seen(again)).toEqual(errorAnswer(409, "conflict", expect.stringContaining(itemId), again));
+    expect(seen(fetched)).toEqual(jsonAnswer(200, original.body, fetched));
+  });
+
+  it("rejects a body id that is not a GUID with 400 naming 'id'", async () => {
+    const activityId = await newActivity();
+
+    const posted = await send("POST", itemsPath(activityId), { body: { id: "item-1", startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const listing = await send("GET", itemsPath(activityId));
+
+    expect(seen(posted)).toEqual(errorAnswer(400, "BadRequest", expect.stringMatching(/'id'.*GUID/), posted));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [] }, listing));
+  });
+});
+
+describe("activeDurationSeconds", () => {
+  it.each([
+    ["whole seconds", "2015-02-11T20:54:04.345Z", "2015-02-11T20:54:24.345Z", 20],
+    ["a sub-second remainder, floored", "2015-02-11T20:54:04.345Z", "2015-02-11T20:54:24.344Z", 19],
+    ["less than a second", "2015-02-11T20:54:04.900Z", "2015-02-11T20:54:05.899Z", 0],
+    ["a remainder across a second boundary", "2015-02-11T20:54:04.900Z", "2015-02-11T20:54:06.100Z", 1],
+    ["equal dates", "2015-02-11T20:54:04.345Z", "2015-02-11T20:54:04.345Z", 0],
+    ["a whole day", "2015-02-11T20:54:04.345Z", "2015-02-12T20:54:04.345Z", 86_400],
+  ])("is computed from startedDateTime and lastActiveDateTime when absent: %s", async (_case, started, lastActive, seconds) => {
+    const activityId = await newActivity();
+
+    const before = Date.now();
+    const created = await send("POST", itemsPath(activityId), { body: { startedDateTime: started, lastActiveDateTime: lastActive } });
+    const after = Date.now();
+
+    expect(seen(created)).toEqual(
+      jsonAnswer(
+        201,
+        {
+          "@odata.context": itemContext(activityId),
+          id: expect.stringMatching(GUID),
+          ...freshlyCreated(before, after),
+          userTimezone: null,
+          startedDateTime: started,
+          lastActiveDateTime: lastActive,
+          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
+          activeDurationSeconds: seconds,
+        },
+        created,
+      ),
+    );
+  });
+
+  it.each([
+    ["with lastActiveDateTime", { lastActiveDateTime: "2015-02-11T20:54:24.345Z" }, "2015-02-11T20:54:24.345Z", 7],
+    ["without lastActiveDateTime", {}, null, 7],
+    ["when it is 0", { lastActiveDateTime: "2015-02-11T20:54:24.345Z" }, "2015-02-11T20:54:24.345Z", 0],
+  ])("is kept as sent %s", async (_case, extra, lastActive, seconds) => {
+    const activityId = await newActivity();
+
+    const before = Date.now();
+    const created = await send("POST", itemsPath(activityId), {
+      body: { startedDateTime: "2015-02-11T20:54:04.345Z", activeDurationSeconds: seconds, ...extra },
+    });
+    const after = Date.now();
+
+    expect(seen(created)).toEqual(
+      jsonAnswer(
+        201,
+        {
+          "@odata.context": itemContext(activityId),
+          id: expect.stringMatching(GUID),
+          ...freshlyCreated(before, after),
+          userTimezone: null,
+          startedDateTime: "2015-02-11T20:54:04.345Z",
+          lastActiveDateTime: lastActive,
+          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
+          activeDurationSeconds: seconds,
+        },
+        created,
+      ),
+    );
+  });
+
+  it("is null when neither it nor lastActiveDateTime is sent", async () => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+
+    const before = Date.now();
+    const created = await send("PUT", `${itemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const after = Date.now();
+
+    expect(seen(created)).toEqual(
+      jsonAnswer(
+        201,
+        {
+          "@odata.context": itemContext(activityId),
+          id: itemId,
+          ...freshlyCreated(before, after),
+          userTimezone: null,
+          startedDateTime: "2015-02-11T20:54:04.345Z",
+          lastActiveDateTime: null,
+          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
+          activeDurationSeconds: null,
+        },
+        created,
+      ),
+    );
+  });
+});
+
+describe("PUT /me/activities/{id}/historyItems/{historyItemId}", () => {
+  it("replaces the whole item: omitted client fields are gone, createdDateTime stays, status is updated", async () => {
+    const activityId = await newActivity();
+    const path = `${itemsPath(activityId)}/${crypto.randomUUID()}`;
+    const expiration = new Date(Date.now() + 2 * DAY_MS).toISOString();
+    const first = await send("PUT", path, {
+      body: {
+        startedDateTime: "2015-02-11T20:54:04.345Z",
+        lastActiveDateTime: "2015-02-11T20:54:24.345Z",
+        activeDurationSeconds: 12,
+        expirationDateTime: expiration,
+        userTimezone: "Africa/Casablanca",
+      },
+    });
+    expect(seen(first)).toEqual(
+      jsonAnswer(
+        201,
+        {
+          ...first.body,
+          status: "active",
+          startedDateTime: "2015-02-11T20:54:04.345Z",
+          lastActiveDateTime: "2015-02-11T20:54:24.345Z",
+          activeDurationSeconds: 12,
+          expirationDateTime: expiration,
+          userTimezone: "Africa/Casablanca",
+        },
+        first,
+      ),
+    );
+    await nextMillisecond();
+
+    const replaced = await send("PUT", path, { body: { startedDateTime: "2015-02-11T21:00:00.000Z" } });
+    const after = Date.now();
+    const fetched = await send("GET", path);
+
+    expect(seen(replaced)).toEqual(
+      jsonAnswer(
+        200,
+        {
+          "@odata.context": itemContext(activityId),
+          id: first.body.id,
+          status: "updated",
+          userTimezone: null,
+          createdDateTime: first.body.createdDateTime,
+          lastModifiedDateTime: madeBetween(Date.parse(first.body.lastModifiedDateTime) + 1, after),
+          startedDateTime: "2015-02-11T21:00:00.000Z",
+          lastActiveDateTime: null,
+          expirationDateTime: thirtyDaysAfter(first.body.createdDateTime),
+          activeDurationSeconds: null,
+        },
+        replaced,
+      ),
+    );
+    expect(seen(fetched)).toEqual(jsonAnswer(200, replaced.body, fetched));
+  });
+
+  it("replaces an item that POST created", async () => {
+    const activityId = await newActivity();
+    const posted = await send("POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z", userTimezone: "UTC" } });
+    expect(posted.status).toBe(201);
+
+    const replaced = await send("PUT", `${itemsPath(activityId)}/${posted.body.id}`, {
+      body: { startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z" },
+    });
+    const after = Date.now();
+
+    expect(seen(replaced)).toEqual(
+      jsonAnswer(
+        200,
+        {
+          ...posted.body,
+          status: "updated",
+          userTimezone: null,
+          lastModifiedDateTime: madeBetween(Date.parse(posted.body.lastModifiedDateTime), after),
+          lastActiveDateTime: "2015-02-11T20:54:24.345Z",
+          activeDurationSeconds: 20,
+        },
+        replaced,
+      ),
+    );
+  });
+
+  it("ignores a body id: the URL names the item", async () => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+
+    const created = await send("PUT", `${itemsPath(activityId)}/${itemId}`, {
+      body: { id: crypto.randomUUID(), startedDateTime: "2015-02-11T20:54:04.345Z" },
+    });
+    const listing = await send("GET", itemsPath(activityId));
+
+    expect(seen(created)).toEqual(jsonAnswer(201, { ...created.body, "@odata.context": itemContext(activityId), id: itemId }, created));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [listed(created.body)] }, listing));
+  });
+});
+
+describe("expirationDateTime", () => {
+  it("is honoured when the client sends one", async () => {
+    const activityId = await newActivity();
+    const expiration = new Date(Date.now() + 3 * DAY_MS).toISOString();
+
+    const before = Date.now();
+    const created = await send("POST", itemsPath(activityId), {
+      body: { startedDateTime: "2015-02-11T20:54:04.345Z", expirationDateTime: expiration },
+    });
+    const after = Date.now();
+    const fetched = await send("GET", `${itemsPath(activityId)}/${created.body?.id}`);
+
+    expect(seen(created)).toEqual(
+      jsonAnswer(
+        201,
+        {
+          "@odata.context": itemContext(activityId),
+          id: expect.stringMatching(GUID),
+          ...freshlyCreated(before, after),
+          userTimezone: null,
+          startedDateTime: "2015-02-11T20:54:04.345Z",
+          lastActiveDateTime: null,
+          expirationDateTime: expiration,
+          activeDurationSeconds: null,
+        },
+        created,
+      ),
+    );
+    expect(seen(fetched)).toEqual(jsonAnswer(200, created.body, fetched));
+  });
+
+  it("in the near past makes the item invisible to GET, list and DELETE", async () => {
+    const activityId = await newActivity();
+    const expiration = new Date(Date.now() - 1000).toISOString();
+    const live = await send("POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const expired = await send("POST", itemsPath(activityId), {
+      body: { startedDateTime: "2015-02-11T20:54:04.345Z", expirationDateTime: expiration },
+    });
+    expect(live.status).toBe(201);
+    expect(seen(expired)).toEqual(jsonAnswer(201, { ...expired.body, status: "active", expirationDateTime: expiration }, expired));
+
+    const fetched = await send("GET", `${itemsPath(activityId)}/${expired.body.id}`);
+    const listing = await send("GET", itemsPath(activityId));
+    const deleted = await send("DELETE", `${itemsPath(activityId)}/${expired.body.id}`);
+
+    expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(expired.body.id), fetched));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [listed(live.body)] }, listing));
+    expect(seen(deleted)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(expired.body.id), deleted));
+  });
+
+  it("hides the item from the instant it passes, even while its row waits for a late alarm", async () => {
+    const activityId = await newActivity();
+    const live = await send("POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const expiresAt = Date.now() + 1500;
+    const created = await send("POST", itemsPath(activityId), {
+      body: { startedDateTime: "2015-02-11T20:54:04.345Z", expirationDateTime: new Date(expiresAt).toISOString() },
+    });
+    // Alarms run at least once but may run late: without one, only the reads themselves can hide the item.
+    await runInDurableObject(stubFor(activityId), (_instance, state) => state.storage.deleteAlarm());
+    const path = `${itemsPath(activityId)}/${created.body.id}`;
+    const beforeExpiry = await send("GET", path);
+    expect(Date.now()).toBeLessThan(expiresAt);
+    expect(seen(beforeExpiry)).toEqual(jsonAnswer(200, created.body, beforeExpiry));
+
+    await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 5));
+    expect(await storedItemIds(activityId)).toEqual([live.body.id, created.body.id].sort());
+    const fetched = await send("GET", path);
+    const listing = await send("GET", itemsPath(activityId));
+    const deleted = await send("DELETE", path);
+
+    expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(created.body.id), fetched));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [listed(live.body)] }, listing));
+    expect(seen(deleted)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(created.body.id), deleted));
+  });
+
+  it.each([
+    ["POST", (activityId: string, _itemId: string) => itemsPath(activityId), (itemId: string) => ({ id: itemId })],
+    ["PUT", (activityId: string, itemId: string) => `${itemsPath(activityId)}/${itemId}`, (_itemId: string) => ({})],
+  ])("frees an expired item's id: %s with it creates a new item (201, active)", async (method, pathFor, idFor) => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+    const expired = await send("POST", itemsPath(activityId), {
+      body: { id: itemId, startedDateTime: "2015-02-11T20:54:04.345Z", expirationDateTime: new Date(Date.now() - 1000).toISOString() },
+    });
+    expect(expired.status).toBe(201);
+    await nextMillisecond();
+
+    const before = Date.now();
+    const again = await send(method, pathFor(activityId, itemId), { body: { ...idFor(itemId), startedDateTime: "2016-02-11T20:54:04.345Z" } });
+    const after = Date.now();
+
+    expect(seen(again)).toEqual(
+      jsonAnswer(
+        201,
+        {
+          "@odata.context": itemContext(activityId),
+          id: itemId,
+          ...freshlyCreated(before, after),
+          userTimezone: null,
+          startedDateTime: "2016-02-11T20:54:04.345Z",
+          lastActiveDateTime: null,
+          expirationDateTime: thirtyDaysAfter(again.body?.createdDateTime),
+          activeDurationSeconds: null,
+        },
+        again,
+      ),
+    );
+  });
+});
+
+describe("reading and deleting items", () => {
+  it("GET returns the item as it was written", async () => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+    const created = await send("PUT", `${itemsPath(activityId)}/${itemId}`, {
+      body: { startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z", userTimezone: "Africa/Casablanca" },
+    });
+    expect(created.status).toBe(201);
+
+    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+
+    expect(seen(fetched)).toEqual(
+      jsonAnswer(
+        200,
+        {
+          "@odata.context": itemContext(activityId),
+          id: itemId,
+          status: "active",
+          userTimezone: "Africa/Casablanca",
+          createdDateTime: created.body.createdDateTime,
+          lastModifiedDateTime: created.body.lastModifiedDateTime,
+          startedDateTime: "2015-02-11T20:54:04.345Z",
+          lastActiveDateTime: "2015-02-11T20:54:24.345Z",
+          expirationDateTime: thirtyDaysAfter(created.body.createdDateTime),
+          activeDurationSeconds: 20,
+        },
+        fetched,
+      ),
+    );
+  });
+
+  it("lists the items most recently modified first", async () => {
+    const activityId = await newActivity();
+    const write = async (method: string, path: string, startedDateTime: string) => {
+      await nextMillisecond();
+      const answer = await send(method, path, { body: { startedDateTime } });
+      expect([200, 201]).toContain(answer.status);
+      return answer.body;
+    };
+    const a = await write("POST", itemsPath(activityId), "2015-02-11T20:00:00.000Z");
+    const b = await write("POST", itemsPath(activityId), "2015-02-11T21:00:00.000Z");
+    const c = await write("POST", itemsPath(activityId), "2015-02-11T22:00:00.000Z");
+    const aAgain = await write("PUT", `${itemsPath(activityId)}/${a.id}`, "2015-02-11T23:00:00.000Z");
+
+    const listing = await send("GET", itemsPath(activityId));
+
+    expect(seen(listing)).toEqual(
+      jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [listed(aAgain), listed(c), listed(b)] }, listing),
+    );
+  });
+
+  it("lists an activity with no items as an empty collection", async () => {
+    const activityId = await newActivity();
+
+    const listing = await send("GET", itemsPath(activityId));
+
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [] }, listing));
+  });
+
+  it("DELETE answers 204, after which GET and a second DELETE answer 404", async () => {
+    const activityId = await newActivity();
+    const kept = await send("POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const doomed = await send("POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    expect([kept.status, doomed.status]).toEqual([201, 201]);
+    const path = `${itemsPath(activityId)}/${doomed.body.id}`;
+
+    const deleted = await send("DELETE", path);
+    const fetched = await send("GET", path);
+    const deletedAgain = await send("DELETE", path);
+    const listing = await send("GET", itemsPath(activityId));
+
+    expect(seen(deleted)).toEqual(noContent(deleted));
+    expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(doomed.body.id), fetched));
+    expect(seen(deletedAgain)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(doomed.body.id), deletedAgain));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [listed(kept.body)] }, listing));
+  });
+
+  it("DELETE finds the item by an UPPERCASE id", async () => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+    expect((await send("PUT", `${itemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } })).status).toBe(201);
+
+    const deleted = await send("DELETE", `${itemsPath(activityId)}/${itemId.toUpperCase()}`);
+    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+
+    expect(seen(deleted)).toEqual(noContent(deleted));
+    expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(itemId), fetched));
+  });
+});
+
+/** Every history-item call, with a body where it takes one. */
+const itemCalls = (activityId: string, itemId: string): [string, string, CallOptions][] => [
+  ["POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } }],
+  ["PUT", `${itemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } }],
+  ["GET", itemsPath(activityId), {}],
+  ["GET", `${itemsPath(activityId)}/${itemId}`, {}],
+  ["DELETE", `${itemsPath(activityId)}/${itemId}`, {}],
+];
+
+describe("an activity that does not exist", () => {
+  it.each([0, 1, 2, 3, 4].map((index) => [itemCalls("{id}", "{historyItemId}")[index]!.slice(0, 2).join(" "), index] as const))(
+    "%s answers 404 itemNotFound",
+    async (_call, index) => {
+      const activityId = unknownActivityId();
+      const [method, path, options] = itemCalls(activityId, crypto.randomUUID())[index]!;
+
+      const answer = await send(method, path, options);
+
+      expect(seen(answer)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(activityId), answer));
+    },
+  );
+
+  it("is what another app's activity is: every item call answers 404 and writes nothing", async () => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+
+    for (const [method, path, options] of itemCalls(activityId, itemId)) {
+      const answer = await send(method, path, { ...options, as: { app: "99999999-8888-7777-6666-555555555555" } });
+      expect(seen(answer), `${method} ${path}`).toEqual(errorAnswer(404, "itemNotFound", expect.any(String), answer));
+    }
+    const listing = await send("GET", itemsPath(activityId));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [] }, listing));
+  });
+
+  it("is what a deleted activity is: its items go with it, and a re-created one starts empty", async () => {
+    const appActivityId = encodeURIComponent(freshAppActivityId());
+    const put = await send("PUT", `/v1.0/me/activities/${appActivityId}`, { body: activityBody() });
+    expect(put.status).toBe(201);
+    const activityId: string = put.body.id;
+    const itemId = crypto.randomUUID();
+    const item = await send("PUT", `${itemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    expect(item.status).toBe(201);
+
+    const deleted = await send("DELETE", `/v1.0/me/activities/${activityId}`);
+    const fetchedGone = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+    const listedGone = await send("GET", itemsPath(activityId));
+    expect(seen(deleted)).toEqual(noContent(deleted));
+    expect(seen(fetchedGone)).toEqual(errorAnswer(404, "itemNotFound", expect.stringMatching(`${activityId}|${itemId}`), fetchedGone));
+    expect(seen(listedGone)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(activityId), listedGone));
+
+    const recreated = await send("PUT", `/v1.0/me/activities/${appActivityId}`, { body: activityBody() });
+    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+    const listing = await send("GET", itemsPath(activityId));
+
+    expect({ status: recreated.status, body: recreated.body }).toEqual({
+      status: 201,
+      body: expect.objectContaining({ id: activityId, status: "active" }),
+    });
+    expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(itemId), fetched));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [] }, listing));
+  });
+});
+
+describe("bodies and methods", () => {
+  it("rejects a lastActiveDateTime before startedDateTime with 400 naming it, and stores nothing", async () => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+
+    const put = await send("PUT", `${itemsPath(activityId)}/${itemId}`, {
+      body: { startedDateTime: "2015-02-11T20:54:04.345+00:00", lastActiveDateTime: "2015-02-11T22:54:04.344+02:00" },
+    });
+    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+
+    expect(seen(put)).toEqual(errorAnswer(400, "BadRequest", expect.stringMatching(/lastActiveDateTime.*startedDateTime/), put));
+    expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(itemId), fetched));
+  });
+
+  it.each([
+    ["PATCH", "an item", (activityId: string) => `${itemsPath(activityId)}/${crypto.randomUUID()}`, "GET, PUT, DELETE"],
+    ["POST", "an item", (activityId: string) => `${itemsPath(activityId)}/${crypto.randomUUID()}`, "GET, PUT, DELETE"],
+    ["DELETE", "the collection", (activityId: string) => itemsPath(activityId), "GET, POST"],
+    ["PUT", "the collection", (activityId: string) => itemsPath(activityId), "GET, POST"],
+  ])("answers %s on %s with 405 and an Allow header", async (method, _what, pathFor, allow) => {
+    const activityId = await newActivity();
+
+    const answer = await send(method, pathFor(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+
+    expect({ ...seen(answer), allow: answer.headers.get("allow") }).toEqual({
+      ...errorAnswer(405, "notAllowed", expect.stringContaining(method), answer),
+      allow: expect.toSatisfy(
+        (value: unknown) => typeof value === "string" && value.split(",").map((part) => part.trim()).sort().join(", ") === allow.split(", ").sort().join(", "),
+        `the methods ${allow}`,
+      ),
+    });
+  });
+});
+
+describe("ids in the URL", () => {
+  it.each(["abc", "12a", "-5", "1.5", "0x1F", "18446744073709551616", "123456789012345678901"])(
+    "rejects the activity id '%s' with 400 naming the activity id",
+    async (badId) => {
+      for (const [method, path, options] of itemCalls(badId, crypto.randomUUID())) {
+        const answer = await send(method, path, options);
+        expect(seen(answer), `${method} ${path}`).toEqual(
+          errorAnswer(400, expect.stringMatching(/^(BadRequest|invalidRequest)$/), expect.stringContaining("activity id"), answer),
+        );
+      }
+    },
+  );
+
+  it.each([
+    "not-a-guid",
+    "9d0b74e4-4b41-43ea-b34d-f9c1bf9f809",
+    "9d0b74e4-4b41-43ea-b34d-f9c1bf9f809cc",
+    "9d0b74e44b4143eab34df9c1bf9f809c",
+    "9d0b74e4-4b41-43ea-b34d-f9c1bf9f809g",
+    "%7B9d0b74e4-4b41-43ea-b34d-f9c1bf9f809c%7D",
+  ])("rejects the historyItemId '%s' with 400 naming historyItemId", async (badItemId) => {
+    const activityId = await newActivity();
+
+    for (const [method, path, options] of itemCalls(activityId, badItemId).filter(([, p]) => p.endsWith(badItemId))) {
+      const answer = await send(method, path, options);
+      expect(seen(answer), `${method} ${path}`).toEqual(
+        errorAnswer(400, expect.stringMatching(/^(BadRequest|invalidRequest)$/), expect.stringMatching(/historyItemId.*GUID/), answer),
+      );
+    }
+    const listing = await send("GET", itemsPath(activityId));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [] }, listing));
+  });
+});
+
+describe("dates", () => {
+  it.each([
+    ["+03:00 with 7 fractional digits", "2016-12-31T23:58:54.0663658+03:00", "2016-12-31T20:58:54.066Z"],
+    ["-08:00 with 7 fractional digits", "2015-02-11T12:54:04.3457274-08:00", "2015-02-11T20:54:04.345Z"],
+    ["+00:00", "2015-02-11T20:54:04.3457274+00:00", "2015-02-11T20:54:04.345Z"],
+    ["Z with 7 fractional digits", "2015-02-11T20:54:04.9999999Z", "2015-02-11T20:54:04.999Z"],
+    ["one fractional digit and a lowercase z", "2015-02-11T20:54:04.3z", "2015-02-11T20:54:04.300Z"],
+    ["two fractional digits", "2015-02-11T20:54:04.34+00:00", "2015-02-11T20:54:04.340Z"],
+    ["no fractional digits", "2015-02-11T20:54:04+05:30", "2015-02-11T15:24:04.000Z"],
+    ["-08:00 crossing into the next month", "2015-02-28T20:00:00-08:00", "2015-03-01T04:00:00.000Z"],
+    ["+03:00 crossing into the previous year", "2016-01-01T02:00:00.5+03:00", "2015-12-31T23:00:00.500Z"],
+  ])("come out in UTC with ms and Z: %s", async (_case, sent, expected) => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+
+    const created = await send("PUT", `${itemsPath(activityId)}/${itemId}`, { body: { startedDateTime: sent, lastActiveDateTime: sent } });
+    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+
+    expect(seen(created)).toEqual(
+      jsonAnswer(
+        201,
+        {
+          "@odata.context": itemContext(activityId),
+          id: itemId,
+          status: "active",
+          userTimezone: null,
+          createdDateTime: expect.stringMatching(ISO_MS),
+          lastModifiedDateTime: expect.stringMatching(ISO_MS),
+          startedDateTime: expected,
+          lastActiveDateTime: expected,
+          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
+          activeDurationSeconds: 0,
+        },
+        created,
+      ),
+    );
+    expect(seen(fetched)).toEqual(jsonAnswer(200, created.body, fetched));
+  });
+
+  it("compares dates in different offsets by their instant", async () => {
+    const activityId = await newActivity();
+
+    const created = await send("POST", itemsPath(activityId), {
+      body: {
+        startedDateTime: "2015-02-11T23:54:04.3457274+03:00",
+        lastActiveDateTime: "2015-02-11T12:54:24.3451-08:00",
+        expirationDateTime: "2999-06-01T03:00:00.1234567+03:00",
+      },
+    });
+
+    expect(seen(created)).toEqual(
+      jsonAnswer(
+        201,
+        {
+          "@odata.context": itemContext(activityId),
+          id: expect.stringMatching(GUID),
+          status: "active",
+          userTimezone: null,
+          createdDateTime: expect.stringMatching(ISO_MS),
+          lastModifiedDateTime: expect.stringMatching(ISO_MS),
+          startedDateTime: "2015-02-11T20:54:04.345Z",
+          lastActiveDateTime: "2015-02-11T20:54:24.345Z",
+          expirationDateTime: "2999-06-01T00:00:00.123Z",
+          activeDurationSeconds: 20,
+        },
+        created,
+      ),
+    );
+  });
+});
