@@ -12,8 +12,11 @@ export const limits = {
   timezoneChars: 256,
   /** History items in one deep insert (PUT of an activity carrying historyItems). */
   historyItemsPerRequest: 100,
-  /** History items in one response: a list, or an activity's $expand (the most recently modified). */
-  historyItemsPerResponse: 1000,
+  /** History items in an activity's $expand: the most recently modified this many. */
+  historyItemsPerExpand: 1000,
+  /** History items per list page: the default $top, and the most $top may ask for. */
+  historyItemPageDefault: 100,
+  historyItemPageMax: 1000,
   /** Activities per feed page: the default $top, and the most $top may ask for. */
   feedPageDefault: 10,
   feedPageMax: 200,

@@ -15,3 +15,12 @@ export function odataContext(requestUrl: string, fragment: string): string {
 export function activitiesPath(userId: string): string {
   return `users('${encodeURIComponent(userId)}')/activities`;
 }
+
+/** An absolute `@odata.nextLink`: this request's URL with its query options and the next page's cursor. */
+export function nextLink(requestUrl: string, cursor: string): string {
+  const url = new URL(requestUrl);
+  const options = [...url.searchParams].filter(([name]) => name !== "$skiptoken");
+  options.push(["$skiptoken", cursor]);
+  // Built by hand so that option names keep their `$` (URLSearchParams would escape it).
+  return `${url.origin}${url.pathname}?${options.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join("&")}`;
+}

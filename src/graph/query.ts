@@ -1,4 +1,3 @@
-import { limits } from "../limits";
 import { ALL_TIME, type DateRange } from "../objects/FeedObject";
 import { parseDateTime } from "./dates";
 import { invalidRequest } from "./errors";
@@ -39,10 +38,10 @@ export function parseExpand(text: string): DateRange {
   return match[1] === undefined ? ALL_TIME : parseFilter(match[1]);
 }
 
-/** Parses `$top` for a feed page. */
-export function parseTop(text: string | undefined): number {
-  if (text === undefined) return limits.feedPageDefault;
+/** Parses `$top`, the page size: a whole number from 1 to `max`, `fallback` when absent. */
+export function parseTop(text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
   const top = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
-  if (!(top >= 1 && top <= limits.feedPageMax)) throw invalidRequest(`Invalid $top '${text}': expected a whole number from 1 to ${limits.feedPageMax}.`);
+  if (!(top >= 1 && top <= max)) throw invalidRequest(`Invalid $top '${text}': expected a whole number from 1 to ${max}.`);
   return top;
 }

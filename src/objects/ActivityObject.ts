@@ -1,8 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Caller } from "../auth/verify-token";
-import { DEFAULT_LIFETIME_MS, limits } from "../limits";
+import { DEFAULT_LIFETIME_MS } from "../limits";
 import { feedObject } from "./addresses";
-import { ALL_TIME, type DateRange, type FeedUpdate } from "./FeedObject";
+import { AFTER_KEYSET, openCursor, sealCursor, storedCursorKey } from "./cursor";
+import type { DateRange, FeedUpdate } from "./FeedObject";
 import { migrate } from "./migrations";
 
 export type Status = "active" | "updated";
@@ -58,6 +59,11 @@ export type HistoryItemWriteResult =
 
 export type Found<T> = { kind: "found"; value: T } | { kind: "activity-not-found" } | { kind: "item-not-found" };
 
+export type HistoryItemPage =
+  | { kind: "page"; items: HistoryItemRecord[]; nextCursor: string | null }
+  | { kind: "activity-not-found" }
+  | { kind: "bad-cursor" };
+
 /** Which of an activity's live history items to read: a window on lastModifiedDateTime and a count. */
 export interface HistoryItemSelection {
   range: DateRange;
@@ -112,7 +118,8 @@ const MIGRATIONS: string[] = [
      version INTEGER NOT NULL,
      attempts INTEGER NOT NULL DEFAULT 0,
      retry_at_ms INTEGER
-   );`,
+   );
+   CREATE TABLE cursor_key (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), raw BLOB NOT NULL);`,
 ];
 
 type ActivityRow = {
@@ -161,7 +168,18 @@ const toHistoryItem = (row: HistoryItemRow): HistoryItemRecord => ({
   expirationMs: row.expiration_ms,
 });
 
-const ALL_ITEMS: HistoryItemSelection = { range: ALL_TIME, top: limits.historyItemsPerResponse };
+interface CursorState {
+  range: [number, number];
+  sortMs: number;
+  id: string;
+}
+
+const isCursorState = (value: unknown): value is CursorState =>
+  typeof value === "object" &&
+  value !== null &&
+  Array.isArray((value as CursorState).range) &&
+  typeof (value as CursorState).sortMs === "number" &&
+  typeof (value as CursorState).id === "string";
 
 /**
  * One user activity and its history items, for one (tenant, user, app). Every method does its
@@ -172,6 +190,7 @@ const ALL_ITEMS: HistoryItemSelection = { range: ALL_TIME, top: limits.historyIt
  */
 export class ActivityObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private key: Promise<CryptoKey> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -268,11 +287,31 @@ export class ActivityObject extends DurableObject<Env> {
     return row ? { kind: "found", value: toHistoryItem(row) } : { kind: "item-not-found" };
   }
 
-  /** The live items, most recently modified first. */
-  async listHistoryItems(selection: HistoryItemSelection = ALL_ITEMS): Promise<Found<HistoryItemRecord[]>> {
+  /** One page of the live items, most recently modified first, and a cursor for the next page. */
+  async listHistoryItems(selection: HistoryItemSelection, cursor: string | null): Promise<HistoryItemPage> {
     const now = Date.now();
     if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
-    return { kind: "found", value: this.liveHistoryItems(now, selection) };
+    let after: CursorState | undefined;
+    if (cursor !== null) {
+      const state = await openCursor(await this.cursorKey(), cursor);
+      if (!isCursorState(state) || state.range[0] !== selection.range.from || state.range[1] !== selection.range.to) {
+        return { kind: "bad-cursor" };
+      }
+      after = state;
+    }
+    // Read again after the await: the page must reflect one instant.
+    const rows = this.liveHistoryItems(Date.now(), { ...selection, top: selection.top + 1 }, after);
+    const items = rows.slice(0, selection.top);
+    const last = items.at(-1);
+    const nextCursor =
+      rows.length > selection.top && last
+        ? await sealCursor(await this.cursorKey(), {
+            range: [selection.range.from, selection.range.to],
+            sortMs: last.lastModifiedMs,
+            id: last.id,
+          } satisfies CursorState)
+        : null;
+    return { kind: "page", items, nextCursor };
   }
 
   async deleteHistoryItem(id: string): Promise<Found<null>> {
@@ -442,18 +481,25 @@ export class ActivityObject extends DurableObject<Env> {
     return row && row.expiration_ms > now ? row : undefined;
   }
 
-  private liveHistoryItems(now: number, selection: HistoryItemSelection): HistoryItemRecord[] {
+  private liveHistoryItems(now: number, selection: HistoryItemSelection, after?: CursorState): HistoryItemRecord[] {
+    const keyset = after ? `AND ${AFTER_KEYSET("last_modified_ms", "id")}` : "";
     return this.sql
       .exec<HistoryItemRow>(
-        `SELECT * FROM history_item WHERE expiration_ms > ? AND last_modified_ms BETWEEN ? AND ?
+        `SELECT * FROM history_item WHERE expiration_ms > ? AND last_modified_ms BETWEEN ? AND ? ${keyset}
          ORDER BY last_modified_ms DESC, id DESC LIMIT ?`,
         now,
         selection.range.from,
         selection.range.to,
+        ...(after ? [after.sortMs, after.sortMs, after.id] : []),
         selection.top,
       )
       .toArray()
       .map(toHistoryItem);
+  }
+
+  private cursorKey(): Promise<CryptoKey> {
+    this.key ??= storedCursorKey(this.sql);
+    return this.key;
   }
 
   private liveHistoryItemRow(id: string, now: number): HistoryItemRow | undefined {

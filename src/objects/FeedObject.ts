@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ActivityRecord } from "./ActivityObject";
-import { cursorKey, openCursor, sealCursor } from "./cursor";
+import { AFTER_KEYSET, openCursor, sealCursor, storedCursorKey } from "./cursor";
 import { migrate } from "./migrations";
 
 /** What an activity's object tells its feed: its latest state, numbered so an older state never wins. */
@@ -81,16 +81,8 @@ export class FeedObject extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
       migrate(ctx.storage, MIGRATIONS);
-      this.key = await cursorKey(this.rawCursorKey());
+      this.key = await storedCursorKey(this.sql);
     });
-  }
-
-  private rawCursorKey(): ArrayBuffer {
-    const row = this.sql.exec<{ raw: ArrayBuffer }>("SELECT raw FROM cursor_key").toArray()[0];
-    if (row) return row.raw;
-    const raw = crypto.getRandomValues(new Uint8Array(32)).buffer;
-    this.sql.exec("INSERT INTO cursor_key (singleton, raw) VALUES (1, ?)", raw);
-    return raw;
   }
 
   /** Records an activity's state unless a newer one is already recorded. Idempotent. */
@@ -127,7 +119,7 @@ export class FeedObject extends DurableObject<Env> {
       ) {
         return { kind: "bad-cursor" };
       }
-      conditions.push(`(${sort} < ? OR (${sort} = ? AND activity_id < ?))`);
+      conditions.push(AFTER_KEYSET(sort, "activity_id"));
       bindings.push(state.sortMs, state.sortMs, state.activityId);
     }
     const rows = this.sql

@@ -14,10 +14,19 @@ function fromBase64Url(text: string): Uint8Array | undefined {
   }
 }
 
-/** Imports raw key bytes for signing cursors. */
-export function cursorKey(raw: ArrayBuffer): Promise<CryptoKey> {
+/** The object's own cursor key, made on first use and kept in its `cursor_key` table. */
+export function storedCursorKey(sql: SqlStorage): Promise<CryptoKey> {
+  let raw = sql.exec<{ raw: ArrayBuffer }>("SELECT raw FROM cursor_key").toArray()[0]?.raw;
+  if (!raw) {
+    raw = crypto.getRandomValues(new Uint8Array(32)).buffer;
+    sql.exec("INSERT INTO cursor_key (singleton, raw) VALUES (1, ?)", raw);
+  }
   return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }
+
+/** The SQL condition that continues a keyset walk, newest first, after (sortMs, id). */
+export const AFTER_KEYSET = (sortColumn: string, idColumn: string) =>
+  `(${sortColumn} < ? OR (${sortColumn} = ? AND ${idColumn} < ?))`;
 
 /** Seals a value into a cursor string. */
 export async function sealCursor(key: CryptoKey, value: unknown): Promise<string> {

@@ -119,7 +119,7 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
     const caller = c.var.caller;
     const { id } = c.req.valid("param");
     const { $expand } = c.req.valid("query");
-    const expand = $expand === undefined ? null : { range: parseExpand($expand), top: limits.historyItemsPerResponse };
+    const expand = $expand === undefined ? null : { range: parseExpand($expand), top: limits.historyItemsPerExpand };
     const found = await callObject(activityObject(c.env, caller, id), (activity) => activity.getActivity(expand));
     if (!found) throw activityNotFound(id);
     return c.json(

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { invalidRequest } from "../graph/errors";
-import { activitiesPath, odataContext } from "../graph/odata";
+import { activitiesPath, nextLink, odataContext } from "../graph/odata";
 import { parseExpand, parseFilter, parseTop } from "../graph/query";
 import { methodNotAllowed, queryOptions } from "../graph/route-guards";
 import { validationHook } from "../graph/validation";
@@ -68,15 +68,14 @@ const recentActivities = RECENT_PATHS.map((path, index) =>
 /** One page of the feed in Graph's collection shape, with items expanded when asked. */
 async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"]) {
   const caller = c.var.caller;
-  const url = new URL(c.req.url);
-  const params = url.searchParams;
+  const params = new URL(c.req.url).searchParams;
   const query: FeedQuery = {
     view,
-    top: parseTop(params.get("$top") ?? undefined),
+    top: parseTop(params.get("$top") ?? undefined, limits.feedPageDefault, limits.feedPageMax),
     range: params.has("$filter") ? parseFilter(params.get("$filter")!) : ALL_TIME,
     cursor: params.get("$skiptoken"),
   };
-  const expand = params.has("$expand") ? { range: parseExpand(params.get("$expand")!), top: limits.historyItemsPerResponse } : null;
+  const expand = params.has("$expand") ? { range: parseExpand(params.get("$expand")!), top: limits.historyItemsPerExpand } : null;
 
   const page = await callObject(feedObject(c.env, caller), (feed) => feed.list(query));
   if (page.kind === "bad-cursor") throw invalidRequest("The $skiptoken is not valid for this request: use @odata.nextLink exactly as returned.");
@@ -94,11 +93,7 @@ async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"]) {
 
   const fragment = view === "recent" ? "Collection(microsoft.graph.userActivity)" : activitiesPath(caller.userId);
   const body: z.infer<typeof collectionSchema> = { "@odata.context": odataContext(c.req.url, fragment), value };
-  if (page.nextCursor) {
-    const next = [...params].filter(([name]) => name !== "$skiptoken");
-    next.push(["$skiptoken", page.nextCursor]);
-    body["@odata.nextLink"] = `${url.origin}${url.pathname}?${next.map(([name, text]) => `${name}=${encodeURIComponent(text)}`).join("&")}`;
-  }
+  if (page.nextCursor) body["@odata.nextLink"] = nextLink(c.req.url, page.nextCursor);
   return c.json(body, 200);
 }
 

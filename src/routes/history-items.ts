@@ -1,19 +1,23 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import type { Caller } from "../auth/verify-token";
-import { conflict, itemNotFound } from "../graph/errors";
-import { activitiesPath, odataContext } from "../graph/odata";
+import { conflict, invalidRequest, itemNotFound } from "../graph/errors";
+import { activitiesPath, nextLink, odataContext } from "../graph/odata";
+import { parseFilter, parseTop } from "../graph/query";
 import { jsonBody } from "../graph/json-body";
 import { methodNotAllowed, queryOptions } from "../graph/route-guards";
 import { validationHook } from "../graph/validation";
 import { activityObject, callObject } from "../objects/addresses";
 import type { HistoryItemWriteResult } from "../objects/ActivityObject";
+import { ALL_TIME } from "../objects/FeedObject";
+import { limits } from "../limits";
 import { activityIdSchema, historyItemIdSchema } from "../schemas/common";
 import { errorResponses } from "../schemas/error";
 import {
   historyItemCreateSchema,
   historyItemReplaceSchema,
   historyItemSchema,
+  type HistoryItemResource,
   toHistoryItemResource,
   toHistoryItemWrite,
 } from "../schemas/history-item";
@@ -53,10 +57,23 @@ const listItems = createRoute({
   method: "get",
   path: COLLECTION,
   summary: "List an activity's history items",
-  middleware: [queryOptions()] as const,
-  request: { params: activityParams },
+  description: "The live items, most recently modified first, a page at a time; follow @odata.nextLink for the next page.",
+  middleware: [queryOptions("$top", "$filter", "$skiptoken")] as const,
+  request: {
+    params: activityParams,
+    query: z.object({
+      $top: z.string().optional().openapi({
+        description: `Page size, 1 to ${limits.historyItemPageMax}; default ${limits.historyItemPageDefault}.`,
+      }),
+      $filter: z.string().optional().openapi({ description: "Conditions on lastModifiedDateTime with lt, le, gt, ge, joined by and." }),
+      $skiptoken: z.string().optional().openapi({ description: "The cursor from @odata.nextLink; opaque." }),
+    }),
+  },
   responses: {
-    200: { description: "The live items, most recently modified first.", content: json(z.object({ "@odata.context": z.string(), value: z.array(historyItemSchema) })) },
+    200: {
+      description: "One page of live items.",
+      content: json(z.object({ "@odata.context": z.string(), value: z.array(historyItemSchema), "@odata.nextLink": z.string().optional() })),
+    },
     ...errorResponses(400, 404),
   },
 });
@@ -112,9 +129,20 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   .openapi(listItems, async (c) => {
     const caller = c.var.caller;
     const { id } = c.req.valid("param");
-    const found = await callObject(activityObject(c.env, caller, id), (activity) => activity.listHistoryItems());
-    if (found.kind !== "found") throw activityNotFound(id);
-    return c.json({ "@odata.context": collectionContext(c.req.url, caller, id), value: found.value.map(toHistoryItemResource) }, 200);
+    const { $top, $filter, $skiptoken } = c.req.valid("query");
+    const selection = {
+      range: $filter === undefined ? ALL_TIME : parseFilter($filter),
+      top: parseTop($top, limits.historyItemPageDefault, limits.historyItemPageMax),
+    };
+    const page = await callObject(activityObject(c.env, caller, id), (activity) => activity.listHistoryItems(selection, $skiptoken ?? null));
+    if (page.kind === "activity-not-found") throw activityNotFound(id);
+    if (page.kind === "bad-cursor") throw invalidRequest("The $skiptoken is not valid for this request: use @odata.nextLink exactly as returned.");
+    const body: { "@odata.context": string; value: HistoryItemResource[]; "@odata.nextLink"?: string } = {
+      "@odata.context": collectionContext(c.req.url, caller, id),
+      value: page.items.map(toHistoryItemResource),
+    };
+    if (page.nextCursor) body["@odata.nextLink"] = nextLink(c.req.url, page.nextCursor);
+    return c.json(body, 200);
   })
   .openapi(getItem, async (c) => {
     const caller = c.var.caller;
