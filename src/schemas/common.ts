@@ -76,7 +76,7 @@ export const readOnlyMembers = {
 };
 
 /** Any JSON object (JSON-LD, Adaptive Card). */
-export const jsonObjectSchema = z.record(z.string(), z.json(), expected("a JSON object"));
+export const jsonObjectSchema = z.record(z.string(), z.unknown(), expected("a JSON object"));
 
 /** The status values the service writes. */
 export const statusSchema = z.enum(["active", "updated"]);

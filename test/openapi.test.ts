@@ -1,0 +1,34 @@
+import { exports } from "cloudflare:workers";
+import { expect, it } from "vitest";
+
+it("serves the OpenAPI document built from the same schemas, every route once", async () => {
+  const response = await exports.default.fetch(new Request("https://feed.test/openapi.json"));
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toBe("application/json");
+  const document = (await response.json()) as any;
+  expect(document.openapi).toBe("3.1.0");
+  expect(document.servers).toEqual([{ url: "/v1.0" }, { url: "/beta" }, { url: "/" }]);
+  expect(document.components.securitySchemes).toEqual({ bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } });
+  const operations = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
+    Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+  );
+  expect(operations.sort()).toEqual(
+    [
+      "GET /me/activities",
+      "GET /me/activities/recent",
+      "PUT /me/activities/{id}",
+      "GET /me/activities/{id}",
+      "DELETE /me/activities/{id}",
+      "POST /me/activities/{id}/historyItems",
+      "GET /me/activities/{id}/historyItems",
+      "PUT /me/activities/{id}/historyItems/{historyItemId}",
+      "GET /me/activities/{id}/historyItems/{historyItemId}",
+      "DELETE /me/activities/{id}/historyItems/{historyItemId}",
+    ].sort(),
+  );
+  // The request schemas are the validators' own: required properties and closed objects.
+  const put = document.components.schemas.activityHistoryItemReplace;
+  expect(put.required).toEqual(["startedDateTime"]);
+  expect(put.additionalProperties).toBe(false);
+  expect(document.components.schemas.userActivityPut.required.sort()).toEqual(["activationUrl", "activitySourceHost", "visualElements"]);
+});
