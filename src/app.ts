@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth/authenticate";
 import { errorBody, GraphError } from "./graph/errors";
+import { accessLog } from "./graph/access-log";
 import { requestId } from "./graph/request-id";
 import { validationHook } from "./graph/validation";
 import { activityRoutes } from "./routes/activities";
@@ -42,6 +43,7 @@ export function buildApp() {
   let document: unknown;
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  app.use(accessLog());
   app.get("/openapi.json", (c) => {
     document ??= api.getOpenAPI31Document({
       openapi: "3.1.0",

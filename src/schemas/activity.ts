@@ -29,7 +29,7 @@ const visualInfoSchema = z
         .string(expected("a hex colour such as #ff0000"))
         .regex(/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i, "expected a hex colour such as #ff0000")
         .nullish(),
-      content: z.unknown().openapi({ description: "An Adaptive Card (any JSON)." }),
+      content: z.unknown().optional().openapi({ description: "An Adaptive Card (any JSON)." }),
       attribution: imageInfoSchema.nullish(),
     },
     graphObject("microsoft.graph.visualInfo"),

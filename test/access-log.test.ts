@@ -1,0 +1,33 @@
+import { afterEach, expect, it, vi } from "vitest";
+import { activityBody, call, freshAppActivityId } from "./support/api";
+
+afterEach(() => vi.restoreAllMocks());
+
+it("writes one JSON line per request with id, route, status, duration and tenant, never the token", async () => {
+  const lines: string[] = [];
+  vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
+  const put = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(freshAppActivityId())}`, { body: activityBody() });
+  const missing = await call("GET", "/v1.0/me/activities/1", { token: null });
+  const entries = lines.map((line) => JSON.parse(line));
+  expect(entries).toEqual([
+    {
+      level: "info",
+      requestId: put.headers.get("request-id"),
+      method: "PUT",
+      route: "/v1.0/me/activities/:id",
+      status: 201,
+      durationMs: expect.any(Number),
+      tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    },
+    {
+      level: "info",
+      requestId: missing.headers.get("request-id"),
+      method: "GET",
+      route: "/v1.0/me/*",
+      status: 401,
+      durationMs: expect.any(Number),
+      tenantId: null,
+    },
+  ]);
+  expect(lines.join("\n")).not.toMatch(/eyJ/);
+});
