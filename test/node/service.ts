@@ -1,6 +1,7 @@
 // Vitest global setup for the Node-side suites: starts the service the way `npm run dev` does
 // (wrangler's own dev server, local Durable Objects, the development key set), once per run.
 import { unstable_startWorker } from "wrangler";
+import type {} from "vitest";
 import type { TestProject } from "vitest/node";
 
 declare module "vitest" {
