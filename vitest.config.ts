@@ -6,7 +6,18 @@ export default defineConfig({
     projects: [
       {
         // Inside workerd: the Worker, its Durable Objects and their storage, through exports.default.fetch and stubs.
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // Tiny limits that test/rate-limit.test.ts swaps in for the deployed ones.
+            miniflare: {
+              ratelimits: {
+                TEST_READ_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 } },
+                TEST_WRITE_LIMITER: { namespace_id: "9002", simple: { limit: 2, period: 60 } },
+              },
+            },
+          }),
+        ],
         test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/node/**"] },
       },
       {

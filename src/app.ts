@@ -3,6 +3,7 @@ import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth/authenticate";
+import { rateLimit } from "./auth/rate-limit";
 import { errorBody, GraphError } from "./graph/errors";
 import { accessLog } from "./graph/access-log";
 import { requestId } from "./graph/request-id";
@@ -14,7 +15,7 @@ import { historyItemRoutes } from "./routes/history-items";
 /** The Graph API surface: every route, once, without a version prefix. */
 function buildApi() {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  api.use("/me/*", authenticate());
+  api.use("/me/*", authenticate(), rateLimit());
   // The feed's static paths (/me/activities/recent) go before /me/activities/{id}.
   api.route("/", feedRoutes);
   api.route("/", activityRoutes);

@@ -79,7 +79,7 @@ function appActivityIdFrom(requestUrl: string): string {
     throw invalidRequest(`The appActivityId must be 1 to ${limits.appActivityIdChars} characters once decoded.`);
   }
   // C0 and C1 control characters have no place in an identifier and break logs and headers.
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(decoded)) throw invalidRequest("The appActivityId must not contain control characters.");
+  if (/\p{Cc}/u.test(decoded)) throw invalidRequest("The appActivityId must not contain control characters.");
   return decoded;
 }
 

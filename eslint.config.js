@@ -1,0 +1,20 @@
+// Lint: ESLint's and typescript-eslint's recommended rules over the TypeScript sources.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/", ".wrangler/", "public/docs/vendor/", "worker-configuration.d.ts", "dist/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      // Tests and Graph's loosely typed bodies use `any` on purpose; the compiler's strict mode covers the rest.
+      "@typescript-eslint/no-explicit-any": "off",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["public/**/*.js"],
+    languageOptions: { globals: { window: "readonly", SwaggerUIBundle: "readonly" } },
+  },
+);
