@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // The access log writes a JSON line per request; keep warnings and errors, drop the rest.
+    onConsoleLog: (log) => !log.startsWith('{"level":"info"'),
     projects: [
       {
         // Inside workerd: the Worker, its Durable Objects and their storage, through exports.default.fetch and stubs.

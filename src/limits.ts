@@ -20,6 +20,10 @@ export const limits = {
   /** Activities per feed page: the default $top, and the most $top may ask for. */
   feedPageDefault: 10,
   feedPageMax: 200,
+  /** Deepest nesting of free JSON (visualElements.content, contentInfo); Adaptive Cards are shallow. */
+  jsonDepth: 32,
+  /** Longest bearer token accepted; Entra ID's are a few KB. */
+  tokenChars: 16 * 1024,
   /** Longest tenant, user or app identifier taken from a token. */
   identityClaimChars: 128,
 } as const;

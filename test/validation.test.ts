@@ -570,3 +570,37 @@ describe("request ids", () => {
     expect(answer.body.error.innerError["client-request-id"]).toBe(answer.headers.get("request-id"));
   });
 });
+
+describe("hostile bodies", () => {
+  it("refuses free JSON nested deeper than 32 levels with a 400 naming the property, and stores nothing", async () => {
+    const deep = (levels: number): unknown => (levels === 0 ? "leaf" : { child: deep(levels - 1) });
+    const appActivityId = encodeURIComponent(`/deep?${crypto.randomUUID()}`);
+    const tooDeep = await call("PUT", `/v1.0/me/activities/${appActivityId}`, {
+      body: activityBody({ visualElements: { displayText: "x", content: deep(33) }, contentInfo: { a: deep(40) } }),
+    });
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.body.error.code).toBe("BadRequest");
+    expect(tooDeep.body.error.message).toBe(
+      "Invalid value for 'visualElements.content': expected JSON nested at most 32 levels deep. Invalid value for 'contentInfo': expected JSON nested at most 32 levels deep.",
+    );
+    const fine = await call("PUT", `/v1.0/me/activities/${appActivityId}`, { body: activityBody({ visualElements: { displayText: "x", content: deep(32) } }) });
+    expect(fine.status).toBe(201);
+  });
+
+  it("answers 400, not 500, for JSON nested 100,000 levels deep", async () => {
+    const raw = `{"activitySourceHost":"https://a.com","activationUrl":"https://a.com","visualElements":{"displayText":"x","content":${"[".repeat(100_000)}${"]".repeat(100_000)}}}`;
+    const answer = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(`/deeper?${crypto.randomUUID()}`)}`, { raw });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe("BadRequest");
+  });
+
+  it("refuses a bearer token over 16 KiB with 401", async () => {
+    const answer = await call("GET", "/v1.0/me/activities", { token: "a".repeat(100 * 1024) });
+    expect(answer.status).toBe(401);
+    expect(answer.body.error).toEqual({
+      code: "InvalidAuthenticationToken",
+      message: "The access token is longer than 16384 characters.",
+      innerError: expect.any(Object),
+    });
+  });
+});

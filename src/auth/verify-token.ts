@@ -76,6 +76,7 @@ const isIdentity = (value: unknown): value is string =>
 /** Verifies a bearer token and returns the caller, or throws the Graph error to answer with. */
 export async function verifyAccessToken(authorization: string | undefined, env: Env): Promise<Caller> {
   if (!authorization) throw invalidToken("Access token is empty. Send 'Authorization: Bearer <token>'.", false);
+  if (authorization.length > limits.tokenChars) throw invalidToken(`The access token is longer than ${limits.tokenChars} characters.`);
   const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization.trim());
   if (!match) throw invalidToken("The Authorization header must be 'Bearer <token>'.");
   const config = authConfig(env);

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { formatDateTime } from "../graph/dates";
 import { limits } from "../limits";
 import type { ActivityRecord } from "../objects/ActivityObject";
-import { expected, graphObject, ignoredSchema, jsonObjectSchema, originSchema, readOnlyMembers, statusSchema, textSchema, urlSchema } from "./common";
+import { expected, graphObject, ignoredSchema, jsonObjectSchema, jsonSchema, originSchema, readOnlyMembers, statusSchema, textSchema, urlSchema } from "./common";
 import { historyItemCreateSchema, historyItemSchema } from "./history-item";
 
 export const ACTIVITY_TYPE = "microsoft.graph.userActivity";
@@ -29,7 +29,7 @@ const visualInfoSchema = z
         .string(expected("a hex colour such as #ff0000"))
         .regex(/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i, "expected a hex colour such as #ff0000")
         .nullish(),
-      content: z.unknown().optional().openapi({ description: "An Adaptive Card (any JSON)." }),
+      content: jsonSchema.optional().openapi({ description: "An Adaptive Card (any JSON)." }),
       attribution: imageInfoSchema.nullish(),
     },
     graphObject("microsoft.graph.visualInfo"),

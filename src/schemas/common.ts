@@ -75,8 +75,26 @@ export const readOnlyMembers = {
   lastModifiedDateTime: ignoredSchema,
 };
 
-/** Any JSON object (JSON-LD, Adaptive Card). */
-export const jsonObjectSchema = z.record(z.string(), z.unknown(), expected("a JSON object"));
+/** How deeply a parsed JSON value nests (a scalar is 0), counted without recursion. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length) {
+    const [node, depth] = pending.pop()!;
+    deepest = Math.max(deepest, depth);
+    if (node !== null && typeof node === "object") for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+const notTooDeep = (value: unknown) => jsonDepth(value) <= limits.jsonDepth;
+const TOO_DEEP = `expected JSON nested at most ${limits.jsonDepth} levels deep`;
+
+/** Any JSON value (an Adaptive Card), of bounded depth. */
+export const jsonSchema = z.unknown().refine(notTooDeep, TOO_DEEP);
+
+/** Any JSON object (JSON-LD), of bounded depth. */
+export const jsonObjectSchema = z.record(z.string(), z.unknown(), expected("a JSON object")).refine(notTooDeep, TOO_DEEP);
 
 /** The status values the service writes. */
 export const statusSchema = z.enum(["active", "updated"]);
