@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth/authenticate";
@@ -45,6 +46,16 @@ export function buildApp() {
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(accessLog());
+  // Bearer tokens, never cookies: any origin may call, as Graph allows single-page apps to.
+  app.use(
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "PUT", "POST", "DELETE"],
+      allowHeaders: ["Authorization", "Content-Type", "client-request-id"],
+      exposeHeaders: ["request-id", "client-request-id", "Retry-After"],
+      maxAge: 600,
+    }),
+  );
   app.get("/openapi.json", (c) => {
     document ??= api.getOpenAPI31Document({
       openapi: "3.1.0",
