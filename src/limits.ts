@@ -6,7 +6,7 @@ export const limits = {
   appActivityIdChars: 1024,
   /** Longest URL property (activationUrl, fallbackUrl, contentUrl, iconUrl, activitySourceHost). */
   urlChars: 2048,
-  /** Longest free-text property (displayText, description, appDisplayName, alternateText). */
+  /** Longest free-text property (displayText, description, appDisplayName, alternateText, alternativeText). */
   textChars: 4096,
   /** Longest userTimezone. */
   timezoneChars: 256,

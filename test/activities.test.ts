@@ -78,6 +78,7 @@ function expectedActivity(appActivityId: string, body: Record<string, any>, stat
         ? {
             iconUrl: visual.attribution.iconUrl ?? null,
             alternateText: visual.attribution.alternateText ?? null,
+            alternativeText: visual.attribution.alternativeText ?? null,
             addImageQuery: visual.attribution.addImageQuery ?? null,
           }
         : null,

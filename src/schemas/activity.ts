@@ -13,6 +13,7 @@ const imageInfoSchema = z
       "@odata.type": ignoredSchema,
       iconUrl: urlSchema.nullish(),
       alternateText: textSchema().nullish(),
+      alternativeText: textSchema().nullish(),
       addImageQuery: z.boolean(expected("true or false")).nullish(),
     },
     graphObject("microsoft.graph.imageInfo"),
@@ -78,7 +79,7 @@ export interface ActivityContent {
     description: string | null;
     backgroundColor: string | null;
     content: unknown;
-    attribution: { iconUrl: string | null; alternateText: string | null; addImageQuery: boolean | null } | null;
+    attribution: { iconUrl: string | null; alternateText: string | null; alternativeText: string | null; addImageQuery: boolean | null } | null;
   };
   contentInfo: Record<string, unknown> | null;
   userTimezone: string | null;
@@ -103,6 +104,7 @@ export function toActivityContent(body: ActivityBody): ActivityContent {
         ? {
             iconUrl: attribution.iconUrl ?? null,
             alternateText: attribution.alternateText ?? null,
+            alternativeText: attribution.alternativeText ?? null,
             addImageQuery: attribution.addImageQuery ?? null,
           }
         : null,
@@ -128,7 +130,12 @@ export const activitySchema = z
       backgroundColor: z.string().nullable(),
       content: z.unknown(),
       attribution: z
-        .object({ iconUrl: z.string().nullable(), alternateText: z.string().nullable(), addImageQuery: z.boolean().nullable() })
+        .object({
+          iconUrl: z.string().nullable(),
+          alternateText: z.string().nullable(),
+          alternativeText: z.string().nullable(),
+          addImageQuery: z.boolean().nullable(),
+        })
         .nullable(),
     }),
     contentInfo: z.record(z.string(), z.unknown()).nullable(),
