@@ -20,7 +20,8 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/node/**"] },
+        // Generous timeouts: the paging and concurrency tests make hundreds of requests on a 2-core machine.
+        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/node/**"], testTimeout: 60_000 },
       },
       {
         // In Node, against the service started by wrangler as `npm run dev` starts it: real clients over HTTP.
