@@ -417,17 +417,23 @@ export class ActivityObject extends DurableObject<Env> {
     const update = this.feedUpdate(Date.now());
     if (!update) return;
     const { owner, change } = update;
+    let timer: ReturnType<typeof setTimeout> | null = null;
     try {
-      const deadline = AbortSignal.timeout(FEED_PUSH_TIMEOUT_MS);
-      const timeout = new Promise<never>((_, reject) => deadline.addEventListener("abort", () => reject(deadline.reason)));
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${FEED_PUSH_TIMEOUT_MS} ms`)), FEED_PUSH_TIMEOUT_MS);
+      });
       await Promise.race([feedObject(this.env, owner).apply(change), timeout]);
       this.sql.exec("DELETE FROM feed_outbox WHERE version <= ?", change.version);
     } catch (error) {
-      const attempts = this.sql.exec<{ attempts: number }>(
-        "UPDATE feed_outbox SET attempts = attempts + 1 RETURNING attempts",
-      ).one().attempts;
+      // A concurrent push may have delivered a newer state meanwhile and emptied the outbox.
+      const attempts = this.sql
+        .exec<{ attempts: number }>("UPDATE feed_outbox SET attempts = attempts + 1 RETURNING attempts")
+        .toArray()[0]?.attempts;
+      if (attempts === undefined) return;
       this.sql.exec("UPDATE feed_outbox SET retry_at_ms = ?", Date.now() + feedRetryDelayMs(attempts));
       console.warn(JSON.stringify({ level: "warn", message: "feed update failed; will retry", activityId: change.activityId, attempts, error: String(error) }));
+    } finally {
+      clearTimeout(timer);
     }
   }
 

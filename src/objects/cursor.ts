@@ -7,11 +7,15 @@ const toBase64Url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).r
 
 function fromBase64Url(text: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  let bytes: Uint8Array;
   try {
-    return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (char) => char.charCodeAt(0));
+    bytes = Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (char) => char.charCodeAt(0));
   } catch {
     return undefined;
   }
+  // atob ignores the spare low bits of the last character, so several spellings decode alike:
+  // only the one this module writes is accepted, and any altered character is noticed.
+  return toBase64Url(bytes) === text ? bytes : undefined;
 }
 
 /** The object's own cursor key, made on first use and kept in its `cursor_key` table. */
