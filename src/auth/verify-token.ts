@@ -31,6 +31,26 @@ const list = (value: string) =>
     .map((part) => part.trim())
     .filter(Boolean);
 
+/** The key set could not be fetched: the service's problem, not the token's. */
+class KeySetUnavailable extends Error {}
+
+/**
+ * Entra ID's published keys, cached for 10 minutes (a key removed from the set stops working
+ * within that), and looked up again for an unknown kid at most every 30 s (so made-up kids
+ * cannot flood the key endpoint).
+ */
+function remoteKeys(url: URL): JWTVerifyGetKey {
+  const keys = createRemoteJWKSet(url, { cacheMaxAge: 600_000, cooldownDuration: 30_000 });
+  return async (header, token) => {
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw new KeySetUnavailable(String(error));
+    }
+  };
+}
+
 let cached: { source: string; config: AuthConfig } | undefined;
 
 // Built once per isolate and configuration, so a remote key set's cache outlives a request.
@@ -40,7 +60,7 @@ function authConfig(env: Env): AuthConfig {
     cached = {
       source,
       config: {
-        keys: env.AUTH_JWKS ? createLocalJWKSet(JSON.parse(env.AUTH_JWKS)) : createRemoteJWKSet(new URL(env.AUTH_JWKS_URL)),
+        keys: env.AUTH_JWKS ? createLocalJWKSet(JSON.parse(env.AUTH_JWKS)) : remoteKeys(new URL(env.AUTH_JWKS_URL)),
         tenants: env.AUTH_TENANTS.trim() === "*" ? "*" : list(env.AUTH_TENANTS),
         issuerTemplates: list(env.AUTH_ISSUERS),
         audiences: list(env.AUTH_AUDIENCE),
@@ -66,7 +86,6 @@ function describeJoseError(error: unknown): string {
   if (error instanceof errors.JOSEAlgNotAllowed) return `The token's signing algorithm is not allowed; expected ${ALGORITHMS.join(", ")}.`;
   if (error instanceof errors.JWKSNoMatchingKey) return "No signing key matches the token's key id (kid).";
   if (error instanceof errors.JWSSignatureVerificationFailed) return "The token's signature is invalid.";
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return "The signing keys could not be loaded; try again.";
   return "The access token is malformed.";
 }
 
@@ -90,6 +109,9 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
       requiredClaims: ["exp", "iss", "aud"],
     }));
   } catch (error) {
+    if (error instanceof KeySetUnavailable) {
+      throw new GraphError(503, "serviceNotAvailable", "The token signing keys could not be loaded; retry the request.", { "Retry-After": "5" });
+    }
     throw invalidToken(describeJoseError(error));
   }
 
