@@ -53,7 +53,7 @@ const exampleActivity = (displayText = "Contoso How-To: How to Tie a Reef Knot")
   fallbackUrl: "https://www.contoso.com/article?id=12345",
   contentInfo: { "@context": "https://schema.org", "@type": "Article", author: "Jennifer Booth", name: "How to Tie a Reef Knot" },
   visualElements: {
-    attribution: { iconUrl: "https://www.contoso.com/icon", alternateText: "Contoso, Ltd.", addImageQuery: false },
+    attribution: { iconUrl: "https://www.contoso.com/icon", alternateText: "Contoso, Ltd.", alternativeText: "Contoso, Ltd.", addImageQuery: false },
     description: "How to Tie a Reef Knot. A step-by-step visual guide to the art of nautical knot-tying.",
     backgroundColor: "#ff0000",
     displayText,
