@@ -1,7 +1,7 @@
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { activityBody, type Answer, call, DAY_MS, freshAppActivityId, GUID, ISO_MS } from "./support/api";
+import { activityBody, type Answer, call, createActivity, DAY_MS, freshAppActivityId, GUID, ISO_MS } from "./support/api";
 import { mintToken } from "./support/tokens";
 
 // The tenant, user and app that mintToken() puts in a token when not told otherwise.
@@ -602,5 +602,42 @@ describe("hostile bodies", () => {
       message: "The access token is longer than 16384 characters.",
       innerError: expect.any(Object),
     });
+  });
+});
+
+describe("values JSON admits but nothing can store faithfully", () => {
+  it("refuses a number beyond a double's range (1e400) with 400, and stores nothing", async () => {
+    const id = await createActivity();
+    const raw = '{"startedDateTime":"2015-02-11T20:54:04Z","activeDurationSeconds":1e400}';
+    const answer = await call("POST", `/v1.0/me/activities/${id}/historyItems`, { raw });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe("BadRequest");
+    expect(answer.body.error.message).toBe("Invalid value for 'activeDurationSeconds': the number is out of range.");
+    expect((await call("GET", `/v1.0/me/activities/${id}/historyItems`)).body.value).toEqual([]);
+  });
+
+  it("refuses text with an unpaired surrogate with 400, and stores nothing", async () => {
+    const id = await createActivity();
+    const raw = '{"startedDateTime":"2015-02-11T20:54:04Z","userTimezone":"\\udc00"}';
+    const answer = await call("POST", `/v1.0/me/activities/${id}/historyItems`, { raw });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toBe("Invalid value for 'userTimezone': the text has an unpaired surrogate, so it is not Unicode.");
+    expect((await call("GET", `/v1.0/me/activities/${id}/historyItems`)).body.value).toEqual([]);
+  });
+
+  it("refuses a session longer than activeDurationSeconds can count (Int32 seconds)", async () => {
+    const id = await createActivity();
+    const answer = await call("POST", `/v1.0/me/activities/${id}/historyItems`, {
+      body: { startedDateTime: "1970-01-01T00:00:00+00:00", lastActiveDateTime: "2038-01-19T03:14:08+00:00" },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toBe(
+      "Invalid value for 'lastActiveDateTime': expected a date and time not before startedDateTime, and at most 2147483647 seconds after it.",
+    );
+    const longest = await call("POST", `/v1.0/me/activities/${id}/historyItems`, {
+      body: { startedDateTime: "1970-01-01T00:00:00+00:00", lastActiveDateTime: "2038-01-19T03:14:07.999+00:00" },
+    });
+    expect(longest.status).toBe(201);
+    expect(longest.body.activeDurationSeconds).toBe(2147483647);
   });
 });

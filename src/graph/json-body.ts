@@ -34,9 +34,30 @@ export function jsonBody(options: { maxBytes?: number } = {}): MiddlewareHandler
     } catch (error) {
       throw badRequest(`The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
+    const problem = unstorable(parsed);
+    if (problem) throw badRequest(problem);
     c.req.bodyCache.json = Promise.resolve(parsed);
     await next();
   };
+}
+
+/**
+ * JSON admits what cannot be stored and read back as sent: numbers like 1e400 (JSON.parse makes
+ * them Infinity) and strings with unpaired surrogates (\udc00, not Unicode text). Returns the
+ * problem and where it is (`historyItems[0].activeDurationSeconds`), or undefined.
+ */
+function unstorable(body: unknown): string | undefined {
+  const pending: [unknown, string][] = [[body, ""]];
+  while (pending.length) {
+    const [value, path] = pending.pop()!;
+    if (typeof value === "number" && !Number.isFinite(value)) return `Invalid value for '${path}': the number is out of range.`;
+    if (typeof value === "string" && /\p{Cs}/u.test(value)) return `Invalid value for '${path}': the text has an unpaired surrogate, so it is not Unicode.`;
+    if (Array.isArray(value)) value.forEach((item, index) => pending.push([item, `${path}[${index}]`]));
+    else if (value !== null && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) pending.push([item, path ? `${path}.${key}` : key]);
+    }
+  }
+  return undefined;
 }
 
 const tooLarge = (maxBytes: number) => new GraphError(413, "requestTooLarge", `The request body is larger than ${maxBytes} bytes.`);

@@ -444,7 +444,8 @@ export class ActivityObject extends DurableObject<Env> {
     const activity = this.liveActivityRow(now);
     const recent = this.sql
       .exec<{ last_modified_ms: number }>(
-        "SELECT last_modified_ms FROM history_item WHERE expiration_ms > ? ORDER BY last_modified_ms DESC LIMIT 1",
+        // Walk the newest-first index until a live item; left to itself SQLite would sort every live item.
+        "SELECT last_modified_ms FROM history_item INDEXED BY history_item_by_last_modified WHERE expiration_ms > ? ORDER BY last_modified_ms DESC LIMIT 1",
         now,
       )
       .toArray()[0];

@@ -54,6 +54,7 @@ const MIGRATIONS: string[] = [
 ];
 
 const SORT_COLUMN = { activities: "last_modified_ms", recent: "recent_ms" } as const;
+const INDEX = { activities: "feed_by_last_modified", recent: "feed_by_recent" } as const;
 
 const isCursorState = (value: unknown): value is CursorState => {
   const state = value as CursorState;
@@ -122,10 +123,11 @@ export class FeedObject extends DurableObject<Env> {
       conditions.push(AFTER_KEYSET(sort, "activity_id"));
       bindings.push(state.sortMs, state.sortMs, state.activityId);
     }
+    // Walk the view's own index in order and stop at the page's end, never sorting the whole feed.
     const rows = this.sql
       .exec<{ activity_id: string; activity: string; sort_ms: number }>(
-        `SELECT activity_id, activity, ${sort} AS sort_ms FROM feed_entry WHERE ${conditions.join(" AND ")}
-         ORDER BY ${sort} DESC, activity_id DESC LIMIT ?`,
+        `SELECT activity_id, activity, ${sort} AS sort_ms FROM feed_entry INDEXED BY ${INDEX[query.view]}
+         WHERE ${conditions.join(" AND ")} ORDER BY ${sort} DESC, activity_id DESC LIMIT ?`,
         ...bindings,
         query.top + 1,
       )

@@ -22,12 +22,17 @@ const clientMembers = {
   userTimezone: textSchema(limits.timezoneChars).nullish(),
 };
 
-const lastActiveNotBeforeStarted = (body: { startedDateTime: string; lastActiveDateTime?: string | null | undefined }) =>
-  body.lastActiveDateTime == null ||
-  (parseDateTime(body.lastActiveDateTime) ?? Infinity) >= (parseDateTime(body.startedDateTime) ?? -Infinity);
+// The computed activeDurationSeconds must fit its Int32, so a session spans at most that many seconds.
+const lastActiveNotBeforeStarted = (body: { startedDateTime: string; lastActiveDateTime?: string | null | undefined }) => {
+  if (body.lastActiveDateTime == null) return true;
+  const started = parseDateTime(body.startedDateTime);
+  const lastActive = parseDateTime(body.lastActiveDateTime);
+  if (started === undefined || lastActive === undefined) return true; // reported by the properties' own checks
+  return lastActive >= started && (lastActive - started) / 1000 < INT32_MAX + 1;
+};
 
 const notBeforeStarted = {
-  message: "expected a date and time not before startedDateTime",
+  message: `expected a date and time not before startedDateTime, and at most ${INT32_MAX} seconds after it`,
   path: ["lastActiveDateTime"],
 };
 
