@@ -11,6 +11,14 @@ export const ALGORITHMS = ["RS256"];
 /** Allowed difference between our clock and the issuer's, in seconds, for exp and nbf. */
 export const CLOCK_TOLERANCE_SECONDS = 60;
 
+/**
+ * How long a token that passed every check is trusted without checking its signature again
+ * (never past its exp), and how many such tokens an isolate remembers. A client sends the same
+ * token for an hour; checking an RS256 signature on every request costs more than the rest.
+ */
+const VERIFIED_TOKEN_MS = 5 * 60_000;
+const VERIFIED_TOKENS = 1000;
+
 /** Who is calling: data is partitioned by exactly these three. */
 export interface Caller {
   tenantId: string;
@@ -20,6 +28,8 @@ export interface Caller {
 
 interface AuthConfig {
   keys: JWTVerifyGetKey;
+  /** Tokens that passed every check, with the caller they name, until they must be checked again. */
+  verified: Map<string, { caller: Caller; until: number }>;
   tenants: "*" | string[];
   issuerTemplates: string[];
   audiences: string[];
@@ -61,6 +71,7 @@ function authConfig(env: Env): AuthConfig {
       source,
       config: {
         keys: env.AUTH_JWKS ? createLocalJWKSet(JSON.parse(env.AUTH_JWKS)) : remoteKeys(new URL(env.AUTH_JWKS_URL)),
+        verified: new Map(),
         tenants: env.AUTH_TENANTS.trim() === "*" ? "*" : list(env.AUTH_TENANTS),
         issuerTemplates: list(env.AUTH_ISSUERS),
         audiences: list(env.AUTH_AUDIENCE),
@@ -99,10 +110,21 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
   const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization.trim());
   if (!match) throw invalidToken("The Authorization header must be 'Bearer <token>'.");
   const config = authConfig(env);
+  const token = match[1]!;
+  const remembered = config.verified.get(token);
+  if (remembered && Date.now() < remembered.until) return remembered.caller;
+  const checked = await verify(token, config);
+  // Forget the oldest when full (a Map iterates in insertion order).
+  if (config.verified.size >= VERIFIED_TOKENS) config.verified.delete(config.verified.keys().next().value!);
+  config.verified.set(token, { caller: checked.caller, until: Math.min(checked.expiresMs, Date.now() + VERIFIED_TOKEN_MS) });
+  return checked.caller;
+}
 
+/** Every check on one token; the caller it names and when it stops being valid. */
+async function verify(token: string, config: AuthConfig): Promise<{ caller: Caller; expiresMs: number }> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(match[1]!, config.keys, {
+    ({ payload } = await jwtVerify(token, config.keys, {
       algorithms: ALGORITHMS,
       audience: config.audiences,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
@@ -134,5 +156,5 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
       "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${REQUIRED_SCOPE}"`,
     });
   }
-  return { tenantId, userId, appId };
+  return { caller: { tenantId, userId, appId }, expiresMs: (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 };
 }

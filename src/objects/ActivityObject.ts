@@ -191,6 +191,11 @@ const isCursorState = (value: unknown): value is CursorState =>
 export class ActivityObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private key: Promise<CryptoKey> | undefined;
+  /** The alarm time this instance last set (null: none); undefined until it has set one. */
+  private alarmAt: number | null | undefined;
+  /** The feed push under way, and the one queued behind it that later writes share. */
+  private pushing: Promise<void> | null = null;
+  private queuedPush: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -333,6 +338,8 @@ export class ActivityObject extends DurableObject<Env> {
    * and re-arms for whichever comes next. Safe to run any number of times.
    */
   override async alarm(): Promise<void> {
+    // A running alarm is no longer set; whatever comes next must be set again.
+    this.alarmAt = undefined;
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       const activity = this.activityRow();
@@ -408,8 +415,25 @@ export class ActivityObject extends DurableObject<Env> {
 
   /** After a write: pushes any pending feed update, then sets the alarm for what comes next. */
   private async settle(): Promise<void> {
-    await this.pushToFeed();
+    await this.feedPushAfterThisWrite();
     await this.armAlarm();
+  }
+
+  /**
+   * Resolves once a push that started after the caller's write has finished. Writes that arrive
+   * while a push is under way share one queued push, which carries all of them, so a burst of
+   * writes costs two round trips to the feed rather than one each.
+   */
+  private feedPushAfterThisWrite(): Promise<void> {
+    if (this.queuedPush) return this.queuedPush;
+    const start = () => {
+      this.queuedPush = null;
+      this.pushing = this.pushToFeed().finally(() => (this.pushing = null));
+      return this.pushing;
+    };
+    if (!this.pushing) return start();
+    this.queuedPush = this.pushing.then(start, start);
+    return this.queuedPush;
   }
 
   /** Sends the activity's current state to its feed; on failure leaves it for the alarm to retry. */
@@ -470,6 +494,9 @@ export class ActivityObject extends DurableObject<Env> {
            UNION ALL SELECT retry_at_ms FROM feed_outbox)`,
       )
       .one().at;
+    // Most writes leave the earliest expiry where it was: skip the storage write then.
+    if (next === this.alarmAt) return;
+    this.alarmAt = next;
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }

@@ -1,0 +1,48 @@
+// The write path's economies: a verified token is not verified again, and a burst of writes to
+// one activity shares its pushes to the feed, while every write is still in the feed when acknowledged.
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, expect, it, vi } from "vitest";
+import { FeedObject } from "../src/objects/FeedObject";
+import { call, createActivity } from "./support/api";
+import { mintToken } from "./support/tokens";
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+it("checks a token's signature once, then trusts it until it expires", async () => {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  const start = Date.now();
+  const token = await mintToken({ user: crypto.randomUUID(), ttl: 10 });
+  const verify = vi.spyOn(crypto.subtle, "verify");
+  for (let read = 0; read < 3; read++) expect((await call("GET", "/v1.0/me/activities", { token })).status).toBe(200);
+  expect(verify).toHaveBeenCalledTimes(1);
+  // Past exp and the 60 s clock tolerance, the remembered token is checked again, and refused.
+  vi.setSystemTime(start + 71_000);
+  const expired = await call("GET", "/v1.0/me/activities", { token });
+  expect(expired.status).toBe(401);
+  expect(expired.body.error.message).toBe("Lifetime validation failed: the token is expired.");
+  expect(verify).toHaveBeenCalledTimes(2);
+});
+
+it("shares feed pushes across a burst of writes to one activity, and each write is in the feed when acknowledged", async () => {
+  const user = crypto.randomUUID();
+  const token = await mintToken({ user });
+  const id = await createActivity({ token });
+  const feed = env.FEEDS.getByName(JSON.stringify(["72f988bf-86f1-41af-91ab-2d7cd011db47", user, "11111111-2222-3333-4444-555555555555"]));
+  const feedRecentMs = () =>
+    runInDurableObject(feed, (_, state) => state.storage.sql.exec<{ recent_ms: number }>("SELECT recent_ms FROM feed_entry WHERE activity_id = ?", id).one().recent_ms);
+  const applies = vi.spyOn(FeedObject.prototype, "apply");
+  const writes = await Promise.all(
+    Array.from({ length: 30 }, async () => {
+      const answer = await call("POST", `/v1.0/me/activities/${id}/historyItems`, { token, body: { startedDateTime: "2015-02-11T20:54:04Z" } });
+      // As soon as this write is acknowledged, the feed orders the activity by it or by a later write.
+      return { status: answer.status, inFeed: (await feedRecentMs()) >= Date.parse(answer.body.lastModifiedDateTime) };
+    }),
+  );
+  expect(writes).toEqual(Array(30).fill({ status: 201, inFeed: true }));
+  expect(applies.mock.calls.length).toBeGreaterThan(0);
+  expect(applies.mock.calls.length).toBeLessThan(30);
+});
