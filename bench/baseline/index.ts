@@ -1,0 +1,163 @@
+// The baseline: what a history-item write costs with nothing but the Durable Object and its SQL.
+// Same binding (ACTIVITIES), same table and indexes, same read-then-upsert in one synchronous
+// transaction as ActivityObject.upsertHistoryItem; no router, validation, auth, activity check,
+// feed push or alarm. It answers the service's own URLs, so the load generator sends both the
+// very same requests (the Authorization header is ignored here).
+//
+// With `x-bench-feed: 1`, a write also does the one thing the spec adds to it (§7: the feed index
+// is updated before the write is acknowledged): after its transaction the object makes one RPC to
+// a second object (FEEDS) that upserts one row, as ActivityObject.pushToFeed does. That is the
+// least any implementation of the spec can do, so it shows what the write-path targets allow.
+import { DurableObject } from "cloudflare:workers";
+
+interface BaselineEnv {
+  ACTIVITIES: DurableObjectNamespace<ActivityObject>;
+  FEEDS: DurableObjectNamespace<FeedObject>;
+}
+
+const LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
+
+interface ItemWrite {
+  id: string;
+  startedMs: number;
+  lastActiveMs: number | null;
+  activeDurationSeconds: number | null;
+  expirationMs: number | null;
+  userTimezone: string | null;
+}
+
+type ItemRow = {
+  id: string;
+  started_ms: number;
+  last_active_ms: number | null;
+  active_duration_seconds: number | null;
+  user_timezone: string | null;
+  status: string;
+  created_ms: number;
+  last_modified_ms: number;
+  expiration_ms: number;
+};
+
+/** One activity's history items, stored exactly as src/objects/ActivityObject.ts stores them. */
+export class ActivityObject extends DurableObject<BaselineEnv> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: BaselineEnv) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS history_item (
+         id TEXT PRIMARY KEY,
+         started_ms INTEGER NOT NULL,
+         last_active_ms INTEGER,
+         active_duration_seconds INTEGER,
+         user_timezone TEXT,
+         status TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         last_modified_ms INTEGER NOT NULL,
+         expiration_ms INTEGER NOT NULL
+       ) WITHOUT ROWID;
+       CREATE INDEX IF NOT EXISTS history_item_by_expiration ON history_item (expiration_ms);
+       CREATE INDEX IF NOT EXISTS history_item_by_last_modified ON history_item (last_modified_ms, id);`,
+    );
+  }
+
+  /**
+   * The same read-then-upsert as ActivityObject.upsertHistoryItem, in one transaction; then, given
+   * the activity's id, the feed push (one feed object, as the workload has one user).
+   */
+  async upsert(write: ItemWrite, feedActivityId: string | null): Promise<{ created: boolean; item: ItemRow }> {
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync(() => {
+      const existing = this.live(write.id, now);
+      const createdMs = existing?.created_ms ?? now;
+      const item: ItemRow = {
+        id: write.id,
+        started_ms: write.startedMs,
+        last_active_ms: write.lastActiveMs,
+        active_duration_seconds: write.activeDurationSeconds,
+        user_timezone: write.userTimezone,
+        status: existing ? "updated" : "active",
+        created_ms: createdMs,
+        last_modified_ms: now,
+        expiration_ms: write.expirationMs ?? createdMs + LIFETIME_MS,
+      };
+      this.sql.exec(
+        `INSERT OR REPLACE INTO history_item
+           (id, started_ms, last_active_ms, active_duration_seconds, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        item.id,
+        item.started_ms,
+        item.last_active_ms,
+        item.active_duration_seconds,
+        item.user_timezone,
+        item.status,
+        item.created_ms,
+        item.last_modified_ms,
+        item.expiration_ms,
+      );
+      return { created: !existing, item };
+    });
+    if (feedActivityId !== null) await this.env.FEEDS.getByName("feed").apply(feedActivityId, now);
+    return result;
+  }
+
+  /** The same one-row read as ActivityObject.getHistoryItem, without the activity check. */
+  get(id: string): ItemRow | null {
+    return this.live(id, Date.now()) ?? null;
+  }
+
+  private live(id: string, now: number): ItemRow | undefined {
+    return this.sql.exec<ItemRow>("SELECT * FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).toArray()[0];
+  }
+}
+
+/** One row per activity: the least a feed index can hold. */
+export class FeedObject extends DurableObject<BaselineEnv> {
+  constructor(ctx: DurableObjectState, env: BaselineEnv) {
+    super(ctx, env);
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS feed_entry (activity_id TEXT PRIMARY KEY, last_modified_ms INTEGER NOT NULL) WITHOUT ROWID",
+    );
+  }
+
+  apply(activityId: string, lastModifiedMs: number): void {
+    this.ctx.storage.sql.exec(
+      `INSERT INTO feed_entry (activity_id, last_modified_ms) VALUES (?, ?)
+       ON CONFLICT (activity_id) DO UPDATE SET last_modified_ms = excluded.last_modified_ms`,
+      activityId,
+      lastModifiedMs,
+    );
+  }
+}
+
+const ITEM = /^(?:\/v1\.0|\/beta)?\/me\/activities\/([^/]+)\/historyItems(?:\/([^/]+))?$/;
+
+const toMs = (value: unknown) => (typeof value === "string" ? Date.parse(value) : null);
+
+export default {
+  async fetch(request: Request, env: BaselineEnv): Promise<Response> {
+    const match = ITEM.exec(new URL(request.url).pathname);
+    if (!match) return new Response(null, { status: 404 });
+    const stub = env.ACTIVITIES.getByName(match[1]!);
+    const itemId = match[2];
+    if (request.method === "GET" && itemId) {
+      const item = await stub.get(itemId);
+      return item ? Response.json(item) : new Response(null, { status: 404 });
+    }
+    if (request.method === "PUT" || request.method === "POST") {
+      const body = (await request.json()) as Record<string, unknown>;
+      const write: ItemWrite = {
+        id: itemId ?? (typeof body.id === "string" ? body.id : crypto.randomUUID()),
+        startedMs: toMs(body.startedDateTime) ?? 0,
+        lastActiveMs: toMs(body.lastActiveDateTime),
+        activeDurationSeconds: typeof body.activeDurationSeconds === "number" ? body.activeDurationSeconds : null,
+        expirationMs: toMs(body.expirationDateTime),
+        userTimezone: typeof body.userTimezone === "string" ? body.userTimezone : null,
+      };
+      const { created, item } = await stub.upsert(write, request.headers.get("x-bench-feed") === "1" ? match[1]! : null);
+      return Response.json(item, { status: created ? 201 : 200 });
+    }
+    return new Response(null, { status: 405 });
+  },
+} satisfies ExportedHandler<BaselineEnv>;

@@ -1,0 +1,62 @@
+// Starts Workers the way `npm run dev` does: wrangler's own dev server (unstable_startWorker),
+// local Durable Objects, .dev.vars overlaid on [vars], listening on 127.0.0.1 only.
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { unstable_startWorker } from "wrangler";
+
+export interface RunningWorker {
+  name: string;
+  origin: string;
+  /** The DevTools endpoint of the Worker's isolate, when started with one. */
+  inspector: URL | undefined;
+  /** Log lines the Worker wrote: how many, and the first warnings and errors. */
+  logs: { lines: number; warnings: string[] };
+  dispose(): Promise<void>;
+}
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** A loopback port that nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts one Worker from a wrangler config (relative to the project root), optionally with another
+ * entry point. Its log lines are counted and dropped, as a terminal would only slow things down;
+ * warnings and errors are kept.
+ */
+export async function startWorker(
+  name: string,
+  config: string,
+  options: { entrypoint?: string; inspector?: boolean } = {},
+): Promise<RunningWorker> {
+  const logs = { lines: 0, warnings: [] as string[] };
+  const worker = await unstable_startWorker({
+    config: `${ROOT}${config}`,
+    ...(options.entrypoint ? { entrypoint: `${ROOT}${options.entrypoint}` } : {}),
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      // Without an explicit port, a second Worker's inspector waits for the first one's port forever.
+      inspector: options.inspector ? { hostname: "127.0.0.1", port: await freePort() } : false,
+      persist: false,
+      watch: false,
+      logLevel: "error",
+      structuredLogsHandler: (log: { level: string; message: string }) => {
+        logs.lines++;
+        if ((log.level === "warn" || log.level === "error") && logs.warnings.length < 20) logs.warnings.push(log.message.slice(0, 400));
+      },
+    },
+  });
+  await worker.ready;
+  const origin = (await worker.url).origin;
+  const inspector = options.inspector ? await worker.inspectorUrl : undefined;
+  return { name, origin, inspector, logs, dispose: () => worker.dispose() };
+}
