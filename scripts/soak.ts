@@ -10,8 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { importJWK, SignJWT, type JWK } from "jose";
 import { unstable_startWorker } from "wrangler";
+import { mintDevToken } from "./dev-token.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,35 +25,6 @@ const ACTIVITIES_PER_WORKER = 12;
 const ITEMS_PER_ACTIVITY = 8;
 /** The heap's low-water mark may grow by this much from the first third of the run to the last and still be "flat". */
 const HEAP_GROWTH_ALLOWED = 1.25;
-
-const devVars = Object.fromEntries(
-  readFileSync(new URL("../.dev.vars", import.meta.url), "utf8")
-    .split("\n")
-    .flatMap((line) => {
-      const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-      return match ? [[match[1]!, match[2]!.replace(/^'(.*)'$/, "$1")]] : [];
-    }),
-) as Record<string, string>;
-const key = JSON.parse(readFileSync(new URL("../dev/signing-key.json", import.meta.url), "utf8")) as JWK & { kid: string };
-const signingKey = await importJWK(key, "RS256");
-
-async function mintToken(user: string): Promise<string> {
-  const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({
-    iss: devVars.AUTH_ISSUERS!.split(",")[0]!.replace("{tenantid}", tenant),
-    aud: devVars.AUTH_AUDIENCE!.split(",")[0]!,
-    tid: tenant,
-    oid: user,
-    azp: "11111111-2222-3333-4444-555555555555",
-    scp: "UserActivity.ReadWrite.CreatedByApp",
-    iat: now,
-    nbf: now,
-    exp: now + 3600,
-  })
-    .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: key.kid })
-    .sign(signingKey);
-}
 
 /** Resident memory (KiB) of every workerd process this script started. */
 function workerdRssKiB(): number {
@@ -152,7 +123,7 @@ async function send(token: string, method: string, path: string, body?: unknown)
 
 /** One client: owns its activities and items, so the last acknowledged write to each is the truth. */
 async function client(index: number, deadline: number) {
-  const token = await mintToken(`soak-user-${index % 8}`);
+  const token = await mintDevToken({ user: `soak-user-${index % 8}` });
   const activities: { id: string; items: Map<string, Acknowledged | null> }[] = [];
   for (let a = 0; a < ACTIVITIES_PER_WORKER; a++) {
     const put = await send(token, "PUT", `/me/activities/${encodeURIComponent(`/soak/${index}/${a}`)}`, {

@@ -1,8 +1,7 @@
 // Mints a development access token signed by the local key set (dev/signing-key.json).
 // Only `wrangler dev` and the tests trust that key; a deployed instance never does.
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { importJWK, SignJWT, type JWK } from "jose";
+import { DEV_TOKEN_DEFAULTS, mintDevToken } from "./dev-token.ts";
 
 const USAGE = `Usage: npm run -s token -- [--user <oid>] [--tenant <tid>] [--app <appId>] [--scope "<scopes>"] [--ttl <seconds>]
 
@@ -13,11 +12,11 @@ const USAGE = `Usage: npm run -s token -- [--user <oid>] [--tenant <tid>] [--app
   --ttl     lifetime in seconds; negative mints an expired token   default 3600`;
 
 const options = {
-  user: { type: "string", default: "00000000-0000-0000-0000-00000000a11c" },
-  tenant: { type: "string", default: "72f988bf-86f1-41af-91ab-2d7cd011db47" },
-  app: { type: "string", default: "11111111-2222-3333-4444-555555555555" },
-  scope: { type: "string", default: "UserActivity.ReadWrite.CreatedByApp" },
-  ttl: { type: "string", default: "3600" },
+  user: { type: "string", default: DEV_TOKEN_DEFAULTS.user },
+  tenant: { type: "string", default: DEV_TOKEN_DEFAULTS.tenant },
+  app: { type: "string", default: DEV_TOKEN_DEFAULTS.app },
+  scope: { type: "string", default: DEV_TOKEN_DEFAULTS.scope },
+  ttl: { type: "string", default: String(DEV_TOKEN_DEFAULTS.ttl) },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -48,31 +47,4 @@ if (!Number.isInteger(ttl)) {
   process.exit(2);
 }
 
-/** Reads KEY=value lines from .dev.vars, the local configuration `wrangler dev` uses. */
-function devVars(): Record<string, string> {
-  const text = readFileSync(new URL("../.dev.vars", import.meta.url), "utf8");
-  const vars: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (match) vars[match[1]!] = match[2]!.replace(/^'(.*)'$/, "$1");
-  }
-  return vars;
-}
-
-const vars = devVars();
-const key = JSON.parse(readFileSync(new URL("../dev/signing-key.json", import.meta.url), "utf8")) as JWK & { kid: string };
-const now = Math.floor(Date.now() / 1000);
-const token = await new SignJWT({
-  iss: vars.AUTH_ISSUERS!.split(",")[0]!.replace("{tenantid}", values.tenant),
-  aud: vars.AUTH_AUDIENCE!.split(",")[0]!,
-  tid: values.tenant,
-  oid: values.user,
-  azp: values.app,
-  scp: values.scope,
-  iat: now,
-  nbf: now,
-  exp: now + ttl,
-})
-  .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: key.kid })
-  .sign(await importJWK(key, "RS256"));
-console.log(token);
+console.log(await mintDevToken({ user: values.user, tenant: values.tenant, app: values.app, scope: values.scope, ttl }));

@@ -1,0 +1,58 @@
+// Development tokens, signed by the local key set (dev/signing-key.json) that only `wrangler dev`
+// and the tests trust. One place for `npm run token`, the Node-side tests, the soak and the bench.
+import { readFileSync } from "node:fs";
+import { importJWK, SignJWT, type JWK } from "jose";
+
+export interface DevTokenOptions {
+  /** oid */
+  user?: string;
+  /** tid */
+  tenant?: string;
+  /** azp */
+  app?: string;
+  /** scp: space-separated delegated scopes */
+  scope?: string;
+  /** Seconds until exp; negative for a token that has already expired. */
+  ttl?: number;
+}
+
+export const DEV_TOKEN_DEFAULTS = {
+  user: "00000000-0000-0000-0000-00000000a11c",
+  tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+  app: "11111111-2222-3333-4444-555555555555",
+  scope: "UserActivity.ReadWrite.CreatedByApp",
+  ttl: 3600,
+} satisfies Required<DevTokenOptions>;
+
+/** KEY=value lines of .dev.vars, the local configuration `wrangler dev` overlays on [vars]. */
+function devVars(): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(new URL("../.dev.vars", import.meta.url), "utf8").split("\n")) {
+    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (match) vars[match[1]!] = match[2]!.replace(/^'(.*)'$/, "$1");
+  }
+  return vars;
+}
+
+const vars = devVars();
+const key = JSON.parse(readFileSync(new URL("../dev/signing-key.json", import.meta.url), "utf8")) as JWK & { kid: string };
+const signingKey = await importJWK(key, "RS256");
+
+/** A bearer token as Entra ID would issue it, with the issuer and audience of .dev.vars. */
+export async function mintDevToken(options: DevTokenOptions = {}): Promise<string> {
+  const { user, tenant, app, scope, ttl } = { ...DEV_TOKEN_DEFAULTS, ...options };
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({
+    iss: vars.AUTH_ISSUERS!.split(",")[0]!.replace("{tenantid}", tenant),
+    aud: vars.AUTH_AUDIENCE!.split(",")[0]!,
+    tid: tenant,
+    oid: user,
+    azp: app,
+    scp: scope,
+    iat: now,
+    nbf: now,
+    exp: now + ttl,
+  })
+    .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: key.kid })
+    .sign(signingKey);
+}
