@@ -18,6 +18,12 @@ export const invalidRequest = (message: string) => new GraphError(400, "invalidR
 export const itemNotFound = (message: string) => new GraphError(404, "itemNotFound", message);
 export const conflict = (message: string) => new GraphError(409, "conflict", message);
 
+/** The activity does not exist for this caller (or has expired): 404, never 403. */
+export const activityNotFound = (id: string) => itemNotFound(`The activity '${id}' does not exist.`);
+
+/** A $skiptoken this service did not issue for this request. */
+export const invalidSkiptoken = () => invalidRequest("The $skiptoken is not valid for this request: use @odata.nextLink exactly as returned.");
+
 /** Graph's error body: `{"error":{"code","message","innerError":{date, request-id, client-request-id}}}`. */
 export function errorBody(code: string, message: string, requestId: string, clientRequestId: string) {
   return {

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { badRequest, conflict, invalidRequest, itemNotFound } from "../graph/errors";
+import { activityNotFound, badRequest, conflict, invalidRequest } from "../graph/errors";
 import { activitiesPath, odataContext } from "../graph/odata";
 import { jsonBody } from "../graph/json-body";
 import { parseExpand } from "../graph/query";
@@ -83,7 +83,6 @@ function appActivityIdFrom(requestUrl: string): string {
   return decoded;
 }
 
-const activityNotFound = (id: string) => itemNotFound(`The activity '${id}' does not exist.`);
 
 /** PUT, GET and DELETE of /me/activities/{id}. */
 export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
-import { invalidRequest } from "../graph/errors";
+import { invalidSkiptoken } from "../graph/errors";
 import { activitiesPath, nextLink, odataContext } from "../graph/odata";
 import { parseExpand, parseFilter, parseTop } from "../graph/query";
 import { methodNotAllowed, queryOptions } from "../graph/route-guards";
@@ -10,21 +10,16 @@ import { limits } from "../limits";
 import { activityObject, callObject, feedObject } from "../objects/addresses";
 import { ALL_TIME, type FeedQuery } from "../objects/FeedObject";
 import { activitySchema, toActivityResource } from "../schemas/activity";
+import { pagingQuerySchema } from "../schemas/common";
 import { errorResponses } from "../schemas/error";
 import { toHistoryItemResource } from "../schemas/history-item";
 
 const OPTIONS = ["$top", "$expand", "$filter", "$skiptoken"];
 
-const feedQuery = z.object({
-  $top: z.string().optional().openapi({ description: `Page size, 1 to ${limits.feedPageMax}; default ${limits.feedPageDefault}.` }),
+const feedQuery = pagingQuerySchema(limits.feedPageDefault, limits.feedPageMax).extend({
   $expand: z.string().optional().openapi({
     description: "historyItems, optionally historyItems($filter=lastModifiedDateTime ge 2018-01-01T00:00:00Z).",
   }),
-  $filter: z.string().optional().openapi({
-    description: "Conditions on lastModifiedDateTime with lt, le, gt, ge, joined by and.",
-    example: "lastModifiedDateTime ge 2018-01-01T00:00:00Z",
-  }),
-  $skiptoken: z.string().optional().openapi({ description: "The cursor from @odata.nextLink; opaque." }),
 });
 
 const collectionSchema = z
@@ -78,7 +73,7 @@ async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"]) {
   const expand = params.has("$expand") ? { range: parseExpand(params.get("$expand")!), top: limits.historyItemsPerExpand } : null;
 
   const page = await callObject(feedObject(c.env, caller), (feed) => feed.list(query));
-  if (page.kind === "bad-cursor") throw invalidRequest("The $skiptoken is not valid for this request: use @odata.nextLink exactly as returned.");
+  if (page.kind === "bad-cursor") throw invalidSkiptoken();
 
   let value = page.activities.map((activity) => toActivityResource(activity));
   if (expand) {

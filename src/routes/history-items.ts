@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import type { Caller } from "../auth/verify-token";
-import { conflict, invalidRequest, itemNotFound } from "../graph/errors";
+import { activityNotFound, conflict, invalidSkiptoken, itemNotFound } from "../graph/errors";
 import { activitiesPath, nextLink, odataContext } from "../graph/odata";
 import { parseFilter, parseTop } from "../graph/query";
 import { jsonBody } from "../graph/json-body";
@@ -11,7 +11,7 @@ import { activityObject, callObject } from "../objects/addresses";
 import type { HistoryItemWriteResult } from "../objects/ActivityObject";
 import { ALL_TIME } from "../objects/FeedObject";
 import { limits } from "../limits";
-import { activityIdSchema, historyItemIdSchema } from "../schemas/common";
+import { activityIdSchema, historyItemIdSchema, pagingQuerySchema } from "../schemas/common";
 import { errorResponses } from "../schemas/error";
 import {
   historyItemCreateSchema,
@@ -61,13 +61,7 @@ const listItems = createRoute({
   middleware: [queryOptions("$top", "$filter", "$skiptoken")] as const,
   request: {
     params: activityParams,
-    query: z.object({
-      $top: z.string().optional().openapi({
-        description: `Page size, 1 to ${limits.historyItemPageMax}; default ${limits.historyItemPageDefault}.`,
-      }),
-      $filter: z.string().optional().openapi({ description: "Conditions on lastModifiedDateTime with lt, le, gt, ge, joined by and." }),
-      $skiptoken: z.string().optional().openapi({ description: "The cursor from @odata.nextLink; opaque." }),
-    }),
+    query: pagingQuerySchema(limits.historyItemPageDefault, limits.historyItemPageMax),
   },
   responses: {
     200: {
@@ -99,7 +93,6 @@ const deleteItem = createRoute({
 const collectionContext = (requestUrl: string, caller: Caller, id: string) =>
   odataContext(requestUrl, `${activitiesPath(caller.userId)}('${id}')/historyItems`);
 
-const activityNotFound = (id: string) => itemNotFound(`The activity '${id}' does not exist.`);
 const historyItemNotFound = (id: string) => itemNotFound(`The history item '${id}' does not exist.`);
 
 /** Answers a write: the item with its status code, or the error the object reported. */
@@ -136,7 +129,7 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
     };
     const page = await callObject(activityObject(c.env, caller, id), (activity) => activity.listHistoryItems(selection, $skiptoken ?? null));
     if (page.kind === "activity-not-found") throw activityNotFound(id);
-    if (page.kind === "bad-cursor") throw invalidRequest("The $skiptoken is not valid for this request: use @odata.nextLink exactly as returned.");
+    if (page.kind === "bad-cursor") throw invalidSkiptoken();
     const body: { "@odata.context": string; value: HistoryItemResource[]; "@odata.nextLink"?: string } = {
       "@odata.context": collectionContext(c.req.url, caller, id),
       value: page.items.map(toHistoryItemResource),
