@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { ActivityRecord } from "../src/objects/ActivityObject";
-import type { FeedUpdate } from "../src/objects/FeedObject";
+import type { ActivityRecord } from "../src/objects/records";
+import type { FeedUpdate } from "../src/objects/records";
 import { type Answer, activityBody, call, freshAppActivityId } from "./support/api";
 import { mintToken } from "./support/tokens";
 

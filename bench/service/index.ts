@@ -16,7 +16,7 @@
 import { ActivityObject as ServiceActivityObject, FeedObject as ServiceFeedObject } from "../../src/index";
 import service from "../../src/index";
 import type { Caller } from "../../src/auth/verify-token";
-import type { FeedUpdate } from "../../src/objects/FeedObject";
+import type { FeedUpdate } from "../../src/objects/records";
 import { activityIdFor, activityObject, feedObject } from "../../src/objects/addresses";
 import { historyItemReplaceSchema, toHistoryItemWrite } from "../../src/schemas/history-item";
 

@@ -1,4 +1,4 @@
-import { ALL_TIME, type DateRange } from "../objects/FeedObject";
+import { ALL_TIME, type DateRange } from "../objects/records";
 import { parseDateTime } from "./dates";
 import { invalidRequest } from "./errors";
 

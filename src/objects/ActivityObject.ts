@@ -1,41 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Caller } from "../auth/verify-token";
 import { DEFAULT_LIFETIME_MS } from "../limits";
-import { feedObject } from "./addresses";
-import { AFTER_KEYSET, openCursor, sealCursor, storedCursorKey } from "./cursor";
-import type { DateRange, FeedUpdate } from "./FeedObject";
+import { type ActivityRow, type HistoryItemRow, MIGRATIONS, toActivity, toHistoryItem } from "./activity-tables";
+import { FeedOutbox, type FeedState } from "./feed-outbox";
+import { afterPosition, Keyset, keysetBindings, type KeysetPosition } from "./keyset";
 import { migrate } from "./migrations";
-
-export type Status = "active" | "updated";
-
-export interface ActivityRecord {
-  id: string;
-  appActivityId: string;
-  /** The client-owned properties as a JSON document, opaque to the object. */
-  content: string;
-  status: Status;
-  createdMs: number;
-  lastModifiedMs: number;
-  expirationMs: number;
-}
-
-/** A history item as the client writes it; the object adds the server-owned fields. */
-export interface HistoryItemWrite {
-  id: string;
-  startedMs: number;
-  lastActiveMs: number | null;
-  activeDurationSeconds: number | null;
-  /** null: the object sets createdDateTime + 30 days. */
-  expirationMs: number | null;
-  userTimezone: string | null;
-}
-
-export interface HistoryItemRecord extends Omit<HistoryItemWrite, "expirationMs"> {
-  status: Status;
-  createdMs: number;
-  lastModifiedMs: number;
-  expirationMs: number;
-}
+import type { ActivityRecord, DateRange, HistoryItemRecord, HistoryItemWrite } from "./records";
 
 export interface ActivityPut {
   /** Whose activity this is: fixed for the object's life, and where its feed lives. */
@@ -73,133 +43,24 @@ export interface HistoryItemSelection {
 /** Rows deleted per alarm run, so one sweep never holds the object for long. */
 const SWEEP_BATCH = 1000;
 
-/** How long a write waits for its feed to acknowledge before leaving the update to the retry. */
-const FEED_PUSH_TIMEOUT_MS = 2000;
-
-/** Retry delay after the nth failed feed push: 1 s doubling up to 5 minutes. */
-const feedRetryDelayMs = (attempts: number) => Math.min(1000 * 2 ** (attempts - 1), 300_000);
-
-// Applied in order, once each; an applied step is never edited, only followed by new ones.
-const MIGRATIONS: string[] = [
-  `CREATE TABLE activity (
-     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-     id TEXT NOT NULL,
-     app_activity_id TEXT NOT NULL,
-     content TEXT NOT NULL,
-     status TEXT NOT NULL,
-     created_ms INTEGER NOT NULL,
-     last_modified_ms INTEGER NOT NULL,
-     expiration_ms INTEGER NOT NULL
-   );
-   CREATE TABLE history_item (
-     id TEXT PRIMARY KEY,
-     started_ms INTEGER NOT NULL,
-     last_active_ms INTEGER,
-     active_duration_seconds INTEGER,
-     user_timezone TEXT,
-     status TEXT NOT NULL,
-     created_ms INTEGER NOT NULL,
-     last_modified_ms INTEGER NOT NULL,
-     expiration_ms INTEGER NOT NULL
-   ) WITHOUT ROWID;
-   CREATE INDEX history_item_by_expiration ON history_item (expiration_ms);
-   CREATE INDEX history_item_by_last_modified ON history_item (last_modified_ms, id);`,
-  // The feed: who owns this activity (so it can find its feed) and the change its feed has not yet acknowledged.
-  `CREATE TABLE owner (
-     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-     tenant_id TEXT NOT NULL,
-     user_id TEXT NOT NULL,
-     app_id TEXT NOT NULL,
-     id TEXT NOT NULL,
-     feed_version INTEGER NOT NULL DEFAULT 0
-   );
-   CREATE TABLE feed_outbox (
-     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-     version INTEGER NOT NULL,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     retry_at_ms INTEGER
-   );
-   CREATE TABLE cursor_key (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), raw BLOB NOT NULL);`,
-];
-
-type ActivityRow = {
-  id: string;
-  app_activity_id: string;
-  content: string;
-  status: string;
-  created_ms: number;
-  last_modified_ms: number;
-  expiration_ms: number;
-};
-
-type HistoryItemRow = {
-  id: string;
-  started_ms: number;
-  last_active_ms: number | null;
-  active_duration_seconds: number | null;
-  user_timezone: string | null;
-  status: string;
-  created_ms: number;
-  last_modified_ms: number;
-  expiration_ms: number;
-};
-
-type OwnerRow = { tenant_id: string; user_id: string; app_id: string; id: string; feed_version: number };
-
-const toActivity = (row: ActivityRow): ActivityRecord => ({
-  id: row.id,
-  appActivityId: row.app_activity_id,
-  content: row.content,
-  status: row.status as Status,
-  createdMs: row.created_ms,
-  lastModifiedMs: row.last_modified_ms,
-  expirationMs: row.expiration_ms,
-});
-
-const toHistoryItem = (row: HistoryItemRow): HistoryItemRecord => ({
-  id: row.id,
-  startedMs: row.started_ms,
-  lastActiveMs: row.last_active_ms,
-  activeDurationSeconds: row.active_duration_seconds,
-  userTimezone: row.user_timezone,
-  status: row.status as Status,
-  createdMs: row.created_ms,
-  lastModifiedMs: row.last_modified_ms,
-  expirationMs: row.expiration_ms,
-});
-
-interface CursorState {
-  range: [number, number];
-  sortMs: number;
-  id: string;
-}
-
-const isCursorState = (value: unknown): value is CursorState =>
-  typeof value === "object" &&
-  value !== null &&
-  Array.isArray((value as CursorState).range) &&
-  typeof (value as CursorState).sortMs === "number" &&
-  typeof (value as CursorState).id === "string";
-
 /**
  * One user activity and its history items, for one (tenant, user, app). Every method does its
  * reads and writes synchronously in one transaction (no await in between), so each is atomic;
- * this is the only place that sets timestamps, status and expiry. Each change is also recorded
- * for the owner's feed in the same transaction, pushed before the method returns, and retried
- * from the alarm until the feed acknowledges it.
+ * this is the only place that sets timestamps, status and expiry. Each change is also noted in
+ * the feed outbox in the same transaction, and pushed to the owner's feed before the method returns.
  */
 export class ActivityObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private key: Promise<CryptoKey> | undefined;
+  private readonly keyset: Keyset;
+  private readonly outbox: FeedOutbox;
   /** The alarm time this instance last set (null: none); undefined until it has set one. */
   private alarmAt: number | null | undefined;
-  /** The feed push under way, and the one queued behind it that later writes share. */
-  private pushing: Promise<void> | null = null;
-  private queuedPush: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.keyset = new Keyset(this.sql);
+    this.outbox = new FeedOutbox(this.sql, env, (now) => this.feedState(now));
     void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, MIGRATIONS));
   }
 
@@ -213,13 +74,7 @@ export class ActivityObject extends DurableObject<Env> {
         this.deleteEverything();
         existing = undefined;
       }
-      this.sql.exec(
-        "INSERT OR IGNORE INTO owner (singleton, tenant_id, user_id, app_id, id) VALUES (1, ?, ?, ?, ?)",
-        put.owner.tenantId,
-        put.owner.userId,
-        put.owner.appId,
-        put.id,
-      );
+      this.outbox.adopt(put.owner, put.id);
       const activity: ActivityRecord = {
         id: put.id,
         appActivityId: put.appActivityId,
@@ -243,7 +98,7 @@ export class ActivityObject extends DurableObject<Env> {
         activity.expirationMs,
       );
       const historyItems = put.historyItems.map((item) => this.upsertHistoryItem(item, now).item);
-      this.noteFeedChange();
+      this.outbox.note();
       return { kind: existing ? "replaced" : "created", activity, historyItems };
     });
     await this.settle();
@@ -267,7 +122,7 @@ export class ActivityObject extends DurableObject<Env> {
       const existed = this.liveActivityRow(now) !== undefined;
       if (this.activityRow()) {
         this.deleteEverything();
-        this.noteFeedChange();
+        this.outbox.note();
       }
       return existed;
     });
@@ -294,29 +149,17 @@ export class ActivityObject extends DurableObject<Env> {
 
   /** One page of the live items, most recently modified first, and a cursor for the next page. */
   async listHistoryItems(selection: HistoryItemSelection, cursor: string | null): Promise<HistoryItemPage> {
-    const now = Date.now();
-    if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
-    let after: CursorState | undefined;
+    if (!this.liveActivityRow(Date.now())) return { kind: "activity-not-found" };
+    const scope = JSON.stringify([selection.range.from, selection.range.to]);
+    let after: KeysetPosition | undefined;
     if (cursor !== null) {
-      const state = await openCursor(await this.cursorKey(), cursor);
-      if (!isCursorState(state) || state.range[0] !== selection.range.from || state.range[1] !== selection.range.to) {
-        return { kind: "bad-cursor" };
-      }
-      after = state;
+      after = await this.keyset.open(cursor, scope);
+      if (!after) return { kind: "bad-cursor" };
     }
-    // Read again after the await: the page must reflect one instant.
+    // Read after the await: the page must reflect one instant.
     const rows = this.liveHistoryItems(Date.now(), { ...selection, top: selection.top + 1 }, after);
-    const items = rows.slice(0, selection.top);
-    const last = items.at(-1);
-    const nextCursor =
-      rows.length > selection.top && last
-        ? await sealCursor(await this.cursorKey(), {
-            range: [selection.range.from, selection.range.to],
-            sortMs: last.lastModifiedMs,
-            id: last.id,
-          } satisfies CursorState)
-        : null;
-    return { kind: "page", items, nextCursor };
+    const page = await this.keyset.page(rows, selection.top, scope, (item) => ({ sortMs: item.lastModifiedMs, id: item.id }));
+    return { kind: "page", items: page.rows, nextCursor: page.nextCursor };
   }
 
   async deleteHistoryItem(id: string): Promise<Found<null>> {
@@ -326,7 +169,7 @@ export class ActivityObject extends DurableObject<Env> {
       if (this.sql.exec("DELETE FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).rowsWritten === 0) {
         return { kind: "item-not-found" };
       }
-      this.noteFeedChange();
+      this.outbox.note();
       return { kind: "found", value: null };
     });
     await this.settle();
@@ -345,7 +188,7 @@ export class ActivityObject extends DurableObject<Env> {
       const activity = this.activityRow();
       if (activity && activity.expiration_ms <= now) {
         this.deleteEverything();
-        this.noteFeedChange();
+        this.outbox.note();
         return;
       }
       const swept = this.sql.exec(
@@ -354,7 +197,7 @@ export class ActivityObject extends DurableObject<Env> {
         now,
         SWEEP_BATCH,
       ).rowsWritten;
-      if (swept > 0) this.noteFeedChange();
+      if (swept > 0) this.outbox.note();
     });
     await this.settle();
   }
@@ -365,7 +208,7 @@ export class ActivityObject extends DurableObject<Env> {
       if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
       if (mode === "create" && this.liveHistoryItemRow(write.id, now)) return { kind: "conflict" };
       const written = this.upsertHistoryItem(write, now);
-      this.noteFeedChange();
+      this.outbox.note();
       return written;
     });
     await this.settle();
@@ -400,71 +243,14 @@ export class ActivityObject extends DurableObject<Env> {
     return { kind: existing ? "replaced" : "created", item };
   }
 
-  /** Records, inside the caller's transaction, that the feed must learn this activity's new state. */
-  private noteFeedChange(): void {
-    const version = this.sql.exec<{ feed_version: number }>(
-      "UPDATE owner SET feed_version = feed_version + 1 RETURNING feed_version",
-    ).toArray()[0]?.feed_version;
-    if (version === undefined) return;
-    this.sql.exec(
-      `INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms) VALUES (1, ?, 0, NULL)
-       ON CONFLICT (singleton) DO UPDATE SET version = excluded.version`,
-      version,
-    );
-  }
-
   /** After a write: pushes any pending feed update, then sets the alarm for what comes next. */
   private async settle(): Promise<void> {
-    await this.feedPushAfterThisWrite();
+    await this.outbox.push();
     await this.armAlarm();
   }
 
-  /**
-   * Resolves once a push that started after the caller's write has finished. Writes that arrive
-   * while a push is under way share one queued push, which carries all of them, so a burst of
-   * writes costs two round trips to the feed rather than one each.
-   */
-  private feedPushAfterThisWrite(): Promise<void> {
-    if (this.queuedPush) return this.queuedPush;
-    const start = () => {
-      this.queuedPush = null;
-      this.pushing = this.pushToFeed().finally(() => (this.pushing = null));
-      return this.pushing;
-    };
-    if (!this.pushing) return start();
-    this.queuedPush = this.pushing.then(start, start);
-    return this.queuedPush;
-  }
-
-  /** Sends the activity's current state to its feed; on failure leaves it for the alarm to retry. */
-  private async pushToFeed(): Promise<void> {
-    const update = this.feedUpdate(Date.now());
-    if (!update) return;
-    const { owner, change } = update;
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${FEED_PUSH_TIMEOUT_MS} ms`)), FEED_PUSH_TIMEOUT_MS);
-      });
-      await Promise.race([feedObject(this.env, owner).apply(change), timeout]);
-      this.sql.exec("DELETE FROM feed_outbox WHERE version <= ?", change.version);
-    } catch (error) {
-      // A concurrent push may have delivered a newer state meanwhile and emptied the outbox.
-      const attempts = this.sql
-        .exec<{ attempts: number }>("UPDATE feed_outbox SET attempts = attempts + 1 RETURNING attempts")
-        .toArray()[0]?.attempts;
-      if (attempts === undefined) return;
-      this.sql.exec("UPDATE feed_outbox SET retry_at_ms = ?", Date.now() + feedRetryDelayMs(attempts));
-      console.warn(JSON.stringify({ level: "warn", message: "feed update failed; will retry", activityId: change.activityId, attempts, error: String(error) }));
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** The pending feed update, built from the current state; undefined when the feed is up to date. */
-  private feedUpdate(now: number): { owner: Caller; change: FeedUpdate } | undefined {
-    if (!this.sql.exec("SELECT 1 FROM feed_outbox").toArray().length) return undefined;
-    const owner = this.sql.exec<OwnerRow>("SELECT * FROM owner").one();
+  /** The activity as its feed should show it: the live activity and its newest live item's time. */
+  private feedState(now: number): FeedState {
     const activity = this.liveActivityRow(now);
     const recent = this.sql
       .exec<{ last_modified_ms: number }>(
@@ -473,27 +259,20 @@ export class ActivityObject extends DurableObject<Env> {
         now,
       )
       .toArray()[0];
-    return {
-      owner: { tenantId: owner.tenant_id, userId: owner.user_id, appId: owner.app_id },
-      change: {
-        activityId: owner.id,
-        version: owner.feed_version,
-        activity: activity ? toActivity(activity) : null,
-        recentMs: recent?.last_modified_ms ?? null,
-      },
-    };
+    return { activity: activity ? toActivity(activity) : null, recentMs: recent?.last_modified_ms ?? null };
   }
 
   /** Sets the alarm to the earliest expiry or feed retry still pending, or clears it when there is none. */
   private async armAlarm(): Promise<void> {
-    const next = this.sql
+    const expiry = this.sql
       .exec<{ at: number | null }>(
         `SELECT min(at) AS at FROM (
            SELECT expiration_ms AS at FROM activity
-           UNION ALL SELECT min(expiration_ms) FROM history_item
-           UNION ALL SELECT retry_at_ms FROM feed_outbox)`,
+           UNION ALL SELECT min(expiration_ms) FROM history_item)`,
       )
       .one().at;
+    const retry = this.outbox.retryAt();
+    const next = expiry === null ? retry : retry === null ? expiry : Math.min(expiry, retry);
     // Most writes leave the earliest expiry where it was: skip the storage write then.
     if (next === this.alarmAt) return;
     this.alarmAt = next;
@@ -515,8 +294,8 @@ export class ActivityObject extends DurableObject<Env> {
     return row && row.expiration_ms > now ? row : undefined;
   }
 
-  private liveHistoryItems(now: number, selection: HistoryItemSelection, after?: CursorState): HistoryItemRecord[] {
-    const keyset = after ? `AND ${AFTER_KEYSET("last_modified_ms", "id")}` : "";
+  private liveHistoryItems(now: number, selection: HistoryItemSelection, after?: KeysetPosition): HistoryItemRecord[] {
+    const keyset = after ? `AND ${afterPosition("last_modified_ms", "id")}` : "";
     return this.sql
       .exec<HistoryItemRow>(
         `SELECT * FROM history_item WHERE expiration_ms > ? AND last_modified_ms BETWEEN ? AND ? ${keyset}
@@ -524,16 +303,11 @@ export class ActivityObject extends DurableObject<Env> {
         now,
         selection.range.from,
         selection.range.to,
-        ...(after ? [after.sortMs, after.sortMs, after.id] : []),
+        ...(after ? keysetBindings(after) : []),
         selection.top,
       )
       .toArray()
       .map(toHistoryItem);
-  }
-
-  private cursorKey(): Promise<CryptoKey> {
-    this.key ??= storedCursorKey(this.sql);
-    return this.key;
   }
 
   private liveHistoryItemRow(id: string, now: number): HistoryItemRow | undefined {

@@ -1,26 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ActivityRecord } from "./ActivityObject";
-import { AFTER_KEYSET, openCursor, sealCursor, storedCursorKey } from "./cursor";
+import { afterPosition, Keyset, keysetBindings } from "./keyset";
 import { migrate } from "./migrations";
-
-/** What an activity's object tells its feed: its latest state, numbered so an older state never wins. */
-export interface FeedUpdate {
-  activityId: string;
-  /** Increases with every change to the activity, across deletes and re-creation. */
-  version: number;
-  /** null once the activity is deleted or expired. */
-  activity: ActivityRecord | null;
-  /** The newest live history item's lastModifiedDateTime; null when it has none. */
-  recentMs: number | null;
-}
-
-/** Inclusive bounds on lastModifiedDateTime, in epoch ms. */
-export interface DateRange {
-  from: number;
-  to: number;
-}
-
-export const ALL_TIME: DateRange = { from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER };
+import type { ActivityRecord, DateRange, FeedUpdate } from "./records";
 
 export interface FeedQuery {
   /** activities: by lastModifiedDateTime; recent: those with history items, by their newest item. */
@@ -31,13 +12,6 @@ export interface FeedQuery {
 }
 
 export type FeedPage = { kind: "page"; activities: ActivityRecord[]; nextCursor: string | null } | { kind: "bad-cursor" };
-
-interface CursorState {
-  view: FeedQuery["view"];
-  range: [number, number];
-  sortMs: number;
-  activityId: string;
-}
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE feed_entry (
@@ -56,18 +30,6 @@ const MIGRATIONS: string[] = [
 const SORT_COLUMN = { activities: "last_modified_ms", recent: "recent_ms" } as const;
 const INDEX = { activities: "feed_by_last_modified", recent: "feed_by_recent" } as const;
 
-const isCursorState = (value: unknown): value is CursorState => {
-  const state = value as CursorState;
-  return (
-    typeof state === "object" &&
-    state !== null &&
-    (state.view === "activities" || state.view === "recent") &&
-    Array.isArray(state.range) &&
-    typeof state.sortMs === "number" &&
-    typeof state.activityId === "string"
-  );
-};
-
 /**
  * The index of one (tenant, user, app)'s activities, kept in step by the activities' own
  * objects. A deleted activity stays as a tombstone row (its id and version) so that a late,
@@ -75,15 +37,13 @@ const isCursorState = (value: unknown): value is CursorState => {
  */
 export class FeedObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private key!: CryptoKey;
+  private readonly keyset: Keyset;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    void ctx.blockConcurrencyWhile(async () => {
-      migrate(ctx.storage, MIGRATIONS);
-      this.key = await storedCursorKey(this.sql);
-    });
+    this.keyset = new Keyset(this.sql);
+    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, MIGRATIONS));
   }
 
   /** Records an activity's state unless a newer one is already recorded. Idempotent. */
@@ -107,21 +67,15 @@ export class FeedObject extends DurableObject<Env> {
   /** One page of live activities, newest first, and a cursor for the next page when there is one. */
   async list(query: FeedQuery): Promise<FeedPage> {
     const sort = SORT_COLUMN[query.view];
+    const scope = JSON.stringify([query.view, query.range.from, query.range.to]);
     const conditions = ["activity IS NOT NULL", "expiration_ms > ?", "last_modified_ms BETWEEN ? AND ?"];
     const bindings: (string | number)[] = [Date.now(), query.range.from, query.range.to];
     if (query.view === "recent") conditions.push("recent_ms IS NOT NULL");
     if (query.cursor !== null) {
-      const state = await openCursor(this.key, query.cursor);
-      if (
-        !isCursorState(state) ||
-        state.view !== query.view ||
-        state.range[0] !== query.range.from ||
-        state.range[1] !== query.range.to
-      ) {
-        return { kind: "bad-cursor" };
-      }
-      conditions.push(AFTER_KEYSET(sort, "activity_id"));
-      bindings.push(state.sortMs, state.sortMs, state.activityId);
+      const after = await this.keyset.open(query.cursor, scope);
+      if (!after) return { kind: "bad-cursor" };
+      conditions.push(afterPosition(sort, "activity_id"));
+      bindings.push(...keysetBindings(after));
     }
     // Walk the view's own index in order and stop at the page's end, never sorting the whole feed.
     const rows = this.sql
@@ -132,17 +86,7 @@ export class FeedObject extends DurableObject<Env> {
         query.top + 1,
       )
       .toArray();
-    const page = rows.slice(0, query.top);
-    const last = page.at(-1);
-    const nextCursor =
-      rows.length > query.top && last
-        ? await sealCursor(this.key, {
-            view: query.view,
-            range: [query.range.from, query.range.to],
-            sortMs: last.sort_ms,
-            activityId: last.activity_id,
-          } satisfies CursorState)
-        : null;
-    return { kind: "page", activities: page.map((row) => JSON.parse(row.activity) as ActivityRecord), nextCursor };
+    const page = await this.keyset.page(rows, query.top, scope, (row) => ({ sortMs: row.sort_ms, id: row.activity_id }));
+    return { kind: "page", activities: page.rows.map((row) => JSON.parse(row.activity) as ActivityRecord), nextCursor: page.nextCursor };
   }
 }

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { formatDateTime } from "../graph/dates";
 import { limits } from "../limits";
-import type { ActivityRecord } from "../objects/ActivityObject";
+import type { ActivityRecord } from "../objects/records";
 import { expected, graphObject, ignoredSchema, jsonObjectSchema, jsonSchema, originSchema, readOnlyMembers, statusSchema, textSchema, urlSchema } from "./common";
 import { historyItemCreateSchema, historyItemSchema } from "./history-item";
 

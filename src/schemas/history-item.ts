@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { formatDateTime, parseDateTime } from "../graph/dates";
 import { limits } from "../limits";
-import type { HistoryItemRecord, HistoryItemWrite } from "../objects/ActivityObject";
+import type { HistoryItemRecord, HistoryItemWrite } from "../objects/records";
 import { dateTimeSchema, expected, graphObject, guidSchema, ignoredSchema, readOnlyMembers, statusSchema, textSchema } from "./common";
 
 export const HISTORY_ITEM_TYPE = "microsoft.graph.activityHistoryItem";

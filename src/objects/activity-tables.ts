@@ -1,0 +1,90 @@
+import type { HistoryItemRecord, ActivityRecord, Status } from "./records";
+
+// The ActivityObject's tables, and how their rows become records.
+
+// Applied in order, once each; an applied step is never edited, only followed by new ones.
+export const MIGRATIONS: string[] = [
+  `CREATE TABLE activity (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     id TEXT NOT NULL,
+     app_activity_id TEXT NOT NULL,
+     content TEXT NOT NULL,
+     status TEXT NOT NULL,
+     created_ms INTEGER NOT NULL,
+     last_modified_ms INTEGER NOT NULL,
+     expiration_ms INTEGER NOT NULL
+   );
+   CREATE TABLE history_item (
+     id TEXT PRIMARY KEY,
+     started_ms INTEGER NOT NULL,
+     last_active_ms INTEGER,
+     active_duration_seconds INTEGER,
+     user_timezone TEXT,
+     status TEXT NOT NULL,
+     created_ms INTEGER NOT NULL,
+     last_modified_ms INTEGER NOT NULL,
+     expiration_ms INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX history_item_by_expiration ON history_item (expiration_ms);
+   CREATE INDEX history_item_by_last_modified ON history_item (last_modified_ms, id);`,
+  // The feed: who owns this activity (so it can find its feed) and the change its feed has not yet acknowledged.
+  `CREATE TABLE owner (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     tenant_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     app_id TEXT NOT NULL,
+     id TEXT NOT NULL,
+     feed_version INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE feed_outbox (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     version INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     retry_at_ms INTEGER
+   );
+   CREATE TABLE cursor_key (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), raw BLOB NOT NULL);`,
+];
+
+export type ActivityRow = {
+  id: string;
+  app_activity_id: string;
+  content: string;
+  status: string;
+  created_ms: number;
+  last_modified_ms: number;
+  expiration_ms: number;
+};
+
+export type HistoryItemRow = {
+  id: string;
+  started_ms: number;
+  last_active_ms: number | null;
+  active_duration_seconds: number | null;
+  user_timezone: string | null;
+  status: string;
+  created_ms: number;
+  last_modified_ms: number;
+  expiration_ms: number;
+};
+
+export const toActivity = (row: ActivityRow): ActivityRecord => ({
+  id: row.id,
+  appActivityId: row.app_activity_id,
+  content: row.content,
+  status: row.status as Status,
+  createdMs: row.created_ms,
+  lastModifiedMs: row.last_modified_ms,
+  expirationMs: row.expiration_ms,
+});
+
+export const toHistoryItem = (row: HistoryItemRow): HistoryItemRecord => ({
+  id: row.id,
+  startedMs: row.started_ms,
+  lastActiveMs: row.last_active_ms,
+  activeDurationSeconds: row.active_duration_seconds,
+  userTimezone: row.user_timezone,
+  status: row.status as Status,
+  createdMs: row.created_ms,
+  lastModifiedMs: row.last_modified_ms,
+  expirationMs: row.expiration_ms,
+});

@@ -1,0 +1,119 @@
+import type { Caller } from "../auth/verify-token";
+import { feedObject } from "./addresses";
+import type { ActivityRecord, FeedUpdate } from "./records";
+
+/** How long a write waits for its feed to acknowledge before leaving the update to the retry. */
+const FEED_PUSH_TIMEOUT_MS = 2000;
+
+/** Retry delay after the nth failed feed push: 1 s doubling up to 5 minutes. */
+const feedRetryDelayMs = (attempts: number) => Math.min(1000 * 2 ** (attempts - 1), 300_000);
+
+/** The activity's state as its feed should show it. */
+export interface FeedState {
+  activity: ActivityRecord | null;
+  recentMs: number | null;
+}
+
+type OwnerRow = { tenant_id: string; user_id: string; app_id: string; id: string; feed_version: number };
+
+/**
+ * An activity object's outbox to its owner's feed (tables `owner` and `feed_outbox`). A write
+ * records, inside its own transaction, that the feed must learn the new state (`note`); after
+ * the commit the state is pushed (`push`), and a push that fails is retried from the alarm
+ * (`retryAt`) until the feed acknowledges. Each push carries the current state and a version,
+ * so pushes are idempotent and an older one never wins.
+ */
+export class FeedOutbox {
+  /** The push under way, and the one queued behind it that later writes share. */
+  private pushing: Promise<void> | null = null;
+  private queuedPush: Promise<void> | null = null;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly env: Env,
+    private readonly currentState: (now: number) => FeedState,
+  ) {}
+
+  /** Records whose activity this is (once: it is fixed for the object's life). */
+  adopt(owner: Caller, activityId: string): void {
+    this.sql.exec(
+      "INSERT OR IGNORE INTO owner (singleton, tenant_id, user_id, app_id, id) VALUES (1, ?, ?, ?, ?)",
+      owner.tenantId,
+      owner.userId,
+      owner.appId,
+      activityId,
+    );
+  }
+
+  /** Records, inside the caller's transaction, that the feed must learn this activity's new state. */
+  note(): void {
+    const version = this.sql
+      .exec<{ feed_version: number }>("UPDATE owner SET feed_version = feed_version + 1 RETURNING feed_version")
+      .toArray()[0]?.feed_version;
+    if (version === undefined) return;
+    this.sql.exec(
+      `INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms) VALUES (1, ?, 0, NULL)
+       ON CONFLICT (singleton) DO UPDATE SET version = excluded.version`,
+      version,
+    );
+  }
+
+  /** When the next retry is due; null when the feed is up to date or no push has failed yet. */
+  retryAt(): number | null {
+    return this.sql.exec<{ retry_at_ms: number | null }>("SELECT retry_at_ms FROM feed_outbox").toArray()[0]?.retry_at_ms ?? null;
+  }
+
+  /**
+   * Resolves once a push that started after the caller's write has finished. Writes that arrive
+   * while a push is under way share one queued push, which carries all of them, so a burst of
+   * writes costs two round trips to the feed rather than one each.
+   */
+  push(): Promise<void> {
+    if (this.queuedPush) return this.queuedPush;
+    const start = () => {
+      this.queuedPush = null;
+      this.pushing = this.pushOnce().finally(() => (this.pushing = null));
+      return this.pushing;
+    };
+    if (!this.pushing) return start();
+    this.queuedPush = this.pushing.then(start, start);
+    return this.queuedPush;
+  }
+
+  /** Sends the activity's current state to its feed; on failure leaves it for the alarm to retry. */
+  private async pushOnce(): Promise<void> {
+    const pending = this.pending(Date.now());
+    if (!pending) return;
+    const { owner, update } = pending;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${FEED_PUSH_TIMEOUT_MS} ms`)), FEED_PUSH_TIMEOUT_MS);
+      });
+      await Promise.race([feedObject(this.env, owner).apply(update), timeout]);
+      this.sql.exec("DELETE FROM feed_outbox WHERE version <= ?", update.version);
+    } catch (error) {
+      // A concurrent push may have delivered a newer state meanwhile and emptied the outbox.
+      const attempts = this.sql
+        .exec<{ attempts: number }>("UPDATE feed_outbox SET attempts = attempts + 1 RETURNING attempts")
+        .toArray()[0]?.attempts;
+      if (attempts === undefined) return;
+      this.sql.exec("UPDATE feed_outbox SET retry_at_ms = ?", Date.now() + feedRetryDelayMs(attempts));
+      console.warn(
+        JSON.stringify({ level: "warn", message: "feed update failed; will retry", activityId: update.activityId, attempts, error: String(error) }),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The pending update and where it goes; undefined when the feed is up to date. */
+  private pending(now: number): { owner: Caller; update: FeedUpdate } | undefined {
+    if (!this.sql.exec("SELECT 1 FROM feed_outbox").toArray().length) return undefined;
+    const owner = this.sql.exec<OwnerRow>("SELECT * FROM owner").one();
+    return {
+      owner: { tenantId: owner.tenant_id, userId: owner.user_id, appId: owner.app_id },
+      update: { activityId: owner.id, version: owner.feed_version, ...this.currentState(now) },
+    };
+  }
+}

@@ -1,0 +1,113 @@
+// Keyset paging, newest first, with opaque, tamper-evident cursors: the position after the last
+// row of a page, signed with HMAC-SHA-256 under a key that only the issuing object holds, so a
+// cursor altered, issued to another user, or issued for another query fails to open.
+
+const encoder = new TextEncoder();
+
+const toBase64Url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+function fromBase64Url(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (char) => char.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+  // atob ignores the spare low bits of the last character, so several spellings decode alike:
+  // only the one this module writes is accepted, and any altered character is noticed.
+  return toBase64Url(bytes) === text ? bytes : undefined;
+}
+
+/** Where a walk stopped: the sort time and id of the last row it returned. */
+export interface KeysetPosition {
+  sortMs: number;
+  id: string;
+}
+
+/** One page of rows and, when more follow, the cursor that continues after the last of them. */
+export interface KeysetPage<Row> {
+  rows: Row[];
+  nextCursor: string | null;
+}
+
+interface CursorState extends KeysetPosition {
+  /** The query the cursor continues (view, filter): a cursor is valid only for the same one. */
+  scope: string;
+}
+
+const isCursorState = (value: unknown): value is CursorState => {
+  const state = value as CursorState;
+  return (
+    typeof state === "object" &&
+    state !== null &&
+    typeof state.scope === "string" &&
+    typeof state.sortMs === "number" &&
+    typeof state.id === "string"
+  );
+};
+
+/**
+ * The SQL condition that continues a walk, newest first, after a position: bind it with
+ * `keysetBindings(position)`.
+ */
+export const afterPosition = (sortColumn: string, idColumn: string) => `(${sortColumn} < ? OR (${sortColumn} = ? AND ${idColumn} < ?))`;
+
+/** The bindings for `afterPosition`. */
+export const keysetBindings = (position: KeysetPosition) => [position.sortMs, position.sortMs, position.id];
+
+/**
+ * An object's paging cursors, under a key kept in its `cursor_key` table. The key is made only
+ * when a cursor is first sealed, so an object that never pages writes nothing for it.
+ */
+export class Keyset {
+  private key: Promise<CryptoKey> | undefined;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** The position a cursor sealed for `scope` names; undefined when it is malformed, altered, foreign or for another scope. */
+  async open(cursor: string, scope: string): Promise<KeysetPosition | undefined> {
+    const [payloadText, signatureText, extra] = cursor.split(".");
+    if (payloadText === undefined || signatureText === undefined || extra !== undefined) return undefined;
+    const payload = fromBase64Url(payloadText);
+    const signature = fromBase64Url(signatureText);
+    const key = await this.cursorKey(false);
+    if (!payload || !signature || !key) return undefined;
+    if (!(await crypto.subtle.verify("HMAC", key, signature, payload))) return undefined;
+    let state: unknown;
+    try {
+      state = JSON.parse(new TextDecoder().decode(payload));
+    } catch {
+      return undefined;
+    }
+    return isCursorState(state) && state.scope === scope ? { sortMs: state.sortMs, id: state.id } : undefined;
+  }
+
+  /**
+   * Cuts a page from rows read one past its size (`LIMIT top + 1`): when that extra row is there,
+   * more follow, and the cursor continues after the page's last row.
+   */
+  async page<Row>(rows: Row[], top: number, scope: string, positionOf: (row: Row) => KeysetPosition): Promise<KeysetPage<Row>> {
+    const page = rows.slice(0, top);
+    const last = page.at(-1);
+    if (rows.length <= top || last === undefined) return { rows: page, nextCursor: null };
+    const state: CursorState = { scope, ...positionOf(last) };
+    const payload = encoder.encode(JSON.stringify(state));
+    const key = (await this.cursorKey(true))!;
+    const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, payload));
+    return { rows: page, nextCursor: `${toBase64Url(payload)}.${toBase64Url(signature)}` };
+  }
+
+  /** The stored key; made and stored first when `create` is set and there is none. */
+  private cursorKey(create: boolean): Promise<CryptoKey | undefined> {
+    if (this.key) return this.key;
+    let raw = this.sql.exec<{ raw: ArrayBuffer }>("SELECT raw FROM cursor_key").toArray()[0]?.raw;
+    if (!raw) {
+      if (!create) return Promise.resolve(undefined);
+      raw = crypto.getRandomValues(new Uint8Array(32)).buffer;
+      this.sql.exec("INSERT INTO cursor_key (singleton, raw) VALUES (1, ?)", raw);
+    }
+    this.key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    return this.key;
+  }
+}

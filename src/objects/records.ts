@@ -1,0 +1,52 @@
+// What crosses RPC between the Worker and the objects, and between the objects: plain data,
+// no classes, so every shape survives structured clone.
+
+export type Status = "active" | "updated";
+
+export interface ActivityRecord {
+  id: string;
+  appActivityId: string;
+  /** The client-owned properties as a JSON document, opaque to the object. */
+  content: string;
+  status: Status;
+  createdMs: number;
+  lastModifiedMs: number;
+  expirationMs: number;
+}
+
+/** A history item as the client writes it; the object adds the server-owned fields. */
+export interface HistoryItemWrite {
+  id: string;
+  startedMs: number;
+  lastActiveMs: number | null;
+  activeDurationSeconds: number | null;
+  /** null: the object sets createdDateTime + 30 days. */
+  expirationMs: number | null;
+  userTimezone: string | null;
+}
+
+export interface HistoryItemRecord extends Omit<HistoryItemWrite, "expirationMs"> {
+  status: Status;
+  createdMs: number;
+  lastModifiedMs: number;
+  expirationMs: number;
+}
+
+/** Inclusive bounds on lastModifiedDateTime, in epoch ms. */
+export interface DateRange {
+  from: number;
+  to: number;
+}
+
+export const ALL_TIME: DateRange = { from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER };
+
+/** What an activity's object tells its feed: its latest state, numbered so an older state never wins. */
+export interface FeedUpdate {
+  activityId: string;
+  /** Increases with every change to the activity, across deletes and re-creation. */
+  version: number;
+  /** null once the activity is deleted or expired. */
+  activity: ActivityRecord | null;
+  /** The newest live history item's lastModifiedDateTime; null when it has none. */
+  recentMs: number | null;
+}

@@ -1,0 +1,126 @@
+// The feed outbox on its own: a FeedOutbox over a real activity object's tables, with a feed
+// that answers, fails or holds on command, so coalescing and retry are seen directly.
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { activityObject } from "../src/objects/addresses";
+import { FeedOutbox } from "../src/objects/feed-outbox";
+import type { FeedUpdate } from "../src/objects/records";
+import { createActivity } from "./support/api";
+
+const caller = { tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47", userId: "00000000-0000-0000-0000-00000000a11c", appId: "11111111-2222-3333-4444-555555555555" };
+
+/** A feed whose apply records each update and answers as `behaviour` says at the time of the call. */
+function scriptedFeed() {
+  const applied: FeedUpdate[] = [];
+  const held: (() => void)[] = [];
+  const feed = {
+    behaviour: "answer" as "answer" | "fail" | "hold",
+    applied,
+    /** Lets every held apply answer. */
+    release: () => held.splice(0).forEach((answer) => answer()),
+    env: {
+      ...env,
+      FEEDS: {
+        getByName: () => ({
+          apply: (update: FeedUpdate) => {
+            applied.push(update);
+            if (feed.behaviour === "fail") return Promise.reject(new Error("feed down"));
+            if (feed.behaviour === "hold") return new Promise<void>((resolve) => held.push(resolve));
+            return Promise.resolve();
+          },
+        }),
+      },
+    } as unknown as Env,
+  };
+  return feed;
+}
+
+/** Runs `test` with an outbox over the tables of a freshly created activity's object (its feed already up to date). */
+async function withOutbox(test: (outbox: FeedOutbox, sql: SqlStorage, feed: ReturnType<typeof scriptedFeed>) => Promise<void>) {
+  const id = await createActivity();
+  await runInDurableObject(activityObject(env, caller, id), async (_instance, state) => {
+    const feed = scriptedFeed();
+    const outbox = new FeedOutbox(state.storage.sql, feed.env, () => ({ activity: null, recentMs: 42 }));
+    await test(outbox, state.storage.sql, feed);
+  });
+}
+
+const outboxRows = (sql: SqlStorage) => sql.exec("SELECT version, attempts, retry_at_ms FROM feed_outbox").toArray();
+const version = (sql: SqlStorage) => sql.exec<{ feed_version: number }>("SELECT feed_version FROM owner").one().feed_version;
+
+describe("FeedOutbox", () => {
+  it("pushes the noted state with its version, then empties the outbox", async () => {
+    await withOutbox(async (outbox, sql, feed) => {
+      outbox.note();
+      const noted = version(sql);
+      expect(outboxRows(sql)).toEqual([{ version: noted, attempts: 0, retry_at_ms: null }]);
+      await outbox.push();
+      expect(feed.applied).toEqual([{ activityId: expect.any(String), version: noted, activity: null, recentMs: 42 }]);
+      expect(outboxRows(sql)).toEqual([]);
+      expect(outbox.retryAt()).toBeNull();
+    });
+  });
+
+  it("sends nothing when nothing is pending", async () => {
+    await withOutbox(async (outbox, _sql, feed) => {
+      await outbox.push();
+      expect(feed.applied).toEqual([]);
+    });
+  });
+
+  it("coalesces a burst: writes during a push share one queued push carrying the newest version", async () => {
+    await withOutbox(async (outbox, sql, feed) => {
+      feed.behaviour = "hold";
+      outbox.note();
+      const first = outbox.push();
+      await Promise.resolve();
+      const followers = [1, 2, 3, 4].map(() => {
+        outbox.note();
+        return outbox.push();
+      });
+      // Every follower shares the one queued push.
+      expect(new Set(followers).size).toBe(1);
+      feed.behaviour = "answer";
+      feed.release();
+      await Promise.all([first, ...followers]);
+      expect(feed.applied.map((update) => update.version)).toEqual([version(sql) - 4, version(sql)]);
+      expect(outboxRows(sql)).toEqual([]);
+    });
+  });
+
+  it("schedules a retry 1 s out after a failure, doubling per attempt, and clears it once delivered", async () => {
+    await withOutbox(async (outbox, sql, feed) => {
+      feed.behaviour = "fail";
+      outbox.note();
+      const noted = version(sql);
+      for (const [attempts, delayMs] of [[1, 1000], [2, 2000], [3, 4000]] as const) {
+        const before = Date.now();
+        await outbox.push();
+        const [row] = outboxRows(sql) as { version: number; attempts: number; retry_at_ms: number }[];
+        expect(row).toEqual({ version: noted, attempts, retry_at_ms: expect.any(Number) });
+        expect(row!.retry_at_ms).toBeGreaterThanOrEqual(before + delayMs);
+        expect(row!.retry_at_ms).toBeLessThanOrEqual(Date.now() + delayMs);
+        expect(outbox.retryAt()).toBe(row!.retry_at_ms);
+      }
+      feed.behaviour = "answer";
+      await outbox.push();
+      expect(feed.applied.map((update) => update.version)).toEqual([noted, noted, noted, noted]);
+      expect(outboxRows(sql)).toEqual([]);
+      expect(outbox.retryAt()).toBeNull();
+    });
+  });
+
+  it("keeps a newer note that arrived during an older push pending", async () => {
+    await withOutbox(async (outbox, sql, feed) => {
+      feed.behaviour = "hold";
+      outbox.note();
+      const pushing = outbox.push();
+      await Promise.resolve();
+      outbox.note();
+      feed.release();
+      await pushing;
+      // The acknowledged push carried the older version: the newer one is still pending.
+      expect(outboxRows(sql)).toEqual([{ version: version(sql), attempts: 0, retry_at_ms: null }]);
+    });
+  });
+});
