@@ -29,7 +29,8 @@ export default defineConfig({
           name: "node",
           include: ["test/node/**/*.test.ts"],
           environment: "node",
-          globalSetup: ["test/node/service.ts"],
+          // The service, and the packaged Chromium unpacked once before test files run in parallel.
+          globalSetup: ["test/node/service.ts", "test/node/browser.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -1,19 +1,16 @@
-// The /docs page in a real headless Chromium (Debian's; no downloaded browser): it renders every
-// route from the service's own OpenAPI document, and "Try it out" with a minted token gets a 201.
-import { chromium, type Browser, type Page } from "playwright-core";
+// The /docs page in a real headless Chromium (the one `npm ci` installs): it renders every route
+// from the service's own OpenAPI document, and "Try it out" with a minted token gets a 201.
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { launchBrowser } from "./browser";
 import { mintToken } from "./token";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-// Without the background-networking flags Chromium keeps calling home, which this sandbox refuses.
-const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 let browser: Browser;
 let page: Page;
 const thirdParty: string[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  browser = await launchBrowser();
   page = await browser.newPage();
   const origin = inject("serviceUrl");
   page.on("request", (request) => {
