@@ -1,4 +1,4 @@
-/** Every size limit the service enforces, in one place (documented in the README). */
+/** Every size limit the service enforces, in one place (documented in docs/api.md). */
 export const limits = {
   /** Largest request body accepted, in bytes (SQLite's row limit is 2 MB). */
   bodyBytes: 256 * 1024,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type Answer, type CallOptions, call, createActivity, DAY_MS, GUID, ISO_MS } from "./support/api";
 
-// The two Graph reference pages in /work/shared/seeds, replayed as their example requests are written.
+// Graph's two reference pages, "Create activityHistoryItem" (seed 000 below) and "Create or replace an
+// activityHistoryItem" (seed 001), replayed as their example requests are written.
 
 /** The user every call here is made as; @odata.context names it. */
 const USER = "00000000-0000-0000-0000-00000000a11c";
