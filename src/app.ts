@@ -13,6 +13,27 @@ import { activityRoutes } from "./routes/activities";
 import { feedRoutes } from "./routes/feed";
 import { historyItemRoutes } from "./routes/history-items";
 
+/**
+ * The request headers Microsoft's Graph clients send (the classic client's and Kiota's telemetry,
+ * retry and user-agent handlers, and the options their request builders set), which a browser
+ * must be allowed to send in a preflight.
+ */
+const GRAPH_CLIENT_HEADERS = [
+  "Authorization",
+  "Content-Type",
+  "Accept",
+  "client-request-id",
+  "return-client-request-id",
+  "SdkVersion",
+  "User-Agent",
+  "Retry-Attempt",
+  "Prefer",
+  "ConsistencyLevel",
+  "Cache-Control",
+  "If-Match",
+  "If-None-Match",
+];
+
 /** The Graph API surface: every route, once, without a version prefix. */
 function buildApi() {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -50,9 +71,9 @@ export function buildApp() {
   app.use(
     cors({
       origin: "*",
-      allowMethods: ["GET", "PUT", "POST", "DELETE"],
-      allowHeaders: ["Authorization", "Content-Type", "client-request-id"],
-      exposeHeaders: ["request-id", "client-request-id", "Retry-After"],
+      allowMethods: ["GET", "PUT", "POST", "PATCH", "DELETE"],
+      allowHeaders: GRAPH_CLIENT_HEADERS,
+      exposeHeaders: ["WWW-Authenticate", "request-id", "client-request-id", "Retry-After", "Location"],
       maxAge: 600,
     }),
   );

@@ -773,11 +773,28 @@ const offsetMinutes = fc.oneof(fc.integer({ min: -840, max: 840 }), fc.constantF
 const graphDateAt = (seconds: fc.Arbitrary<number>) =>
   fc.tuple(seconds, fraction, offsetMinutes, fc.boolean()).map(([s, f, o, z]) => formatGraphDate(s, f, o, z));
 
+/** Any second from 0001 to 9999, with years before 1970 and the seconds around 1970 itself drawn often. */
+const anySecond = fc.oneof(
+  fc.integer({ min: FIRST_SECOND, max: LAST_SECOND }),
+  fc.integer({ min: FIRST_SECOND, max: -1 }),
+  fc.integer({ min: -86_400, max: 86_400 }),
+);
+
+/** A date within a few milliseconds of `ms`, with 0 to 4 fractional digits past the millisecond. */
+const dateNear = (ms: number) =>
+  fc
+    .tuple(fc.integer({ min: -2, max: 2 }), fc.string({ unit: fc.constantFrom(..."0123456789"), maxLength: 4 }), offsetMinutes, fc.boolean())
+    .map(([delta, beyond, o, z]) => {
+      const at = ms + delta;
+      const seconds = Math.floor(at / 1000);
+      return formatGraphDate(seconds, `${pad(at - seconds * 1000, 3)}${beyond}`, o, z);
+    });
+
 describe("dates", () => {
   it("any offset within ±14:00 and 0 to 7 fractional digits: accepted, and returned as the same instant in UTC milliseconds", async () => {
     const seeded = await seed();
     const nowSeconds = Math.floor(Date.now() / 1000);
-    const dates = graphDateAt(fc.integer({ min: FIRST_SECOND, max: LAST_SECOND })).chain((started) =>
+    const dates = graphDateAt(anySecond).chain((started) =>
       fc.record({
         started: fc.constant(started),
         // Not before startedDateTime, and close enough that the computed duration is an Int32.
@@ -825,7 +842,7 @@ describe("dates", () => {
   it("without expirationDateTime an item expires 30 days after it was created, whatever its dates", async () => {
     const seeded = await seed();
     await fc.assert(
-      fc.asyncProperty(graphDateAt(fc.integer({ min: FIRST_SECOND, max: LAST_SECOND })), async (started) => {
+      fc.asyncProperty(graphDateAt(anySecond), async (started) => {
         const answer = await send("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify({ startedDateTime: started.text }));
         expect(answer.status).toBe(201);
         const lifetime = Date.parse(answer.body.expirationDateTime) - Date.parse(answer.body.createdDateTime);
@@ -838,10 +855,27 @@ describe("dates", () => {
     );
   }, TIMEOUT_MS);
 
+  it("$filter compares exactly, to the 100 ns tick, whatever the bound's fraction and offset", async () => {
+    const seeded = await seed();
+    const itemPath = `/v1.0/me/activities/${seeded.id}/historyItems/${seeded.itemId}`;
+    const { "@odata.context": _context, ...item } = (await send("GET", itemPath)).body;
+    const modifiedTicks = BigInt(Date.parse(item.lastModifiedDateTime)) * 10_000n;
+    const holds = { lt: (t: bigint) => modifiedTicks < t, le: (t: bigint) => modifiedTicks <= t, gt: (t: bigint) => modifiedTicks > t, ge: (t: bigint) => modifiedTicks >= t };
+    const conditions = fc.tuple(fc.constantFrom("lt", "le", "gt", "ge") as fc.Arbitrary<keyof typeof holds>, dateNear(Date.parse(item.lastModifiedDateTime)));
+    await fc.assert(
+      fc.asyncProperty(conditions, async ([operator, bound]) => {
+        const filter = encodeURIComponent(`lastModifiedDateTime ${operator} ${bound.text}`);
+        const list = await send("GET", `/v1.0/me/activities/${seeded.id}/historyItems?$filter=${filter}`);
+        expect({ status: list.status, value: list.body.value }).toEqual({ status: 200, value: holds[operator](bound.ticks) ? [item] : [] });
+      }),
+      { numRuns: 60 },
+    );
+  }, TIMEOUT_MS);
+
   it("a computed activeDurationSeconds is an Int32 ≥ 0, or the body is refused", async () => {
     const seeded = await seed();
     const pair = fc
-      .tuple(graphDateAt(fc.integer({ min: FIRST_SECOND, max: LAST_SECOND })), graphDateAt(fc.integer({ min: FIRST_SECOND, max: LAST_SECOND })))
+      .tuple(graphDateAt(anySecond), graphDateAt(anySecond))
       .map(([a, b]): [GraphDate, GraphDate] => (a.ms <= b.ms ? [a, b] : [b, a]));
     await fc.assert(
       fc.asyncProperty(pair, async ([started, lastActive]) => {

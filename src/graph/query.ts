@@ -1,5 +1,5 @@
 import { ALL_TIME, type DateRange } from "../objects/records";
-import { parseDateTime } from "./dates";
+import { parseInstant } from "./dates";
 import { invalidRequest } from "./errors";
 
 const CONDITION = /^lastModifiedDateTime\s+(lt|le|gt|ge)\s+'?([^'\s]+)'?$/i;
@@ -18,12 +18,16 @@ export function parseFilter(text: string): DateRange {
         `Invalid $filter '${text}': only conditions like 'lastModifiedDateTime ge 2018-01-01T00:00:00Z' (lt, le, gt, ge) joined by 'and' are supported.`,
       );
     }
-    const ms = parseDateTime(match[2]!);
-    if (ms === undefined) throw invalidRequest(`Invalid $filter '${text}': '${match[2]}' is not an ISO 8601 date and time with an offset.`);
+    const bound = parseInstant(match[2]!);
+    if (bound === undefined) throw invalidRequest(`Invalid $filter '${text}': '${match[2]}' is not an ISO 8601 date and time with an offset.`);
+    const { ms } = bound;
+    // Stored times are whole milliseconds, so a bound past ms (01.4081) lies strictly between ms and ms + 1:
+    // below it is ms and earlier, at or above it is ms + 1 and later.
+    const pastMs = bound.ticksPastMs > 0;
     const operator = match[1]!.toLowerCase();
     if (operator === "gt") from = Math.max(from, ms + 1);
-    if (operator === "ge") from = Math.max(from, ms);
-    if (operator === "lt") to = Math.min(to, ms - 1);
+    if (operator === "ge") from = Math.max(from, pastMs ? ms + 1 : ms);
+    if (operator === "lt") to = Math.min(to, pastMs ? ms : ms - 1);
     if (operator === "le") to = Math.min(to, ms);
   }
   return { from, to };

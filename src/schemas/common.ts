@@ -93,8 +93,17 @@ const TOO_DEEP = `expected JSON nested at most ${limits.jsonDepth} levels deep`;
 /** Any JSON value (an Adaptive Card), of bounded depth. */
 export const jsonSchema = z.unknown().refine(notTooDeep, TOO_DEEP);
 
-/** Any JSON object (JSON-LD), of bounded depth. */
-export const jsonObjectSchema = z.record(z.string(), z.unknown(), expected("a JSON object")).refine(notTooDeep, TOO_DEEP);
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * Any JSON object (JSON-LD), of bounded depth, kept as sent: z.record would copy it member by
+ * member, and a copy turns a `__proto__` member into the copy's prototype, losing it.
+ */
+export const jsonObjectSchema = z
+  .custom<Record<string, unknown>>(isJsonObject, "expected a JSON object")
+  .refine(notTooDeep, TOO_DEEP)
+  .openapi({ type: "object", additionalProperties: {} });
 
 /** The status values the service writes. */
 export const statusSchema = z.enum(["active", "updated"]);
