@@ -10,6 +10,7 @@ import { accessLog } from "./graph/access-log";
 import { requestId } from "./graph/request-id";
 import { validationHook } from "./graph/validation";
 import { activityRoutes } from "./routes/activities";
+import { batchRoutes, type Dispatch } from "./routes/batch";
 import { feedRoutes } from "./routes/feed";
 import { historyItemRoutes } from "./routes/history-items";
 
@@ -34,14 +35,17 @@ const GRAPH_CLIENT_HEADERS = [
   "If-None-Match",
 ];
 
-/** The Graph API surface: every route, once, without a version prefix. */
-function buildApi() {
+/** The Graph API surface: every route, once, without a version prefix; `$batch` runs its requests through `dispatch`. */
+function buildApi(dispatch: Dispatch) {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   api.use("/me/*", authenticate(), rateLimit());
   // The feed's static paths (/me/activities/recent) go before /me/activities/{id}.
   api.route("/", feedRoutes);
   api.route("/", activityRoutes);
   api.route("/", historyItemRoutes);
+  // A batch request may address any path these routes begin with (me, …), and nothing else.
+  const roots = new Set(api.routes.map((route) => route.path.split("/")[1]!));
+  api.route("/", batchRoutes({ dispatch, roots }));
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   return api;
 }
@@ -62,9 +66,10 @@ function respond(c: Context<AppEnv>, failure: GraphError) {
 
 /** The Worker's app: request ids, the API under /v1.0, /beta and no prefix, the OpenAPI document, one error envelope. */
 export function buildApp() {
-  const api = buildApi();
-  let document: unknown;
   const app = new Hono<AppEnv>();
+  // A batch's requests go through this whole app, middleware and all, as if each had been sent alone.
+  const api = buildApi((request, env, ctx) => app.fetch(request, env, ctx));
+  let document: unknown;
   app.use(requestId());
   app.use(accessLog());
   // Bearer tokens, never cookies: any origin may call, as Graph allows single-page apps to.

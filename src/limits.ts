@@ -26,6 +26,14 @@ export const limits = {
   tokenChars: 16 * 1024,
   /** Longest tenant, user or app identifier taken from a token. */
   identityClaimChars: 128,
+  /** Requests in one JSON batch (POST /$batch), as Graph allows. */
+  batchRequests: 20,
+  /**
+   * Largest JSON batch body, in bytes: four bodies at the single-request limit, or twenty
+   * activities of 50 KiB. A batch holds its text, its parsed form and every request's own copy
+   * at once, in an isolate whose 128 MB serves other requests too (ours).
+   */
+  batchBodyBytes: 1024 * 1024,
 } as const;
 
 /** How long an activity, and a history item without its own expirationDateTime, lives. */

@@ -3,17 +3,11 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { expect, it } from "vitest";
 import worker from "../src/index";
 import { activityBody, freshAppActivityId } from "./support/api";
+import { throttledEnv } from "./support/throttling";
 import { mintToken } from "./support/tokens";
-
-interface TestLimiters {
-  TEST_READ_LIMITER: RateLimit;
-  TEST_WRITE_LIMITER: RateLimit;
-}
 
 /** Calls the Worker with throttling on and the test's tiny limiters (3 reads, 2 writes a minute) in place of the deployed ones. */
 async function throttledCall(method: string, path: string, token: string, body?: unknown, rateLimiting = "on") {
-  const limiters = env as unknown as TestLimiters;
-  const throttledEnv = { ...env, RATE_LIMITING: rateLimiting, READ_LIMITER: limiters.TEST_READ_LIMITER, WRITE_LIMITER: limiters.TEST_WRITE_LIMITER };
   const ctx = createExecutionContext();
   const response = await worker.fetch(
     new Request(`https://feed.test${path}`, {
@@ -21,7 +15,7 @@ async function throttledCall(method: string, path: string, token: string, body?:
       headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     }),
-    throttledEnv,
+    throttledEnv(rateLimiting),
     ctx,
   );
   await waitOnExecutionContext(ctx);

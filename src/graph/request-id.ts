@@ -3,13 +3,17 @@ import type { AppEnv } from "../app-env";
 
 const CLIENT_REQUEST_ID_MAX = 128;
 
+/** The client-request-id to echo: the caller's when well-formed, else `fallback` (as Graph does, the request id). */
+export function echoedClientRequestId(sent: string | null | undefined, fallback: string): string {
+  return sent && sent.length <= CLIENT_REQUEST_ID_MAX && /^[\x21-\x7e]+$/.test(sent) ? sent : fallback;
+}
+
 /** Gives every request a `request-id` and echoes a well-formed `client-request-id`, as Graph does. */
 export function requestId(options: { generate?: () => string } = {}): MiddlewareHandler<AppEnv> {
   const generate = options.generate ?? (() => crypto.randomUUID());
   return async function requestId(c, next) {
     const id = generate();
-    const sent = c.req.header("client-request-id");
-    const clientRequestId = sent && sent.length <= CLIENT_REQUEST_ID_MAX && /^[\x21-\x7e]+$/.test(sent) ? sent : id;
+    const clientRequestId = echoedClientRequestId(c.req.header("client-request-id"), id);
     c.set("requestId", id);
     c.set("clientRequestId", clientRequestId);
     await next();
