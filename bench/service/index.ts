@@ -9,7 +9,10 @@
 //   - a seeding door for history items: the object's own putActivity() RPC (the deep insert's
 //     path behind the Worker's validation), 1,000 items per call, so one activity can hold
 //     100,000 items within seconds;
-//   - both: counters of the SQL statements, alarm calls and feed RPCs each request causes.
+//   - both: counters of the SQL statements, alarm calls and feed RPCs each request causes, taken
+//     at the objects' one seam: the DurableObjectState they are constructed with is instrumented
+//     before they receive it, so every statement they run through ctx.storage is counted,
+//     whatever their inner layout.
 // The Worker and its objects share one isolate under `wrangler dev`, so the counters are plain
 // module state that the Worker can read back.
 // Nothing here is reachable from the deployed service: src/ has no bench code.
@@ -42,10 +45,15 @@ function statementKind(query: string, length = 70): string {
 
 type Exec = (query: string, ...bindings: SqlStorageValue[]) => SqlStorageCursor<Record<string, SqlStorageValue>>;
 
-/** Counts every SQL statement and alarm call an object makes, under its class name; returns the uncounted exec. */
-function instrument(object: object, ctx: DurableObjectState, label: string): Exec {
-  // src/'s objects keep ctx.storage.sql in a field named sql; count through that very object.
-  const sql = (object as { sql: SqlStorage }).sql;
+/**
+ * Instruments the state an object is about to be constructed with: every SQL statement and alarm
+ * call made through its storage is counted under the object's class name. This is the seam: the
+ * objects receive their DurableObjectState as always (workerd accepts no stand-in for it) and do
+ * not know it is counted. Returns the uncounted exec, for the bench's own queries.
+ */
+function instrument(ctx: DurableObjectState, label: string): Exec {
+  const storage = ctx.storage;
+  const sql = storage.sql;
   const exec = sql.exec.bind(sql) as Exec;
   sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
     const key = `${label} sql: ${statementKind(query)}`;
@@ -53,7 +61,6 @@ function instrument(object: object, ctx: DurableObjectState, label: string): Exe
     if (!statements.has(key)) statements.set(key, { label, query, bindings });
     return exec(query, ...bindings);
   }) as SqlStorage["exec"];
-  const storage = ctx.storage;
   for (const method of ["setAlarm", "deleteAlarm", "getAlarm"] as const) {
     const original = storage[method].bind(storage) as (...args: unknown[]) => unknown;
     (storage as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
@@ -120,8 +127,9 @@ export class ActivityObject extends ServiceActivityObject {
   private readonly rawExec: Exec;
 
   constructor(ctx: DurableObjectState, env: Env) {
+    const rawExec = instrument(ctx, "ActivityObject");
     super(ctx, env);
-    this.rawExec = instrument(this, ctx, "ActivityObject");
+    this.rawExec = rawExec;
   }
 
   benchQueryPlans(): QueryPlan[] {
@@ -145,8 +153,9 @@ export class FeedObject extends ServiceFeedObject {
   private readonly rawExec: Exec;
 
   constructor(ctx: DurableObjectState, env: Env) {
+    const rawExec = instrument(ctx, "FeedObject");
     super(ctx, env);
-    this.rawExec = instrument(this, ctx, "FeedObject");
+    this.rawExec = rawExec;
   }
 
   benchQueryPlans(): QueryPlan[] {
