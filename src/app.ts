@@ -36,7 +36,7 @@ const GRAPH_CLIENT_HEADERS = [
 ];
 
 /** The Graph API surface: every route, once, without a version prefix; `$batch` runs its requests through `dispatch`. */
-function buildApi(dispatch: Dispatch) {
+export function buildApi(dispatch: Dispatch) {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   api.use("/me/*", authenticate(), rateLimit());
   // The feed's static paths (/me/activities/recent) go before /me/activities/{id}.
@@ -64,12 +64,14 @@ function respond(c: Context<AppEnv>, failure: GraphError) {
   return c.json(errorBody(failure.code, failure.message, c.var.requestId, c.var.clientRequestId), failure.status);
 }
 
-/** The Worker's app: request ids, the API under /v1.0, /beta and no prefix, the OpenAPI document, one error envelope. */
+/**
+ * The Worker's app: request ids, the API under /v1.0, /beta and no prefix, one error envelope.
+ * The OpenAPI document is a static asset (public/openapi.json, from src/openapi.ts).
+ */
 export function buildApp() {
   const app = new Hono<AppEnv>();
   // A batch's requests go through this whole app, middleware and all, as if each had been sent alone.
   const api = buildApi((request, env, ctx) => app.fetch(request, env, ctx));
-  let document: unknown;
   app.use(requestId());
   app.use(accessLog());
   // Bearer tokens, never cookies: any origin may call, as Graph allows single-page apps to.
@@ -82,19 +84,6 @@ export function buildApp() {
       maxAge: 600,
     }),
   );
-  app.get("/openapi.json", (c) => {
-    document ??= api.getOpenAPI31Document({
-      openapi: "3.1.0",
-      info: {
-        title: "Graph-compatible user activity feed",
-        version: "1.0.0",
-        description: "Microsoft Graph's user activity API (Project Rome), self-hosted. Every path is also served under /v1.0 and /beta.",
-      },
-      servers: [{ url: "/v1.0" }, { url: "/beta" }, { url: "/" }],
-      security: [{ bearer: [] }],
-    });
-    return c.json(document);
-  });
   for (const prefix of ["/v1.0", "/beta", "/"]) app.route(prefix, api);
 
   app.notFound((c) => respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)));
