@@ -36,11 +36,19 @@ export const dateTimeSchema = z
 
 const isAbsoluteUrl = (text: string) => URL.canParse(text);
 
-/** An absolute URL of any scheme (activation URLs may use an app's own protocol). */
+// Schemes whose URL a browser runs as script (javascript:, vbscript:) or opens as a page the URL itself holds (data:).
+const SCRIPTABLE_SCHEMES = ["javascript:", "vbscript:", "data:"];
+
+// Parsed as a browser parses it (WHATWG URL: leading spaces and control characters trimmed, tabs and
+// newlines dropped, the scheme lowercased), so " Java\tScript:" is caught as the browser would read it.
+const isScriptable = (text: string) => SCRIPTABLE_SCHEMES.includes(URL.parse(text)?.protocol ?? "");
+
+/** An absolute URL of any scheme but a scriptable one (activation URLs may use an app's own protocol). */
 export const urlSchema = z
   .string(expected("an absolute URL"))
   .max(limits.urlChars, `expected at most ${limits.urlChars} characters`)
-  .refine(isAbsoluteUrl, "expected an absolute URL")
+  .refine(isAbsoluteUrl, { error: "expected an absolute URL", abort: true })
+  .refine((text) => !isScriptable(text), "expected a URL whose scheme is not javascript:, vbscript: or data:")
   .openapi({ format: "uri" });
 
 /** A web origin such as `https://contoso.com` (a trailing slash is tolerated). */
