@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".wrangler/", "public/docs/vendor/", "worker-configuration.d.ts", "dist/"] },
+  { ignores: ["node_modules/", ".wrangler/", "public/docs/vendor/", "public/timeline/", "worker-configuration.d.ts", "dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
