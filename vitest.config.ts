@@ -29,8 +29,9 @@ export default defineConfig({
           name: "node",
           include: ["test/node/**/*.test.ts"],
           environment: "node",
-          // The service, and the packaged Chromium unpacked once before test files run in parallel.
-          globalSetup: ["test/node/service.ts", "test/node/browser.ts"],
+          // The assets built from source, the service serving them, and the packaged Chromium unpacked once
+          // before test files run in parallel.
+          globalSetup: ["scripts/build-assets.ts", "test/node/service.ts", "test/node/browser.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

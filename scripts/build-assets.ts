@@ -41,4 +41,7 @@ export async function buildAssets() {
   await buildTimeline();
 }
 
+/** Vitest global setup for the Node-side suites: the service they start serves what was just built. */
+export const setup = buildAssets;
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildAssets();

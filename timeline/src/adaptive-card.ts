@@ -33,7 +33,8 @@ function hostConfigFor(foreground: Foreground): HostConfig {
   return new HostConfig({
     supportsInteractivity: true,
     fontFamily: "'Segoe UI Variable Text', 'Segoe UI', system-ui, sans-serif",
-    spacing: { small: 4, default: 8, medium: 16, large: 24, extraLarge: 32, padding: 0 },
+    // padding is for containers with a style of their own; the card's root sits flush in the timeline card (timeline.css).
+    spacing: { small: 4, default: 8, medium: 16, large: 24, extraLarge: 32, padding: 12 },
     separator: { lineThickness: 1, lineColor: light ? "#40FFFFFF" : "#401B1B1B" },
     fontSizes: { small: 12, default: 14, medium: 16, large: 20, extraLarge: 26 },
     fontWeights: { lighter: 300, default: 400, bolder: 600 },

@@ -40,7 +40,7 @@ function sessionRow(activity: Activity, session: HistoryItem, day: string, actio
   const start = el("time", "session-start", startLabel(started, day));
   start.dateTime = session.startedDateTime;
   const label = `${startLabel(started, day)}, ${durationLabel(durationSeconds(session))}`;
-  const remove = el("button", "icon-button", "✕");
+  const remove = el("button", "icon-button", "×");
   remove.type = "button";
   remove.setAttribute("aria-label", `Delete the session of ${label}`);
   remove.title = "Delete this session";

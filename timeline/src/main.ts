@@ -25,6 +25,7 @@ const state = {
   token: sessionStorage.getItem(TOKEN_KEY),
   activities: new Map<string, Activity>(),
   next: FIRST_PAGE as string | null,
+  pagesLoaded: 0,
   loading: false,
 };
 /** Rendered cards, kept while their activity is unchanged so a new page does not re-render the rest. */
@@ -41,7 +42,7 @@ function clearProblem() {
 
 /** The failure in words: what happened, the service's code and message, and its request-id. */
 function describeFailure(failure: Failure, doing: string): { title: string; detail: string } {
-  if (failure.kind === "unanswered") return { title: `Could not ${doing}: no answer from the service`, detail: failure.message };
+  if (failure.kind === "unanswered") return { title: `Could not ${doing}: no usable answer from the service`, detail: failure.message };
   const said = `${failure.status} ${failure.code}${failure.message ? `: ${failure.message}` : ""}`;
   const id = failure.requestId ? ` (request-id ${failure.requestId})` : "";
   if (failure.status === 429) {
@@ -116,18 +117,19 @@ function render() {
   timeline.replaceChildren(...sections);
   const signedIn = state.token !== null;
   empty.hidden = !signedIn || state.activities.size > 0 || state.next !== null;
-  loadMore.hidden = !signedIn || state.next === null;
+  loadMore.hidden = !signedIn || state.next === null || state.pagesLoaded === 0;
 }
 
 async function loadNextPage() {
   if (!state.token || !state.next || state.loading) return;
   state.loading = true;
-  loadMore.disabled = true;
+  // aria-disabled rather than disabled: a disabled button would drop the keyboard focus.
+  loadMore.setAttribute("aria-disabled", "true");
   setStatus("Loading activities…");
   const token = state.token;
   const outcome = await send<FeedPage>(token, "GET", state.next);
   state.loading = false;
-  loadMore.disabled = false;
+  loadMore.removeAttribute("aria-disabled");
   // The user changed the token while this page was on its way: it belongs to the old one.
   if (state.token !== token) return;
   if (outcome.kind !== "ok") return showFailure(outcome, "load the timeline", loadNextPage);
@@ -136,7 +138,12 @@ async function loadNextPage() {
     cards.delete(activity.id);
   }
   state.next = outcome.body["@odata.nextLink"] ?? null;
+  state.pagesLoaded += 1;
+  const hadFocus = document.activeElement === loadMore;
   render();
+  // The last page hides Load more: keep the keyboard user's place at the first card it brought.
+  const first = outcome.body.value[0];
+  if (hadFocus && loadMore.hidden && first) cards.get(first.id)?.element.querySelector<HTMLElement>("a[href], button")?.focus();
   const shown = state.activities.size === 1 ? "1 activity" : `${state.activities.size} activities`;
   setStatus(state.next ? `${shown} shown; more to load.` : `${shown} shown.`);
 }
@@ -207,6 +214,7 @@ function start() {
   state.activities.clear();
   cards.clear();
   state.next = FIRST_PAGE;
+  state.pagesLoaded = 0;
   render();
   void loadNextPage();
 }
