@@ -30,7 +30,7 @@ function hostConfigFor(foreground: Foreground): HostConfig {
     attention: light ? text("#FFFFFF", "#E6FFFFFF") : text("#8A1C00", "#D98A1C00"),
   };
   const style = (backgroundColor: string) => ({ backgroundColor, foregroundColors });
-  return new HostConfig({
+  const config = new HostConfig({
     supportsInteractivity: true,
     fontFamily: "'Segoe UI Variable Text', 'Segoe UI', system-ui, sans-serif",
     // padding is for containers with a style of their own; the card's root sits flush in the timeline card (timeline.css).
@@ -48,8 +48,10 @@ function hostConfigFor(foreground: Foreground): HostConfig {
       warning: style("#1AFFB900"),
     },
     actions: { maxActions: 5, spacing: "default", buttonSpacing: 8, showCard: { actionMode: "inline", inlineTopMargin: 8 }, actionsOrientation: "horizontal", actionAlignment: "left" },
-    media: { allowInlinePlayback: false },
   });
+  // Set after construction: the constructor reads a false here as "use the default" (true).
+  config.media.allowInlinePlayback = false;
+  return config;
 }
 
 const HOST_CONFIGS: Record<Foreground, HostConfig> = { light: hostConfigFor("light"), dark: hostConfigFor("dark") };
