@@ -2,6 +2,7 @@
 // and the tests trust. One place for `npm run token`, the Node-side tests, the soak and the bench.
 import { readFileSync } from "node:fs";
 import { importJWK, SignJWT, type JWK } from "jose";
+import { DEV_IDENTITY } from "./dev-identity.ts";
 
 export interface DevTokenOptions {
   /** oid */
@@ -16,13 +17,7 @@ export interface DevTokenOptions {
   ttl?: number;
 }
 
-export const DEV_TOKEN_DEFAULTS = {
-  user: "00000000-0000-0000-0000-00000000a11c",
-  tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47",
-  app: "11111111-2222-3333-4444-555555555555",
-  scope: "UserActivity.ReadWrite.CreatedByApp",
-  ttl: 3600,
-} satisfies Required<DevTokenOptions>;
+export const DEV_TOKEN_DEFAULTS = { ...DEV_IDENTITY, ttl: 3600 } satisfies Required<DevTokenOptions>;
 
 /** KEY=value lines of .dev.vars, the local configuration `wrangler dev` overlays on [vars]. */
 function devVars(): Record<string, string> {

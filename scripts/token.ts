@@ -5,11 +5,11 @@ import { DEV_TOKEN_DEFAULTS, mintDevToken } from "./dev-token.ts";
 
 const USAGE = `Usage: npm run -s token -- [--user <oid>] [--tenant <tid>] [--app <appId>] [--scope "<scopes>"] [--ttl <seconds>]
 
-  --user    the user's object id (oid)         default 00000000-0000-0000-0000-00000000a11c
-  --tenant  the tenant id (tid)                default 72f988bf-86f1-41af-91ab-2d7cd011db47
-  --app     the client application id (azp)    default 11111111-2222-3333-4444-555555555555
-  --scope   space-separated delegated scopes   default UserActivity.ReadWrite.CreatedByApp
-  --ttl     lifetime in seconds; negative mints an expired token   default 3600`;
+  --user    the user's object id (oid)         default ${DEV_TOKEN_DEFAULTS.user}
+  --tenant  the tenant id (tid)                default ${DEV_TOKEN_DEFAULTS.tenant}
+  --app     the client application id (azp)    default ${DEV_TOKEN_DEFAULTS.app}
+  --scope   space-separated delegated scopes   default ${DEV_TOKEN_DEFAULTS.scope}
+  --ttl     lifetime in seconds; negative mints an expired token   default ${DEV_TOKEN_DEFAULTS.ttl}`;
 
 const options = {
   user: { type: "string", default: DEV_TOKEN_DEFAULTS.user },

@@ -1,12 +1,13 @@
 import { afterEach, expect, it, vi } from "vitest";
-import { activityBody, call, freshAppActivityId } from "./support/api";
+import { appActivityPath, call, freshAppActivityId } from "./support/api";
+import { activityBody } from "./support/builders";
 
 afterEach(() => vi.restoreAllMocks());
 
 it("writes one JSON line per request with id, route, status, duration and tenant, never the token", async () => {
   const lines: string[] = [];
   vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)));
-  const put = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(freshAppActivityId())}`, { body: activityBody() });
+  const put = await call("PUT", appActivityPath(freshAppActivityId()), { body: activityBody() });
   const missing = await call("GET", "/v1.0/me/activities/1", { token: null });
   const entries = lines.map((line) => JSON.parse(line));
   expect(entries).toEqual([

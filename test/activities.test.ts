@@ -1,34 +1,13 @@
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { activityBody, type Answer, call, DAY_MS, freshAppActivityId, GUID, ISO_MS } from "./support/api";
+import { type Answer, appActivityPath, call, DAY_MS, freshAppActivityId, GUID, ISO_MS } from "./support/api";
+import { activityBody, activityResource } from "./support/builders";
+import { activityContext, historyItemContext, historyItemsContext } from "./support/graph";
+import { sqlIn, activityStub, storedRows } from "./support/objects";
 
-// The tenant, user and app that mintToken() puts in a token when not told otherwise.
-const CALLER = ["72f988bf-86f1-41af-91ab-2d7cd011db47", "00000000-0000-0000-0000-00000000a11c", "11111111-2222-3333-4444-555555555555"] as const;
-const USER = CALLER[1];
-const ORIGIN = "https://feed.test";
 const UINT64_MAX = 18446744073709551615n;
 
-/** The activity's Durable Object, as the service addresses it. */
-const activityStub = (activityId: string) => env.ACTIVITIES.getByName(JSON.stringify([...CALLER, activityId]));
-
-/** Every row the activity's Durable Object holds. */
-function storedRows(activityId: string) {
-  return runInDurableObject(activityStub(activityId), (_instance, state) => ({
-    activity: state.storage.sql.exec("SELECT * FROM activity").toArray(),
-    historyItems: state.storage.sql.exec("SELECT * FROM history_item ORDER BY id").toArray(),
-  }));
-}
-
 /** Runs one SQL statement inside the activity's object, to set up a state HTTP cannot reach. */
-const rewriteRows = (activityId: string, query: string, ...bindings: (string | number)[]) =>
-  runInDurableObject(activityStub(activityId), (_instance, state) => {
-    state.storage.sql.exec(query, ...bindings);
-  });
-
-const activityPath = (appActivityId: string, prefix = "/v1.0") => `${prefix}/me/activities/${encodeURIComponent(appActivityId)}`;
-const entityContext = (prefix = "/v1.0") => `${ORIGIN}${prefix}/$metadata#users('${USER}')/activities/$entity`;
-const itemsContext = (activityId: string, prefix = "/v1.0") => `${ORIGIN}${prefix}/$metadata#users('${USER}')/activities('${activityId}')/historyItems`;
+const rewriteRows = (activityId: string, query: string, ...bindings: (string | number)[]) => sqlIn(activityStub(activityId), query, ...bindings);
 
 /** Every client property set, to show each one round-trips. */
 const fullBody = () =>
@@ -56,41 +35,6 @@ const fullBody = () =>
       name: "How to Tie a Reef Knot",
     },
   });
-
-/** What the service returns for `body`: every property present, null when not sent. */
-function expectedActivity(appActivityId: string, body: Record<string, any>, status: "active" | "updated", prefix = "/v1.0") {
-  const visual = body.visualElements;
-  return {
-    "@odata.context": entityContext(prefix),
-    id: expect.stringMatching(/^\d{1,20}$/),
-    appActivityId,
-    activitySourceHost: body.activitySourceHost,
-    activationUrl: body.activationUrl,
-    appDisplayName: body.appDisplayName ?? null,
-    fallbackUrl: body.fallbackUrl ?? null,
-    contentUrl: body.contentUrl ?? null,
-    visualElements: {
-      displayText: visual.displayText,
-      description: visual.description ?? null,
-      backgroundColor: visual.backgroundColor ?? null,
-      content: visual.content ?? null,
-      attribution: visual.attribution
-        ? {
-            iconUrl: visual.attribution.iconUrl ?? null,
-            alternateText: visual.attribution.alternateText ?? null,
-            alternativeText: visual.attribution.alternativeText ?? null,
-            addImageQuery: visual.attribution.addImageQuery ?? null,
-          }
-        : null,
-    },
-    contentInfo: body.contentInfo ?? null,
-    userTimezone: body.userTimezone ?? null,
-    createdDateTime: expect.stringMatching(ISO_MS),
-    lastModifiedDateTime: expect.stringMatching(ISO_MS),
-    expirationDateTime: expect.stringMatching(ISO_MS),
-    status,
-  };
-}
 
 /** The server timestamps of an activity just written: now, and expiring exactly 30 days later. */
 function expectFreshTimestamps(answer: Answer) {
@@ -125,11 +69,11 @@ describe("PUT /me/activities/{appActivityId}", () => {
   it("creates: 201 with the whole userActivity, status active, expiring 30 days after lastModifiedDateTime", async () => {
     const appActivityId = freshAppActivityId();
     const body = fullBody();
-    const answer = await call("PUT", activityPath(appActivityId), { body });
+    const answer = await call("PUT", appActivityPath(appActivityId), { body });
 
     expect(answer.status).toBe(201);
     expect(answer.headers.get("content-type")).toMatch(/^application\/json\b/);
-    expect(answer.body).toEqual(expectedActivity(appActivityId, body, "active"));
+    expect(answer.body).toEqual(activityResource(appActivityId, body, { status: "active" }));
     expect(isActivityId(answer.body.id)).toBe(true);
     expect(answer.body.createdDateTime).toBe(answer.body.lastModifiedDateTime);
     expectFreshTimestamps(answer);
@@ -151,11 +95,11 @@ describe("PUT /me/activities/{appActivityId}", () => {
 
   it("creates with only the required properties: every optional one is present and null", async () => {
     const appActivityId = freshAppActivityId();
-    const answer = await call("PUT", activityPath(appActivityId), { body: activityBody() });
+    const answer = await call("PUT", appActivityPath(appActivityId), { body: activityBody() });
 
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual({
-      "@odata.context": entityContext(),
+      "@odata.context": activityContext(),
       id: expect.stringMatching(/^\d{1,20}$/),
       appActivityId,
       activitySourceHost: "https://www.contoso.com",
@@ -176,18 +120,18 @@ describe("PUT /me/activities/{appActivityId}", () => {
 
   it("replaces: 200, status updated, createdDateTime kept, omitted optional properties gone", async () => {
     const appActivityId = freshAppActivityId();
-    const created = await call("PUT", activityPath(appActivityId), { body: fullBody() });
+    const created = await call("PUT", appActivityPath(appActivityId), { body: fullBody() });
     expect(created.status).toBe(201);
     // Back-date the stored creation so that a replace which reset it could not go unnoticed.
     const createdMs = Date.parse(created.body.createdDateTime) - 3_600_000;
     await rewriteRows(created.body.id, "UPDATE activity SET created_ms = ?", createdMs);
 
     const replacing = activityBody({ visualElements: { displayText: "Contoso article, revised" } });
-    const replaced = await call("PUT", activityPath(appActivityId), { body: replacing });
+    const replaced = await call("PUT", appActivityPath(appActivityId), { body: replacing });
 
     expect(replaced.status).toBe(200);
     expect(replaced.body).toEqual({
-      ...expectedActivity(appActivityId, replacing, "updated"),
+      ...activityResource(appActivityId, replacing, { status: "updated" }),
       id: created.body.id,
       createdDateTime: new Date(createdMs).toISOString(),
     });
@@ -198,9 +142,9 @@ describe("PUT /me/activities/{appActivityId}", () => {
 
   it("derives the id deterministically: the same appActivityId is the same activity, through every prefix", async () => {
     const appActivityId = freshAppActivityId();
-    const first = await call("PUT", activityPath(appActivityId), { body: activityBody() });
-    const second = await call("PUT", activityPath(appActivityId, "/beta"), { body: activityBody() });
-    const third = await call("PUT", activityPath(appActivityId, ""), { body: activityBody() });
+    const first = await call("PUT", appActivityPath(appActivityId), { body: activityBody() });
+    const second = await call("PUT", appActivityPath(appActivityId, "/beta"), { body: activityBody() });
+    const third = await call("PUT", appActivityPath(appActivityId, ""), { body: activityBody() });
 
     expect([first.status, second.status, third.status]).toEqual([201, 200, 200]);
     expect([second.body.id, third.body.id]).toEqual([first.body.id, first.body.id]);
@@ -212,8 +156,8 @@ describe("PUT /me/activities/{appActivityId}", () => {
     ["another tenant", { tenant: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" }],
   ])("gives %s a different id for the same appActivityId, and a separate activity", async (_name, as) => {
     const appActivityId = freshAppActivityId();
-    const mine = await call("PUT", activityPath(appActivityId), { body: activityBody() });
-    const theirs = await call("PUT", activityPath(appActivityId), { body: activityBody({ appDisplayName: "Theirs" }), as });
+    const mine = await call("PUT", appActivityPath(appActivityId), { body: activityBody() });
+    const theirs = await call("PUT", appActivityPath(appActivityId), { body: activityBody({ appDisplayName: "Theirs" }), as });
 
     expect([mine.status, theirs.status]).toEqual([201, 201]);
     expect(isActivityId(theirs.body.id)).toBe(true);
@@ -227,7 +171,7 @@ describe("PUT /me/activities/{appActivityId}", () => {
 describe("GET and DELETE /me/activities/{id}", () => {
   it("GET returns the body the PUT returned, without historyItems unless expanded", async () => {
     const appActivityId = freshAppActivityId();
-    const put = await call("PUT", activityPath(appActivityId), { body: fullBody() });
+    const put = await call("PUT", appActivityPath(appActivityId), { body: fullBody() });
     const got = await call("GET", `/v1.0/me/activities/${put.body.id}`);
 
     expect(got.status).toBe(200);
@@ -238,7 +182,7 @@ describe("GET and DELETE /me/activities/{id}", () => {
 
   it("GET with $expand=historyItems adds the historyItems array, empty when there are none", async () => {
     const appActivityId = freshAppActivityId();
-    const put = await call("PUT", activityPath(appActivityId), { body: activityBody() });
+    const put = await call("PUT", appActivityPath(appActivityId), { body: activityBody() });
     const got = await call("GET", `/v1.0/me/activities/${put.body.id}?$expand=historyItems`);
 
     expect(got.status).toBe(200);
@@ -247,7 +191,7 @@ describe("GET and DELETE /me/activities/{id}", () => {
 
   it("DELETE answers 204 with no body; afterwards GET, DELETE and the history items are 404 and storage is empty", async () => {
     const appActivityId = freshAppActivityId();
-    const put = await call("PUT", activityPath(appActivityId), {
+    const put = await call("PUT", appActivityPath(appActivityId), {
       body: activityBody({ historyItems: [{ startedDateTime: "2015-02-11T20:54:04.3457274+00:00" }] }),
     });
     const id: string = put.body.id;
@@ -274,7 +218,7 @@ describe("deep insert: PUT with historyItems", () => {
     const appActivityId = freshAppActivityId();
     // Sent in upper case: the service stores and returns ids in lower case.
     const givenId = crypto.randomUUID().toUpperCase();
-    const put = await call("PUT", activityPath(appActivityId), {
+    const put = await call("PUT", appActivityPath(appActivityId), {
       body: activityBody({
         historyItems: [
           // Seed 001's item: 20 s between startedDateTime and lastActiveDateTime, no duration sent.
@@ -309,7 +253,7 @@ describe("deep insert: PUT with historyItems", () => {
       expirationDateTime: expiring,
       activeDurationSeconds: 5,
     });
-    expect(put.body).toEqual({ ...expectedActivity(appActivityId, activityBody(), "active"), historyItems: expect.any(Array) });
+    expect(put.body).toEqual({ ...activityResource(appActivityId, activityBody(), { status: "active" }), historyItems: expect.any(Array) });
     expect(put.body.historyItems).toHaveLength(2);
     expect(put.body.historyItems).toEqual(expect.arrayContaining([withId, withoutId]));
     const serverId: string = put.body.historyItems.find((item: { id: string }) => item.id !== givenId.toLowerCase()).id;
@@ -320,13 +264,13 @@ describe("deep insert: PUT with historyItems", () => {
 
     const one = await call("GET", `/v1.0/me/activities/${put.body.id}/historyItems/${serverId}`);
     expect(one.status).toBe(200);
-    expect(one.body).toEqual({ "@odata.context": `${itemsContext(put.body.id)}/$entity`, ...withoutId, id: serverId });
+    expect(one.body).toEqual({ "@odata.context": historyItemContext(put.body.id), ...withoutId, id: serverId });
   });
 
   it("replaces an item named again by id: status updated, createdDateTime kept, omitted fields gone", async () => {
     const appActivityId = freshAppActivityId();
     const itemId = crypto.randomUUID();
-    const created = await call("PUT", activityPath(appActivityId), {
+    const created = await call("PUT", appActivityPath(appActivityId), {
       body: activityBody({
         historyItems: [
           {
@@ -343,7 +287,7 @@ describe("deep insert: PUT with historyItems", () => {
     const itemCreatedMs = Date.parse(created.body.historyItems[0].createdDateTime) - 3_600_000;
     await rewriteRows(created.body.id, "UPDATE history_item SET created_ms = ? WHERE id = ?", itemCreatedMs, itemId);
 
-    const replaced = await call("PUT", activityPath(appActivityId), {
+    const replaced = await call("PUT", appActivityPath(appActivityId), {
       body: activityBody({ historyItems: [{ id: itemId, startedDateTime: "2015-02-12T08:00:00Z" }] }),
     });
 
@@ -357,7 +301,7 @@ describe("deep insert: PUT with historyItems", () => {
       expirationDateTime: new Date(itemCreatedMs + 30 * DAY_MS).toISOString(),
     });
     expect(replaced.body).toEqual({
-      ...expectedActivity(appActivityId, activityBody(), "updated"),
+      ...activityResource(appActivityId, activityBody(), { status: "updated" }),
       id: created.body.id,
       createdDateTime: created.body.createdDateTime,
       historyItems: [item],
@@ -375,9 +319,9 @@ describe.each([
 ])("every route under %s", (_name, prefix) => {
   it("answers with @odata.context on its own origin and prefix", async () => {
     const appActivityId = freshAppActivityId();
-    const put = await call("PUT", activityPath(appActivityId, prefix), { body: activityBody() });
+    const put = await call("PUT", appActivityPath(appActivityId, prefix), { body: activityBody() });
     expect(put.status).toBe(201);
-    expect(put.body).toEqual(expectedActivity(appActivityId, activityBody(), "active", prefix));
+    expect(put.body).toEqual(activityResource(appActivityId, activityBody(), { status: "active", prefix }));
     const id: string = put.body.id;
     const base = `${prefix}/me/activities/${id}`;
 
@@ -389,15 +333,15 @@ describe.each([
     const posted = await call("POST", `${base}/historyItems`, { body: { startedDateTime: "2015-02-11T20:54:04Z" } });
     expect(posted.status).toBe(201);
     const item = expectedItem({ startedDateTime: "2015-02-11T20:54:04.000Z" });
-    expect(posted.body).toEqual({ "@odata.context": `${itemsContext(id, prefix)}/$entity`, ...item });
+    expect(posted.body).toEqual({ "@odata.context": historyItemContext(id, { prefix }), ...item });
     const itemPath = `${base}/historyItems/${posted.body.id}`;
 
     const replaced = await call("PUT", itemPath, { body: { startedDateTime: "2015-02-11T20:54:04Z", userTimezone: "Europe/Paris" } });
     const replacedItem = { ...item, id: posted.body.id, status: "updated", userTimezone: "Europe/Paris" };
-    expect(replaced).toEqual(expect.objectContaining({ status: 200, body: { "@odata.context": `${itemsContext(id, prefix)}/$entity`, ...replacedItem } }));
+    expect(replaced).toEqual(expect.objectContaining({ status: 200, body: { "@odata.context": historyItemContext(id, { prefix }), ...replacedItem } }));
 
     const listed = await call("GET", `${base}/historyItems`);
-    expect(listed).toEqual(expect.objectContaining({ status: 200, body: { "@odata.context": itemsContext(id, prefix), value: [replacedItem] } }));
+    expect(listed).toEqual(expect.objectContaining({ status: 200, body: { "@odata.context": historyItemsContext(id, { prefix }), value: [replacedItem] } }));
     const one = await call("GET", itemPath);
     expect(one).toEqual(expect.objectContaining({ status: 200, body: replaced.body }));
 
@@ -411,7 +355,7 @@ describe.each([
 describe("an activity past its expirationDateTime", () => {
   it("is 404 to every read, and a PUT re-creates it as new, without its old items", async () => {
     const appActivityId = freshAppActivityId();
-    const put = await call("PUT", activityPath(appActivityId), {
+    const put = await call("PUT", appActivityPath(appActivityId), {
       body: activityBody({ historyItems: [{ startedDateTime: "2015-02-11T20:54:04Z" }] }),
     });
     expect(put.status).toBe(201);
@@ -427,9 +371,9 @@ describe("an activity past its expirationDateTime", () => {
     ];
     expect(reads.map(notFound)).toEqual(Array(reads.length).fill({ status: 404, code: "itemNotFound" }));
 
-    const recreated = await call("PUT", activityPath(appActivityId), { body: activityBody() });
+    const recreated = await call("PUT", appActivityPath(appActivityId), { body: activityBody() });
     expect(recreated.status).toBe(201);
-    expect(recreated.body).toEqual({ ...expectedActivity(appActivityId, activityBody(), "active"), id });
+    expect(recreated.body).toEqual({ ...activityResource(appActivityId, activityBody(), { status: "active" }), id });
     expect(recreated.body.createdDateTime).toBe(recreated.body.lastModifiedDateTime);
     expect(Date.parse(recreated.body.createdDateTime)).toBeGreaterThan(oldCreatedMs);
     expectFreshTimestamps(recreated);

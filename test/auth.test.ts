@@ -1,15 +1,15 @@
 import { env } from "cloudflare:workers";
 import { base64url, generateKeyPair, SignJWT, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
-import { activityBody, call, freshAppActivityId, ISO_MS, type Answer, type CallOptions } from "./support/api";
-import { issuerFor, mintToken, SCOPE, type TokenOptions } from "./support/tokens";
+import { appActivityPath, call, freshAppActivityId, send, type Answer, type CallOptions } from "./support/api";
+import { activityBody, activityResource } from "./support/builders";
+import { expectGraphError } from "./support/graph";
+import { DEV_CALLER, issuerFor, mintToken, SCOPE, type TokenOptions } from "./support/tokens";
 
-// Graph writes innerError.date without fractional seconds or zone designator.
-const GRAPH_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/;
 const SERVER_ID = /^\d{1,20}$/;
 
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const APP = "11111111-2222-3333-4444-555555555555";
+const TENANT = DEV_CALLER.tenantId;
+const APP = DEV_CALLER.appId;
 const DEV_KID = "dev-2026-1";
 
 const BEARER_EMPTY = "Access token is empty. Send 'Authorization: Bearer <token>'.";
@@ -30,67 +30,22 @@ const APP_ONLY = "Application-only tokens are not supported; this API needs a de
 
 const challengeFor = (message: string) => `Bearer error="invalid_token", error_description="${message}"`;
 
-/** A request with its own client-request-id, so the error envelope's echo can be checked. */
-async function send(method: string, path: string, options: CallOptions = {}): Promise<Answer & { clientRequestId: string }> {
-  const clientRequestId = crypto.randomUUID();
-  const answer = await call(method, path, { ...options, headers: { "client-request-id": clientRequestId, ...options.headers } });
-  return { ...answer, clientRequestId };
-}
-
-/** Asserts the whole error answer: status, code, message, innerError and the echoed ids. */
-function expectError(answer: Answer & { clientRequestId: string }, status: number, code: string, message: string) {
-  const requestId = answer.headers.get("request-id");
-  expect(requestId).toMatch(/\S/);
-  expect(answer.headers.get("client-request-id")).toBe(answer.clientRequestId);
-  expect({ status: answer.status, body: answer.body }).toEqual({
-    status,
-    body: {
-      error: {
-        code,
-        message,
-        innerError: { date: expect.stringMatching(GRAPH_DATE), "request-id": requestId, "client-request-id": answer.clientRequestId },
-      },
-    },
-  });
-}
-
 /** 401 InvalidAuthenticationToken with its Bearer challenge. */
-function expectUnauthorized(answer: Answer & { clientRequestId: string }, message: string, challenge = challengeFor(message)) {
-  expectError(answer, 401, "InvalidAuthenticationToken", message);
+function expectUnauthorized(answer: Answer, message: string, challenge = challengeFor(message)) {
+  expectGraphError(answer, 401, "InvalidAuthenticationToken", message);
   expect(answer.headers.get("WWW-Authenticate")).toBe(challenge);
 }
-
-const activityPath = (appActivityId: string) => `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`;
-
-/** The 201 body of a PUT of `activityBody()` by the given user. */
-const createdActivity = (appActivityId: string, user = "00000000-0000-0000-0000-00000000a11c") => ({
-  "@odata.context": `https://feed.test/v1.0/$metadata#users('${user}')/activities/$entity`,
-  id: expect.stringMatching(SERVER_ID),
-  appActivityId,
-  activitySourceHost: "https://www.contoso.com",
-  activationUrl: "https://www.contoso.com/article?12345",
-  appDisplayName: null,
-  fallbackUrl: null,
-  contentUrl: null,
-  visualElements: { displayText: "Contoso article", description: null, backgroundColor: null, content: null, attribution: null },
-  contentInfo: null,
-  userTimezone: null,
-  createdDateTime: expect.stringMatching(ISO_MS),
-  lastModifiedDateTime: expect.stringMatching(ISO_MS),
-  expirationDateTime: expect.stringMatching(ISO_MS),
-  status: "active",
-});
 
 /** PUTs a fresh activity with the given token and expects the service to accept it. */
 async function expectAccepted(token: string) {
   const appActivityId = freshAppActivityId();
-  const answer = await call("PUT", activityPath(appActivityId), { token, body: activityBody() });
-  expect({ status: answer.status, body: answer.body }).toEqual({ status: 201, body: createdActivity(appActivityId) });
+  const answer = await call("PUT", appActivityPath(appActivityId), { token, body: activityBody() });
+  expect({ status: answer.status, body: answer.body }).toEqual({ status: 201, body: activityResource(appActivityId) });
 }
 
 /** PUTs a fresh activity with the given token and expects a 401 with this message. */
 async function expectRejected(token: string | null, message: string, options: CallOptions = {}, challenge = challengeFor(message)) {
-  const answer = await send("PUT", activityPath(freshAppActivityId()), { token, body: activityBody(), ...options });
+  const answer = await send("PUT", appActivityPath(freshAppActivityId()), { token, body: activityBody(), ...options });
   expectUnauthorized(answer, message, challenge);
 }
 
@@ -119,7 +74,7 @@ describe("the Authorization header", () => {
 
   it("is the only place a token is read: ?access_token= with no header gives 401", async () => {
     const appActivityId = freshAppActivityId();
-    const created = await call("PUT", activityPath(appActivityId), { body: activityBody() });
+    const created = await call("PUT", appActivityPath(appActivityId), { body: activityBody() });
     expect(created.status).toBe(201);
     const token = await mintToken();
     const answer = await send("GET", `/v1.0/me/activities/${created.body.id}?access_token=${token}`, { token: null });
@@ -190,15 +145,15 @@ describe("issuer, audience and tenant", () => {
 
 describe("scope and token type", () => {
   it("refuses a delegated token without UserActivity.ReadWrite.CreatedByApp: 403 with an insufficient_scope challenge", async () => {
-    const answer = await send("PUT", activityPath(freshAppActivityId()), { as: { scope: "User.Read" }, body: activityBody() });
-    expectError(answer, 403, "accessDenied", INSUFFICIENT_SCOPE);
+    const answer = await send("PUT", appActivityPath(freshAppActivityId()), { as: { scope: "User.Read" }, body: activityBody() });
+    expectGraphError(answer, 403, "accessDenied", INSUFFICIENT_SCOPE);
     expect(answer.headers.get("WWW-Authenticate")).toBe(`Bearer error="insufficient_scope", scope="${SCOPE}"`);
   });
 
   it("refuses an app-only token (roles, no scp, idtyp app): 403", async () => {
     const as: TokenOptions = { scope: null, claims: { roles: ["UserActivity.ReadWrite.All"], idtyp: "app" } };
-    const answer = await send("PUT", activityPath(freshAppActivityId()), { as, body: activityBody() });
-    expectError(answer, 403, "accessDenied", APP_ONLY);
+    const answer = await send("PUT", appActivityPath(freshAppActivityId()), { as, body: activityBody() });
+    expectGraphError(answer, 403, "accessDenied", APP_ONLY);
   });
 });
 
@@ -206,17 +161,17 @@ describe("the caller's identity", () => {
   it("takes the app from appid in a v1-style token", async () => {
     const app = crypto.randomUUID();
     const appActivityId = freshAppActivityId();
-    const created = await call("PUT", activityPath(appActivityId), {
+    const created = await call("PUT", appActivityPath(appActivityId), {
       as: { claims: { azp: undefined, appid: app, ver: "1.0" } },
       body: activityBody(),
     });
-    expect({ status: created.status, body: created.body }).toEqual({ status: 201, body: createdActivity(appActivityId) });
+    expect({ status: created.status, body: created.body }).toEqual({ status: 201, body: activityResource(appActivityId) });
 
     // The same app seen through a v2 token (azp) reaches the same activity; the default app does not.
     const sameApp = await call("GET", `/v1.0/me/activities/${created.body.id}`, { as: { app } });
     expect({ status: sameApp.status, body: sameApp.body }).toEqual({ status: 200, body: created.body });
     const otherApp = await send("GET", `/v1.0/me/activities/${created.body.id}`, { as: { app: APP } });
-    expectError(otherApp, 404, "itemNotFound", `The activity '${created.body.id}' does not exist.`);
+    expectGraphError(otherApp, 404, "itemNotFound", `The activity '${created.body.id}' does not exist.`);
   });
 
   it("requires a user (oid): 401", async () => {
@@ -231,7 +186,7 @@ describe("the caller's identity", () => {
 describe("a rejected request", () => {
   it("stores nothing: a 401 PUT of an item or an activity leaves no trace", async () => {
     const appActivityId = freshAppActivityId();
-    const created = await call("PUT", activityPath(appActivityId), { body: activityBody() });
+    const created = await call("PUT", appActivityPath(appActivityId), { body: activityBody() });
     expect(created.status).toBe(201);
     const itemId = crypto.randomUUID();
     const itemPath = `/v1.0/me/activities/${created.body.id}/historyItems/${itemId}`;
@@ -243,7 +198,7 @@ describe("a rejected request", () => {
     expectUnauthorized(forged, BAD_SIGNATURE);
 
     const item = await send("GET", itemPath);
-    expectError(item, 404, "itemNotFound", `The history item '${itemId}' does not exist.`);
+    expectGraphError(item, 404, "itemNotFound", `The history item '${itemId}' does not exist.`);
     const list = await call("GET", `/v1.0/me/activities/${created.body.id}/historyItems`);
     expect({ status: list.status, value: list.body.value }).toEqual({ status: 200, value: [] });
     const activity = await call("GET", `/v1.0/me/activities/${created.body.id}`);
@@ -251,10 +206,10 @@ describe("a rejected request", () => {
 
     // An activity PUT refused with 401 is not there afterwards: the next authenticated PUT creates it.
     const otherAppActivityId = freshAppActivityId();
-    const refused = await send("PUT", activityPath(otherAppActivityId), { token: null, body: activityBody() });
+    const refused = await send("PUT", appActivityPath(otherAppActivityId), { token: null, body: activityBody() });
     expectUnauthorized(refused, BEARER_EMPTY, "Bearer");
-    const first = await call("PUT", activityPath(otherAppActivityId), { body: activityBody() });
-    expect({ status: first.status, body: first.body }).toEqual({ status: 201, body: createdActivity(otherAppActivityId) });
+    const first = await call("PUT", appActivityPath(otherAppActivityId), { body: activityBody() });
+    expect({ status: first.status, body: first.body }).toEqual({ status: 201, body: activityResource(otherAppActivityId) });
   });
 });
 
@@ -270,7 +225,7 @@ describe("partitioning by (tenant, user, app)", () => {
   async function ownerWithActivity() {
     const owner: TokenOptions = { tenant: TENANT, user: crypto.randomUUID(), app: APP };
     const appActivityId = freshAppActivityId();
-    const activity = await call("PUT", activityPath(appActivityId), { as: owner, body: activityBody() });
+    const activity = await call("PUT", appActivityPath(appActivityId), { as: owner, body: activityBody() });
     expect(activity.status).toBe(201);
     const itemId = crypto.randomUUID();
     const item = await call("PUT", `/v1.0/me/activities/${activity.body.id}/historyItems/${itemId}`, {
@@ -302,7 +257,7 @@ describe("partitioning by (tenant, user, app)", () => {
     ];
     for (const [method, path, options] of attempts) {
       const answer = await send(method, path, { as: intruder, ...options });
-      expectError(answer, 404, "itemNotFound", `The activity '${a.id}' does not exist.`);
+      expectGraphError(answer, 404, "itemNotFound", `The activity '${a.id}' does not exist.`);
     }
 
     const after = await call("GET", `${base}?$expand=historyItems`, { as: a.owner });
@@ -313,7 +268,7 @@ describe("partitioning by (tenant, user, app)", () => {
     const a = await ownerWithActivity();
     const intruder = intruderOf(a.owner);
     const body = activityBody({ visualElements: { displayText: "Not A's article" } });
-    const theirs = await call("PUT", activityPath(a.appActivityId), { as: intruder, body });
+    const theirs = await call("PUT", appActivityPath(a.appActivityId), { as: intruder, body });
     expect(theirs.status).toBe(201);
     expect(theirs.body).toMatchObject({ appActivityId: a.appActivityId, status: "active", visualElements: { displayText: "Not A's article" } });
     expect(theirs.body.id).toMatch(SERVER_ID);
@@ -322,7 +277,7 @@ describe("partitioning by (tenant, user, app)", () => {
     const ours = await call("GET", `/v1.0/me/activities/${a.id}?$expand=historyItems`, { as: a.owner });
     expect({ status: ours.status, body: ours.body }).toEqual({ status: 200, body: a.snapshot });
     const theirsSeenByA = await send("GET", `/v1.0/me/activities/${theirs.body.id}`, { as: a.owner });
-    expectError(theirsSeenByA, 404, "itemNotFound", `The activity '${theirs.body.id}' does not exist.`);
+    expectGraphError(theirsSeenByA, 404, "itemNotFound", `The activity '${theirs.body.id}' does not exist.`);
     const theirItems = await call("GET", `/v1.0/me/activities/${theirs.body.id}/historyItems`, { as: intruder });
     expect({ status: theirItems.status, value: theirItems.body.value }).toEqual({ status: 200, value: [] });
   });

@@ -2,8 +2,9 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { limits } from "../src/limits";
-import { activityBody, type Answer, call, type CallOptions, createActivity, freshAppActivityId, GUID } from "./support/api";
-import { errorEnvelope } from "./support/envelope";
+import { type Answer, call, type CallOptions, createActivity, freshAppActivityId, GUID } from "./support/api";
+import { activityBody } from "./support/builders";
+import { errorEnvelope } from "./support/graph";
 import { throttledEnv } from "./support/throttling";
 import { mintToken } from "./support/tokens";
 

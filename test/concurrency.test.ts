@@ -1,78 +1,15 @@
-import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { activityBody, call, createActivity, DAY_MS, freshAppActivityId, ISO_MS, type Answer } from "./support/api";
+import { appActivityPath, call, createActivity, DAY_MS, freshAppActivityId, historyItemPath, historyItemsPath, type Answer } from "./support/api";
+import { activityBody, activityResource, writerItemBody, writerItemResource } from "./support/builders";
+import { expectGraphError, historyItemsContext, madeBetween, withoutContext } from "./support/graph";
+import { activityStub, sqlIn } from "./support/objects";
 import { mintToken } from "./support/tokens";
 
-// The identity of mintToken()'s default token: the object name the Worker derives for it.
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const USER = "00000000-0000-0000-0000-00000000a11c";
-const APP = "11111111-2222-3333-4444-555555555555";
-const ORIGIN = "https://feed.test/v1.0";
 const LIFETIME_MS = 30 * DAY_MS;
 
-const stubFor = (activityId: string) => env.ACTIVITIES.getByName(JSON.stringify([TENANT, USER, APP, activityId]));
-
 /** Rows of one of the object's tables, read inside the object. */
-const rows = (activityId: string, sql: string) =>
-  runInDurableObject(stubFor(activityId), (_instance, state) => state.storage.sql.exec(sql).toArray());
+const rows = (activityId: string, sql: string) => sqlIn(activityStub(activityId), sql);
 
-const itemsPath = (activityId: string) => `/v1.0/me/activities/${activityId}/historyItems`;
-const itemPath = (activityId: string, itemId: string) => `${itemsPath(activityId)}/${itemId}`;
-const itemContext = (activityId: string) => `${ORIGIN}/$metadata#users('${USER}')/activities('${activityId}')/historyItems/$entity`;
-
-const STARTED_MS = Date.parse("2026-03-01T10:00:00.000Z");
-
-/** A distinct history-item body per n: its fields say which request wrote it. */
-const itemBody = (n: number) => ({
-  startedDateTime: new Date(STARTED_MS + n * 60_000).toISOString(),
-  lastActiveDateTime: new Date(STARTED_MS + n * 60_000 + 20_000).toISOString(),
-  userTimezone: `writer ${n}`,
-});
-
-/** The item the service must answer for body n, with the server-owned fields it reported (checked separately). */
-function expectedItem(activityId: string, id: string, n: number, server: { status: string; created: string; modified: string }) {
-  const body = itemBody(n);
-  return {
-    "@odata.context": itemContext(activityId),
-    id,
-    status: server.status,
-    userTimezone: body.userTimezone,
-    createdDateTime: server.created,
-    lastModifiedDateTime: server.modified,
-    startedDateTime: body.startedDateTime,
-    lastActiveDateTime: body.lastActiveDateTime,
-    expirationDateTime: new Date(Date.parse(server.created) + LIFETIME_MS).toISOString(),
-    activeDurationSeconds: 20,
-  };
-}
-
-/** A server timestamp: UTC with milliseconds, taken while the requests were in flight. */
-function expectServerTime(text: string, before: number, after: number) {
-  expect(text).toMatch(ISO_MS);
-  expect(Date.parse(text)).toBeGreaterThanOrEqual(before);
-  expect(Date.parse(text)).toBeLessThanOrEqual(after);
-}
-
-/** Graph's error envelope, tied to the answer's own request-id. */
-function expectGraphError(answer: Answer, status: number, code: string, message: string) {
-  expect({ status: answer.status, body: answer.body }).toEqual({
-    status,
-    body: {
-      error: {
-        code,
-        message,
-        innerError: {
-          date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/),
-          "request-id": answer.headers.get("request-id"),
-          "client-request-id": answer.headers.get("client-request-id"),
-        },
-      },
-    },
-  });
-}
-
-const withoutContext = ({ "@odata.context": _context, ...rest }: Record<string, unknown>) => rest;
 const latest = (answers: Answer[]) => answers.map((a) => a.body.lastModifiedDateTime as string).sort().at(-1)!;
 
 describe("concurrent writes to one activity", () => {
@@ -90,7 +27,7 @@ describe("concurrent writes to one activity", () => {
     expect(writes).toHaveLength(250);
 
     const before = Date.now();
-    const answers = await Promise.all(writes.map(({ id, n }) => call("PUT", itemPath(activityId, id), { body: itemBody(n), token })));
+    const answers = await Promise.all(writes.map(({ id, n }) => call("PUT", historyItemPath(activityId, id), { body: writerItemBody(n), token })));
     const after = Date.now();
 
     expect(answers.filter((a) => a.status >= 500).map((a) => [a.status, a.body])).toEqual([]);
@@ -100,20 +37,20 @@ describe("concurrent writes to one activity", () => {
 
     expect(distinctAnswers.map((a) => a.status)).toEqual(Array(200).fill(201));
     distinctAnswers.forEach((answer, n) => {
-      expectServerTime(answer.body.createdDateTime, before, after);
+      expect(answer.body.createdDateTime).toEqual(madeBetween(before, after));
       expect(answer.body).toEqual(
-        expectedItem(activityId, distinct[n]!, n, { status: "active", created: answer.body.createdDateTime, modified: answer.body.createdDateTime }),
+        writerItemResource(activityId, distinct[n]!, n, { status: "active", created: answer.body.createdDateTime, modified: answer.body.createdDateTime }),
       );
     });
 
     expect(racerAnswers.map((a) => a.status).sort()).toEqual([201, ...Array(49).fill(200)].sort());
     const winner = racerAnswers.find((a) => a.status === 201)!;
-    expectServerTime(winner.body.createdDateTime, before, after);
+    expect(winner.body.createdDateTime).toEqual(madeBetween(before, after));
     racerAnswers.forEach((answer, i) => {
-      expectServerTime(answer.body.lastModifiedDateTime, before, after);
+      expect(answer.body.lastModifiedDateTime).toEqual(madeBetween(before, after));
       expect({ status: answer.status, body: answer.body }).toEqual({
         status: answer === winner ? 201 : 200,
-        body: expectedItem(activityId, racer, racerNs[i]!, {
+        body: writerItemResource(activityId, racer, racerNs[i]!, {
           status: answer === winner ? "active" : "updated",
           created: winner.body.createdDateTime,
           modified: answer.body.lastModifiedDateTime,
@@ -123,10 +60,10 @@ describe("concurrent writes to one activity", () => {
       expect(answer.body.lastModifiedDateTime >= winner.body.lastModifiedDateTime).toBe(true);
     });
 
-    const list = await call("GET", `${itemsPath(activityId)}?$top=1000`, { token });
+    const list = await call("GET", `${historyItemsPath(activityId)}?$top=1000`, { token });
     expect(list.status).toBe(200);
     expect(Object.keys(list.body).sort()).toEqual(["@odata.context", "value"]);
-    expect(list.body["@odata.context"]).toBe(`${ORIGIN}/$metadata#users('${USER}')/activities('${activityId}')/historyItems`);
+    expect(list.body["@odata.context"]).toBe(historyItemsContext(activityId));
     const listed: Record<string, unknown>[] = list.body.value;
     expect(listed).toHaveLength(201);
     expect(listed.map((item) => item.id).sort()).toEqual([...distinct, racer].sort());
@@ -150,22 +87,22 @@ describe("concurrent writes to one activity", () => {
 
     const before = Date.now();
     const answers = await Promise.all(
-      Array.from({ length: 50 }, (_, n) => call("POST", itemsPath(activityId), { body: { id, ...itemBody(n) }, token })),
+      Array.from({ length: 50 }, (_, n) => call("POST", historyItemsPath(activityId), { body: { id, ...writerItemBody(n) }, token })),
     );
     const after = Date.now();
 
     expect(answers.map((a) => a.status).sort()).toEqual([201, ...Array(49).fill(409)]);
     const winnerIndex = answers.findIndex((a) => a.status === 201);
     const winner = answers[winnerIndex]!;
-    expectServerTime(winner.body.createdDateTime, before, after);
+    expect(winner.body.createdDateTime).toEqual(madeBetween(before, after));
     expect(winner.body).toEqual(
-      expectedItem(activityId, id, winnerIndex, { status: "active", created: winner.body.createdDateTime, modified: winner.body.createdDateTime }),
+      writerItemResource(activityId, id, winnerIndex, { status: "active", created: winner.body.createdDateTime, modified: winner.body.createdDateTime }),
     );
     for (const answer of answers.filter((a) => a !== winner)) {
       expectGraphError(answer, 409, "conflict", `A history item with id '${id}' already exists; PUT it to replace it.`);
     }
 
-    const stored = await call("GET", itemPath(activityId, id), { token });
+    const stored = await call("GET", historyItemPath(activityId, id), { token });
     expect({ status: stored.status, body: stored.body }).toEqual({ status: 200, body: winner.body });
     expect(await rows(activityId, "SELECT id, user_timezone FROM history_item")).toEqual([{ id, user_timezone: `writer ${winnerIndex}` }]);
   });
@@ -173,7 +110,7 @@ describe("concurrent writes to one activity", () => {
   it("30 racing PUTs of one appActivityId: one 201, 29 replaces, one activity row, one createdDateTime", { timeout: 30_000 }, async () => {
     const token = await mintToken();
     const appActivityId = freshAppActivityId();
-    const path = `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`;
+    const path = appActivityPath(appActivityId);
     const bodyFor = (n: number) => activityBody({ visualElements: { displayText: `writer ${n}` } });
 
     const before = Date.now();
@@ -184,25 +121,15 @@ describe("concurrent writes to one activity", () => {
     const winner = answers.find((a) => a.status === 201)!;
     const activityId: string = winner.body.id;
     expect(activityId).toMatch(/^\d{1,20}$/);
-    expectServerTime(winner.body.createdDateTime, before, after);
+    expect(winner.body.createdDateTime).toEqual(madeBetween(before, after));
     answers.forEach((answer, n) => {
-      expectServerTime(answer.body.lastModifiedDateTime, before, after);
+      expect(answer.body.lastModifiedDateTime).toEqual(madeBetween(before, after));
       expect(answer.body).toEqual({
-        "@odata.context": `${ORIGIN}/$metadata#users('${USER}')/activities/$entity`,
+        ...activityResource(appActivityId, bodyFor(n), { status: answer === winner ? "active" : "updated" }),
         id: activityId,
-        appActivityId,
-        activitySourceHost: "https://www.contoso.com",
-        activationUrl: "https://www.contoso.com/article?12345",
-        appDisplayName: null,
-        fallbackUrl: null,
-        contentUrl: null,
-        visualElements: { displayText: `writer ${n}`, description: null, backgroundColor: null, content: null, attribution: null },
-        contentInfo: null,
-        userTimezone: null,
         createdDateTime: winner.body.createdDateTime,
         lastModifiedDateTime: answer.body.lastModifiedDateTime,
         expirationDateTime: new Date(Date.parse(answer.body.lastModifiedDateTime) + LIFETIME_MS).toISOString(),
-        status: answer === winner ? "active" : "updated",
       });
       expect(answer.body.lastModifiedDateTime >= winner.body.lastModifiedDateTime).toBe(true);
     });
@@ -220,13 +147,13 @@ describe("concurrent writes to one activity", () => {
     const token = await mintToken();
     const activityId = await createActivity({ token });
     const id = crypto.randomUUID();
-    const first = await call("PUT", itemPath(activityId, id), { body: itemBody(0), token });
+    const first = await call("PUT", historyItemPath(activityId, id), { body: writerItemBody(0), token });
     expect(first.status).toBe(201);
 
     const ops = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? { method: "PUT", n: i + 1 } : { method: "DELETE", n: i + 1 }));
     const before = Date.now();
     const answers = await Promise.all(
-      ops.map((op) => call(op.method, itemPath(activityId, id), op.method === "PUT" ? { body: itemBody(op.n), token } : { token })),
+      ops.map((op) => call(op.method, historyItemPath(activityId, id), op.method === "PUT" ? { body: writerItemBody(op.n), token } : { token })),
     );
     const after = Date.now();
 
@@ -245,14 +172,14 @@ describe("concurrent writes to one activity", () => {
         return;
       }
       expect([200, 201]).toContain(answer.status);
-      expectServerTime(answer.body.lastModifiedDateTime, before, after);
+      expect(answer.body.lastModifiedDateTime).toEqual(madeBetween(before, after));
       // A 201 recreates the item after a delete: a fresh createdDateTime; a 200 keeps the current one.
       if (answer.status === 201) {
         created++;
         expect(answer.body.createdDateTime).toBe(answer.body.lastModifiedDateTime);
       }
       expect(answer.body).toEqual(
-        expectedItem(activityId, id, op.n, {
+        writerItemResource(activityId, id, op.n, {
           status: answer.status === 201 ? "active" : "updated",
           created: answer.body.createdDateTime,
           modified: answer.body.lastModifiedDateTime,
@@ -262,7 +189,7 @@ describe("concurrent writes to one activity", () => {
     });
 
     // The item existed before the race; every 204 removed it and every 201 brought it back.
-    const final = await call("GET", itemPath(activityId, id), { token });
+    const final = await call("GET", historyItemPath(activityId, id), { token });
     const itemRows = await rows(activityId, "SELECT id FROM history_item");
     if (final.status === 404) {
       expectGraphError(final, 404, "itemNotFound", `The history item '${id}' does not exist.`);

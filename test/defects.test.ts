@@ -1,20 +1,14 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { activityBody, type Answer, call, freshAppActivityId } from "./support/api";
+import { activityPath, type Answer, appActivityPath, call, freshAppActivityId, historyItemPath, historyItemsPath } from "./support/api";
+import { activityBody } from "./support/builders";
+import { activitiesContext, historyItemsContext, withoutContext } from "./support/graph";
 
 // Each test has a user of its own, so that its feed and its objects are its own.
-const ORIGIN = "https://feed.test/v1.0";
-
-const activityPath = (segment: string) => `/v1.0/me/activities/${segment}`;
-const itemsPath = (id: string) => `${activityPath(id)}/historyItems`;
-const itemPath = (id: string, itemId: string) => `${itemsPath(id)}/${itemId}`;
-const activityContext = (user: string) => `${ORIGIN}/$metadata#users('${user}')/activities`;
-const itemContext = (user: string, id: string) => `${activityContext(user)}('${id}')/historyItems`;
-const withoutContext = ({ "@odata.context": _context, ...rest }: Record<string, unknown>) => rest;
 
 /** PUTs a fresh activity for `user`; the answer, which must be a 201. */
 async function putActivity(user: string, overrides: Record<string, unknown> = {}): Promise<Answer> {
-  const answer = await call("PUT", activityPath(encodeURIComponent(freshAppActivityId())), { as: { user }, body: activityBody(overrides) });
+  const answer = await call("PUT", appActivityPath(freshAppActivityId()), { as: { user }, body: activityBody(overrides) });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
   return answer;
 }
@@ -25,7 +19,7 @@ describe("4. $filter bounds with a fraction beyond the millisecond", () => {
     const user = crypto.randomUUID();
     const activity = await putActivity(user);
     const id = activity.body.id;
-    const item = await call("PUT", itemPath(id, crypto.randomUUID()), { as: { user }, body: { startedDateTime: "2026-01-01T00:00:00Z" } });
+    const item = await call("PUT", historyItemPath(id, crypto.randomUUID()), { as: { user }, body: { startedDateTime: "2026-01-01T00:00:00Z" } });
     expect(item.status).toBe(201);
     const at = item.body.lastModifiedDateTime as string; // …ss.fffZ
     const beyond = (digits: string) => at.replace("Z", `${digits}Z`);
@@ -45,11 +39,11 @@ describe("4. $filter bounds with a fraction beyond the millisecond", () => {
     ];
     for (const [condition, included] of cases) {
       const filter = encodeURIComponent(`lastModifiedDateTime ${condition}`);
-      const list = await call("GET", `${itemsPath(id)}?$filter=${filter}`, { as: { user } });
+      const list = await call("GET", `${historyItemsPath(id)}?$filter=${filter}`, { as: { user } });
       expect({ condition, status: list.status, body: list.body }).toEqual({
         condition,
         status: 200,
-        body: { "@odata.context": itemContext(user, id), value: included ? [withoutContext(item.body)] : [] },
+        body: { "@odata.context": historyItemsContext(id, { user }), value: included ? [withoutContext(item.body)] : [] },
       });
       const expanded = await call("GET", `${activityPath(id)}?$expand=${encodeURIComponent(`historyItems($filter=lastModifiedDateTime ${condition})`)}`, {
         as: { user },
@@ -69,7 +63,7 @@ describe("4. $filter bounds with a fraction beyond the millisecond", () => {
       expect({ condition, status: feed.status, body: feed.body }).toEqual({
         condition,
         status: 200,
-        body: { "@odata.context": activityContext(user), value: included ? [withoutContext(activity.body)] : [] },
+        body: { "@odata.context": activitiesContext({ user }), value: included ? [withoutContext(activity.body)] : [] },
       });
     }
   });
@@ -83,7 +77,7 @@ describe("5. free JSON is kept as sent, a __proto__ member included", () => {
     const content = '{"__proto__":{"type":"AdaptiveCard"},"body":[{"__proto__":null}]}';
     const base = JSON.stringify(activityBody({ visualElements: { displayText: "Contoso article", content: "CONTENT" }, contentInfo: "INFO" }));
     const raw = base.replace('"CONTENT"', content).replace('"INFO"', contentInfo);
-    const put = await call("PUT", activityPath(encodeURIComponent(freshAppActivityId())), { as: { user }, raw });
+    const put = await call("PUT", appActivityPath(freshAppActivityId()), { as: { user }, raw });
     expect(put.status).toBe(201);
     const id = put.body.id;
     const answers = [

@@ -2,12 +2,10 @@
 // that answers, fails or holds on command, so coalescing and retry are seen directly.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { activityObject } from "../src/objects/addresses";
 import { FeedOutbox } from "../src/objects/feed-outbox";
 import type { FeedUpdate } from "../src/objects/records";
 import { createActivity } from "./support/api";
-
-const caller = { tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47", userId: "00000000-0000-0000-0000-00000000a11c", appId: "11111111-2222-3333-4444-555555555555" };
+import { activityStub } from "./support/objects";
 
 /** A feed whose apply records each update and answers as `behaviour` says at the time of the call. */
 function scriptedFeed() {
@@ -38,7 +36,7 @@ function scriptedFeed() {
 /** Runs `test` with an outbox over the tables of a freshly created activity's object (its feed already up to date). */
 async function withOutbox(test: (outbox: FeedOutbox, sql: SqlStorage, feed: ReturnType<typeof scriptedFeed>) => Promise<void>) {
   const id = await createActivity();
-  await runInDurableObject(activityObject(env, caller, id), async (_instance, state) => {
+  await runInDurableObject(activityStub(id), async (_instance, state) => {
     const feed = scriptedFeed();
     const outbox = new FeedOutbox(state.storage.sql, feed.env, () => ({ activity: null, recentMs: 42 }));
     await test(outbox, state.storage.sql, feed);

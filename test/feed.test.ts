@@ -1,19 +1,16 @@
-import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ActivityRecord } from "../src/objects/records";
 import type { FeedUpdate } from "../src/objects/records";
-import { type Answer, activityBody, call, freshAppActivityId } from "./support/api";
-import { mintToken } from "./support/tokens";
+import { type Answer, appActivityPath, call, freshAppActivityId, ORIGIN } from "./support/api";
+import { activityBody } from "./support/builders";
+import { activitiesContext, activityContext, expectGraphError, withoutContext } from "./support/graph";
+import { activityStub, feedStub, sqlIn } from "./support/objects";
+import { callerFor, mintToken } from "./support/tokens";
 
-// mintToken()'s default tenant and app: the feed and activity objects are named after them.
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const APP = "11111111-2222-3333-4444-555555555555";
 const OTHER_APP = "99999999-8888-7777-6666-555555555555";
-const ORIGIN = "https://feed.test";
 const PREFIXES = ["/v1.0", "/beta", ""] as const;
 const RECENT_SPELLINGS = ["/me/activities/recent", "/me/activities/recent()", "/me/activities/microsoft.graph.recent()"];
-const ERROR_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
 
 type Resource = Record<string, unknown> & { id: string; lastModifiedDateTime: string };
 
@@ -24,7 +21,7 @@ interface User {
   token: string;
 }
 
-async function freshUser(app = APP): Promise<User> {
+async function freshUser(app = callerFor().appId): Promise<User> {
   const oid = crypto.randomUUID();
   return { oid, app, token: await mintToken({ user: oid, app }) };
 }
@@ -33,17 +30,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Lets the clock move on, so the next write gets a later millisecond than the last. */
 const tick = () => sleep(3);
 
-const listContext = (user: User, prefix = "/v1.0") => `${ORIGIN}${prefix}/$metadata#users('${user.oid}')/activities`;
+const listContext = (user: User, prefix = "/v1.0") => activitiesContext({ prefix, user: user.oid });
 const recentContext = (prefix = "/v1.0") => `${ORIGIN}${prefix}/$metadata#Collection(microsoft.graph.userActivity)`;
-const entityContext = (user: User) => `${listContext(user)}/$entity`;
-
-const withoutContext = ({ "@odata.context": _context, ...rest }: Record<string, unknown>) => rest;
+const entityContext = (user: User) => activityContext({ user: user.oid });
 
 const get = (user: User, path: string) => call("GET", path, { token: user.token });
 
 /** PUTs an activity (a fresh appActivityId unless given one). */
 const putActivity = (user: User, appActivityId = freshAppActivityId(), overrides: Record<string, unknown> = {}) =>
-  call("PUT", `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`, { body: activityBody(overrides), token: user.token });
+  call("PUT", appActivityPath(appActivityId), { body: activityBody(overrides), token: user.token });
 
 /** A created activity: its appActivityId and the resource the PUT answered (without @odata.context). */
 interface Created {
@@ -123,22 +118,7 @@ function expectPage(answer: Answer, context: string, value: unknown[]) {
 }
 
 /** Graph's 400 invalidRequest envelope, with a message matching `message`. */
-function expectInvalidRequest(answer: Answer, message: RegExp) {
-  expect({ status: answer.status, body: answer.body }).toEqual({
-    status: 400,
-    body: {
-      error: {
-        code: "invalidRequest",
-        message: expect.stringMatching(message),
-        innerError: {
-          date: expect.stringMatching(ERROR_DATE),
-          "request-id": answer.headers.get("request-id"),
-          "client-request-id": answer.headers.get("client-request-id"),
-        },
-      },
-    },
-  });
-}
+const expectInvalidRequest = (answer: Answer, message: RegExp) => expectGraphError(answer, 400, "invalidRequest", message);
 
 /** The server path of an absolute @odata.nextLink, checked to be on this origin. */
 function nextPath(link: unknown): string {
@@ -187,14 +167,14 @@ function expectNewestFirst(resources: Resource[]) {
   }
 }
 
-const feedStub = (user: User) => env.FEEDS.getByName(JSON.stringify([TENANT, user.oid, user.app]));
-const activityStub = (user: User, activityId: string) =>
-  env.ACTIVITIES.getByName(JSON.stringify([TENANT, user.oid, user.app, activityId]));
+const callerOf = (user: User) => callerFor({ user: user.oid, app: user.app });
+/** The objects behind a test user's feed and activities. */
+const feedOf = (user: User) => feedStub(callerOf(user));
+const activityOf = (user: User, activityId: string) => activityStub(activityId, callerOf(user));
 
 const activitySql = (user: User, activityId: string, query: string, ...bindings: unknown[]) =>
-  runInDurableObject(activityStub(user, activityId), (_instance, state) => state.storage.sql.exec(query, ...bindings).toArray());
-const feedSql = (user: User, query: string, ...bindings: unknown[]) =>
-  runInDurableObject(feedStub(user), (_instance, state) => state.storage.sql.exec(query, ...bindings).toArray());
+  sqlIn(activityOf(user, activityId), query, ...bindings);
+const feedSql = (user: User, query: string, ...bindings: unknown[]) => sqlIn(feedOf(user), query, ...bindings);
 
 /** The recent feed under every spelling and prefix: all nine answers must be this one page. */
 async function expectRecent(user: User, value: unknown[]) {
@@ -756,7 +736,7 @@ describe("the index unreachable during writes", () => {
     const before = await create(user);
     await expectList(user, [before.resource]);
 
-    const feed = feedStub(user);
+    const feed = feedOf(user);
     await runInDurableObject(feed, (instance) => {
       (instance as unknown as { apply: unknown }).apply = async () => {
         throw new Error("down");
@@ -773,7 +753,7 @@ describe("the index unreachable during writes", () => {
         expect(answer.status).toBe(201);
         written.push({ appActivityId, resource: withoutContext(answer.body) as Resource });
         // The failed push left the update for the alarm, about a second out.
-        const alarm = await runInDurableObject(activityStub(user, answer.body.id), (_instance, state) => state.storage.getAlarm());
+        const alarm = await runInDurableObject(activityOf(user, answer.body.id), (_instance, state) => state.storage.getAlarm());
         expect(alarm).toBeGreaterThanOrEqual(startedAt + 1000);
         expect(alarm).toBeLessThanOrEqual(Date.now() + 1100);
       }
@@ -790,7 +770,7 @@ describe("the index unreachable during writes", () => {
         delete (instance as unknown as { apply?: unknown }).apply;
       });
       restored = true;
-      for (const id of all) expect(await runDurableObjectAlarm(activityStub(user, id))).toBe(true);
+      for (const id of all) expect(await runDurableObjectAlarm(activityOf(user, id))).toBe(true);
 
       // Each as its own object holds it, newest first: the written five, newest first, and the earlier one.
       const expectedList = await currentNewestFirst(user, all);
@@ -804,7 +784,7 @@ describe("the index unreachable during writes", () => {
       expect(entries.map((e) => e.activity_id)).toEqual(all.slice().sort());
 
       // A second alarm run changes nothing.
-      for (const id of all) await runDurableObjectAlarm(activityStub(user, id));
+      for (const id of all) await runDurableObjectAlarm(activityOf(user, id));
       await expectList(user, expectedList);
       await expectRecent(user, [await current(user, before.resource.id)]);
       for (const id of all) expect(await activitySql(user, id, "SELECT * FROM feed_outbox")).toEqual([]);
@@ -823,7 +803,7 @@ describe("the index unreachable during writes", () => {
     const [a, b] = await createInSequence(user, 2);
     await postItem(user, a!.resource.id);
     await expectRecent(user, [await current(user, a!.resource.id)]);
-    const feed = feedStub(user);
+    const feed = feedOf(user);
     await runInDurableObject(feed, (instance) => {
       (instance as unknown as { apply: unknown }).apply = async () => {
         throw new Error("down");
@@ -837,7 +817,7 @@ describe("the index unreachable during writes", () => {
       });
     }
     expect(await activitySql(user, a!.resource.id, "SELECT version FROM feed_outbox")).toHaveLength(1);
-    expect(await runDurableObjectAlarm(activityStub(user, a!.resource.id))).toBe(true);
+    expect(await runDurableObjectAlarm(activityOf(user, a!.resource.id))).toBe(true);
     await expectList(user, [b!.resource]);
     await expectRecent(user, []);
     expect(await activitySql(user, a!.resource.id, "SELECT * FROM feed_outbox")).toEqual([]);
@@ -880,7 +860,7 @@ describe("out-of-order delivery", () => {
     await expectList(user, listBefore);
     const version = await versionOf(user, a!.resource.id);
     expect(version).toBeGreaterThanOrEqual(2);
-    const feed = feedStub(user);
+    const feed = feedOf(user);
 
     for (const stale of [version - 1, version, 0]) {
       const update: FeedUpdate = { activityId: a!.resource.id, version: stale, activity: recordOf(a!.resource, `stale ${stale}`), recentMs: null };
@@ -911,7 +891,7 @@ describe("out-of-order delivery", () => {
     expect(deletedVersion).toBeGreaterThan(beforeDelete);
     await expectList(user, [b!.resource]);
 
-    const feed = feedStub(user);
+    const feed = feedOf(user);
     for (const late of [beforeDelete, deletedVersion - 1, deletedVersion]) {
       await feed.apply({ activityId: a!.resource.id, version: late, activity: recordOf(a!.resource, "late"), recentMs: Date.now() });
       await expectList(user, [b!.resource]);
@@ -953,7 +933,7 @@ describe("deleted and expired activities leave the feed", () => {
     await expectRecent(user, rest);
     expect((await get(user, `/v1.0/me/activities/${a!.resource.id}`)).status).toBe(404);
 
-    expect(await runDurableObjectAlarm(activityStub(user, a!.resource.id))).toBe(true);
+    expect(await runDurableObjectAlarm(activityOf(user, a!.resource.id))).toBe(true);
     expect(await feedSql(user, "SELECT activity, recent_ms FROM feed_entry WHERE activity_id = ?", a!.resource.id)).toEqual([
       { activity: null, recent_ms: null },
     ]);
@@ -972,12 +952,12 @@ describe("deleted and expired activities leave the feed", () => {
 
     // a's newest item expires: a falls back to its older item, behind b.
     await activitySql(user, a!, "UPDATE history_item SET expiration_ms = ? WHERE id = ?", Date.now() - 1, aNew.id);
-    expect(await runDurableObjectAlarm(activityStub(user, a!))).toBe(true);
+    expect(await runDurableObjectAlarm(activityOf(user, a!))).toBe(true);
     await expectRecent(user, [await current(user, b!), await current(user, a!)]);
 
     // b's only item expires: b leaves /recent and stays in the list.
     await activitySql(user, b!, "UPDATE history_item SET expiration_ms = ? WHERE id = ?", Date.now() - 1, bOld.id);
-    expect(await runDurableObjectAlarm(activityStub(user, b!))).toBe(true);
+    expect(await runDurableObjectAlarm(activityOf(user, b!))).toBe(true);
     await expectRecent(user, [await current(user, a!)]);
     await expectList(user, await currentNewestFirst(user, [a!, b!]));
   });
@@ -991,7 +971,7 @@ describe("deleted and expired activities leave the feed", () => {
     await expectRecent(user, all);
 
     await activitySql(user, b!.resource.id, "UPDATE activity SET expiration_ms = ?", Date.now() - 1000);
-    expect(await runDurableObjectAlarm(activityStub(user, b!.resource.id))).toBe(true);
+    expect(await runDurableObjectAlarm(activityOf(user, b!.resource.id))).toBe(true);
 
     const remaining = all.filter((r) => r.id !== b!.resource.id);
     await expectList(user, remaining);

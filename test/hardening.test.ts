@@ -1,15 +1,16 @@
-import { env, exports } from "cloudflare:workers";
-import { createExecutionContext, listDurableObjectIds, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
-import { activityBody, type Answer, call, freshAppActivityId, ISO_MS } from "./support/api";
-import { mintToken, type TokenOptions } from "./support/tokens";
+import { type Answer, call, freshAppActivityId } from "./support/api";
+import { activityBody, activityResource } from "./support/builders";
+import { activitiesContext, expectGraphError, withoutContext } from "./support/graph";
+import { activityObjectIds, activityStub, feedStub, sqlIn } from "./support/objects";
+import { callerFor, DEV_CALLER, mintToken, type TokenOptions } from "./support/tokens";
 
-// The tenant and app of mintToken()'s default token; tests that look inside objects use a fresh user.
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const USER = "00000000-0000-0000-0000-00000000a11c";
-const APP = "11111111-2222-3333-4444-555555555555";
+// Tests that look inside objects use a fresh user of the development tenant and app.
+const TENANT = DEV_CALLER.tenantId;
+const USER = DEV_CALLER.userId;
+const APP = DEV_CALLER.appId;
 const DEV_ISSUER = "https://login.dev.localhost/{tenantid}/v2.0";
 const V1_ISSUER = "https://sts.windows.net/{tenantid}/";
 const BODY_LIMIT = 256 * 1024;
@@ -26,38 +27,11 @@ const TOO_LONG = "The appActivityId must be 1 to 1024 characters once decoded.";
 const TOO_LARGE = `The request body is larger than ${BODY_LIMIT} bytes.`;
 const notJson = (got: string) => `The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got '${got}').`;
 
-const activityStub = (user: string, id: string) => env.ACTIVITIES.getByName(JSON.stringify([TENANT, user, APP, id]));
-const feedStub = (user: string) => env.FEEDS.getByName(JSON.stringify([TENANT, user, APP]));
-const activitySql = (user: string, id: string, query: string, ...bindings: unknown[]) =>
-  runInDurableObject(activityStub(user, id), (_instance, state) => state.storage.sql.exec(query, ...bindings).toArray());
-
-/** The ids of every activity object with storage: a rejected request must add none. */
-const objectIds = async () => (await listDurableObjectIds(env.ACTIVITIES)).map((id) => id.toString()).sort();
+/** Runs SQL inside `user`'s activity object. */
+const activitySql = (user: string, id: string, query: string, ...bindings: unknown[]) => sqlIn(activityStub(id, callerFor({ user })), query, ...bindings);
 
 const activityPath = (segment: string) => `/v1.0/me/activities/${segment}`;
-const withoutContext = ({ "@odata.context": _context, ...rest }: Record<string, unknown>) => rest;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Graph's error envelope in full, its ids tied to the response headers. */
-function expectGraphError(answer: Answer, status: number, code: string, message: string) {
-  const requestId = answer.headers.get("request-id");
-  expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
-  expect({ status: answer.status, contentType: answer.headers.get("content-type"), body: answer.body }).toEqual({
-    status,
-    contentType: expect.stringMatching(/^application\/json\b/),
-    body: {
-      error: {
-        code,
-        message,
-        innerError: {
-          date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/),
-          "request-id": requestId,
-          "client-request-id": answer.headers.get("client-request-id"),
-        },
-      },
-    },
-  });
-}
 
 /** 401 with the Bearer challenge that carries the same message. */
 function expectUnauthorized(answer: Answer, message: string) {
@@ -65,60 +39,14 @@ function expectUnauthorized(answer: Answer, message: string) {
   expect(answer.headers.get("WWW-Authenticate")).toBe(`Bearer error="invalid_token", error_description="${message}"`);
 }
 
-/** The 201 body of a PUT of `activityBody()`. */
-const createdActivity = (appActivityId: string, user = USER) => ({
-  "@odata.context": `https://feed.test/v1.0/$metadata#users('${user}')/activities/$entity`,
-  id: expect.stringMatching(/^\d{1,20}$/),
-  appActivityId,
-  activitySourceHost: "https://www.contoso.com",
-  activationUrl: "https://www.contoso.com/article?12345",
-  appDisplayName: null,
-  fallbackUrl: null,
-  contentUrl: null,
-  visualElements: { displayText: "Contoso article", description: null, backgroundColor: null, content: null, attribution: null },
-  contentInfo: null,
-  userTimezone: null,
-  createdDateTime: expect.stringMatching(ISO_MS),
-  lastModifiedDateTime: expect.stringMatching(ISO_MS),
-  expirationDateTime: expect.stringMatching(ISO_MS),
-  status: "active",
-});
-
 /** An empty feed page for this user: what any accepted token of a fresh user reads. */
 const emptyFeed = (user: string) => ({
   status: 200,
-  body: { "@odata.context": `https://feed.test/v1.0/$metadata#users('${user}')/activities`, value: [] },
+  body: { "@odata.context": activitiesContext({ user }), value: [] },
 });
 
-/** Calls the Worker itself with some configuration overridden, as a deployment with those vars would run. */
-async function callWith(vars: Partial<Env>, method: string, path: string, token: string, body?: unknown): Promise<Answer> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(
-    new Request(`https://feed.test${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-    { ...env, ...vars },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
-}
-
-/** Sends a request `call()` cannot express (a stream, a lying Content-Length) through the Worker's own entry point. */
-async function send(method: string, path: string, body: BodyInit, headers: Record<string, string>): Promise<Answer> {
-  const request = new Request(`https://feed.test${path}`, {
-    method,
-    body,
-    headers: { Authorization: `Bearer ${await mintToken()}`, ...headers },
-    duplex: "half",
-  } as RequestInit);
-  const response = await exports.default.fetch(request);
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
-}
+/** Calls the Worker with some configuration overridden, as a deployment with those vars would run. */
+const callWith = (vars: Partial<Env>, method: string, path: string, token: string, body?: unknown) => call(method, path, { vars, token, body });
 
 afterEach(() => {
   vi.useRealTimers();
@@ -233,7 +161,7 @@ describe("tenants and issuers from the configuration", () => {
 
     // The refused PUT stored nothing: the allowed tenant's PUT of the same appActivityId is a create.
     const allowed = await callWith(vars, "PUT", path, await mintToken({ tenant: TENANT }), activityBody());
-    expect({ status: allowed.status, body: allowed.body }).toEqual({ status: 201, body: createdActivity(appActivityId) });
+    expect({ status: allowed.status, body: allowed.body }).toEqual({ status: 201, body: activityResource(appActivityId) });
   });
 
   /** A v1.0 access token as Entra ID issues it: sts.windows.net issuer, appid instead of azp. */
@@ -246,7 +174,7 @@ describe("tenants and issuers from the configuration", () => {
   it("accepts a v1 issuer (https://sts.windows.net/{tid}/) when AUTH_ISSUERS lists it", async () => {
     const appActivityId = freshAppActivityId();
     const answer = await callWith({ AUTH_ISSUERS: `${DEV_ISSUER},${V1_ISSUER}` }, "PUT", activityPath(encodeURIComponent(appActivityId)), await v1Token(), activityBody());
-    expect({ status: answer.status, body: answer.body }).toEqual({ status: 201, body: createdActivity(appActivityId) });
+    expect({ status: answer.status, body: answer.body }).toEqual({ status: 201, body: activityResource(appActivityId) });
   });
 
   it("refuses the v1 issuer when AUTH_ISSUERS does not list it, and for another tenant even when it does", async () => {
@@ -277,9 +205,9 @@ describe("hostile appActivityIds", () => {
     ["10 KB of text", "a".repeat(10 * 1024), TOO_LONG],
     ["10 KB of text, percent-encoded", "%41".repeat(10 * 1024), TOO_LONG],
   ])("400 invalidRequest for %s, storing nothing", async (_name, segment, message) => {
-    const before = await objectIds();
+    const before = await activityObjectIds();
     expectGraphError(await call("PUT", activityPath(segment), { body: activityBody() }), 400, "invalidRequest", message);
-    expect(await objectIds()).toEqual(before);
+    expect(await activityObjectIds()).toEqual(before);
   });
 
   // WHATWG URL parsing resolves '.', '..', '%2E' and '%2E%2E' segments before the Worker sees the
@@ -290,9 +218,9 @@ describe("hostile appActivityIds", () => {
     ["..", "/v1.0/me/"],
     ["%2E", "/v1.0/me/activities/"],
   ])("the dot segment %s is resolved away by URL parsing: 404 for the resulting path, storing nothing", async (segment, resolved) => {
-    const before = await objectIds();
+    const before = await activityObjectIds();
     expectGraphError(await call("PUT", activityPath(segment), { body: activityBody() }), 404, "itemNotFound", `No resource exists at '${resolved}'.`);
-    expect(await objectIds()).toEqual(before);
+    expect(await activityObjectIds()).toEqual(before);
   });
 
   it.each([
@@ -304,7 +232,7 @@ describe("hostile appActivityIds", () => {
   ])("%s is a legitimate id: 201 with the literal decoded value, never normalised", async (_name, segment, decoded) => {
     const unique = crypto.randomUUID();
     const answer = await call("PUT", activityPath(segment(unique)), { body: activityBody() });
-    expect({ status: answer.status, body: answer.body }).toEqual({ status: 201, body: createdActivity(decoded(unique)) });
+    expect({ status: answer.status, body: answer.body }).toEqual({ status: 201, body: activityResource(decoded(unique)) });
     const read = await call("GET", activityPath(answer.body.id));
     expect({ status: read.status, body: read.body }).toEqual({ status: 200, body: answer.body });
     expect(await activitySql(USER, answer.body.id, "SELECT app_activity_id FROM activity")).toEqual([{ app_activity_id: decoded(unique) }]);
@@ -395,7 +323,7 @@ describe("hostile bodies", () => {
     const lying = { "Content-Type": "application/json", "Content-Length": "10" };
     // The runtime lets the header lie: only counting the bytes as they arrive can catch this.
     expect(new Request("https://feed.test/", { method: "PUT", body: bodyOf(), headers: lying, duplex: "half" } as RequestInit).headers.get("content-length")).toBe("10");
-    const answer = await send("PUT", s.path, bodyOf(), lying);
+    const answer = await call("PUT", s.path, { raw: bodyOf(), headers: lying });
     expectGraphError(answer, 413, "requestTooLarge", TOO_LARGE);
     expect(await s.rows()).toEqual(s.stored);
   });
@@ -420,7 +348,7 @@ describe("hostile bodies", () => {
 describe("hostile headers", () => {
   it("a 64 KB client-request-id is not echoed: the request id stands in for it, in the header and in innerError", async () => {
     const answer = await call("GET", "/v1.0/me/activities/1", { headers: { "client-request-id": "c".repeat(64 * 1024) } });
-    expectGraphError(answer, 404, "itemNotFound", "The activity '1' does not exist.");
+    expectGraphError(answer, 404, "itemNotFound", "The activity '1' does not exist.", answer.headers.get("request-id"));
     expect(answer.headers.get("client-request-id")).toBe(answer.headers.get("request-id"));
   });
 
@@ -433,7 +361,7 @@ describe("hostile headers", () => {
     });
     expect({ status: answer.status, body: answer.body, clientRequestId: answer.headers.get("client-request-id") }).toEqual({
       status: 201,
-      body: createdActivity(appActivityId),
+      body: activityResource(appActivityId),
       clientRequestId,
     });
   });
@@ -453,7 +381,7 @@ describe("faults", () => {
     }
     expect(items.map((item) => item.status)).toEqual([201, 201, 201, 201]);
     const [gone0, kept1, gone2, kept3] = items.map((item) => item.body.id as string);
-    const stub = activityStub(user, id);
+    const stub = activityStub(id, callerFor({ user }));
 
     // Items 0 and 2 expire (as if time had passed), the alarm becomes due, and its first run throws.
     // Plain data only: a promise settled inside the object would carry its I/O context into the test.
@@ -516,7 +444,7 @@ describe("faults", () => {
     // The held calls poll a flag rather than wait on a promise the test settles: promises do not cross objects' I/O contexts.
     let hanging = true;
     let held = 0;
-    const feed = feedStub(user);
+    const feed = feedStub(callerFor({ user }));
     const restore = await runInDurableObject(feed, (instance) => {
       const prototype = Object.getPrototypeOf(instance) as { apply: (...args: unknown[]) => Promise<void> };
       const apply = prototype.apply;
@@ -538,14 +466,14 @@ describe("faults", () => {
       const startedAt = Date.now();
       const put = await call("PUT", activityPath(encodeURIComponent(appActivityId)), { as: { user }, body: activityBody() });
       const elapsed = Date.now() - startedAt;
-      expect({ status: put.status, body: put.body }).toEqual({ status: 201, body: createdActivity(appActivityId, user) });
+      expect({ status: put.status, body: put.body }).toEqual({ status: 201, body: activityResource(appActivityId, activityBody(), { user }) });
       // It waited for the 2 s push deadline, and no longer.
       expect(elapsed).toBeGreaterThanOrEqual(1900);
       expect(elapsed).toBeLessThan(2500);
       expect(held).toBe(1);
 
       // The change waits in the outbox, with the alarm set for its retry.
-      const pending = await runInDurableObject(activityStub(user, put.body.id), async (_instance, state) => ({
+      const pending = await runInDurableObject(activityStub(put.body.id, callerFor({ user })), async (_instance, state) => ({
         outbox: state.storage.sql.exec("SELECT version, attempts, retry_at_ms FROM feed_outbox").toArray(),
         alarm: await state.storage.getAlarm(),
       }));
@@ -567,7 +495,7 @@ describe("faults", () => {
         status: 200,
         body: { ...emptyFeed(user).body, value: [withoutContext(put.body)] },
       });
-      const settled = await runInDurableObject(activityStub(user, put.body.id), async (_instance, state) => ({
+      const settled = await runInDurableObject(activityStub(put.body.id, callerFor({ user })), async (_instance, state) => ({
         outbox: state.storage.sql.exec("SELECT * FROM feed_outbox").toArray(),
         alarm: await state.storage.getAlarm(),
       }));

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { call, createActivity } from "./support/api";
+import { call, createActivity, ORIGIN } from "./support/api";
+import { expectGraphError, withoutContext } from "./support/graph";
 import { mintToken } from "./support/tokens";
-
-const ORIGIN = "https://feed.test";
 
 /** Creates `count` items on a fresh activity, 50 at a time; returns the activity id and the created bodies. */
 async function activityWithItems(token: string, count: number) {
@@ -17,8 +16,7 @@ async function activityWithItems(token: string, count: number) {
     );
     for (const answer of await Promise.all(batch)) {
       expect(answer.status).toBe(201);
-      const { "@odata.context": _, ...item } = answer.body;
-      created.push(item);
+      created.push(withoutContext(answer.body));
     }
   }
   return { id, created };
@@ -65,12 +63,7 @@ describe("paging GET .../historyItems", () => {
     expect(first.body["@odata.nextLink"]).toMatch(new RegExp(`^${ORIGIN}/me/activities/${id}/historyItems\\?\\$skiptoken=`));
     for (const top of ["0", "1001", "-1", "ten"]) {
       const answer = await call("GET", `/me/activities/${id}/historyItems?$top=${top}`, { token });
-      expect(answer.status).toBe(400);
-      expect(answer.body.error).toEqual({
-        code: "invalidRequest",
-        message: `Invalid $top '${top}': expected a whole number from 1 to 1000.`,
-        innerError: expect.any(Object),
-      });
+      expectGraphError(answer, 400, "invalidRequest", `Invalid $top '${top}': expected a whole number from 1 to 1000.`);
     }
   });
 

@@ -1,97 +1,19 @@
-import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type Answer, type CallOptions, activityBody, call, createActivity, DAY_MS, freshAppActivityId, GUID, ISO_MS } from "./support/api";
-
-/** The caller of every call here (@odata.context names the user); the activity's object is named after them. */
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const USER = "00000000-0000-0000-0000-00000000a11c";
-const APP = "11111111-2222-3333-4444-555555555555";
-const CALLER = { tenant: TENANT, user: USER, app: APP };
-const REQUEST_ID = /^[\x21-\x7e]+$/;
-const ERROR_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$/;
-
-interface Sent extends Answer {
-  /** The client-request-id this call sent, which the answer must echo. */
-  clientRequestId: string;
-}
-
-/** Calls as USER with a fresh client-request-id. */
-async function send(method: string, path: string, options: CallOptions = {}): Promise<Sent> {
-  const clientRequestId = crypto.randomUUID();
-  const answer = await call(method, path, {
-    ...options,
-    as: { ...CALLER, ...options.as },
-    headers: { "client-request-id": clientRequestId, ...options.headers },
-  });
-  return { ...answer, clientRequestId };
-}
-
-/** What a test compares of an answer: status, the headers that matter, the body. */
-const seen = (answer: Sent) => ({
-  status: answer.status,
-  contentType: answer.headers.get("content-type"),
-  requestId: answer.headers.get("request-id"),
-  clientRequestId: answer.headers.get("client-request-id"),
-  body: answer.body,
-});
-
-const jsonAnswer = (status: number, body: unknown, sent: Sent) => ({
-  status,
-  contentType: expect.stringMatching(/^application\/json\b/),
-  requestId: expect.stringMatching(REQUEST_ID),
-  clientRequestId: sent.clientRequestId,
-  body,
-});
-
-const noContent = (sent: Sent) => ({
-  status: 204,
-  contentType: null,
-  requestId: expect.stringMatching(REQUEST_ID),
-  clientRequestId: sent.clientRequestId,
-  body: null,
-});
-
-const errorAnswer = (status: number, code: unknown, message: unknown, sent: Sent) =>
-  jsonAnswer(
-    status,
-    {
-      error: {
-        code,
-        message,
-        innerError: {
-          date: expect.stringMatching(ERROR_DATE),
-          "request-id": sent.headers.get("request-id"),
-          "client-request-id": sent.clientRequestId,
-        },
-      },
-    },
-    sent,
-  );
-
-/** A UTC millisecond date from the window [before, after] (epoch ms). */
-const madeBetween = (before: number, after: number) =>
-  expect.toSatisfy(
-    (value: unknown) => typeof value === "string" && ISO_MS.test(value) && Date.parse(value) >= before && Date.parse(value) <= after,
-    `a UTC ms date between ${new Date(before).toISOString()} and ${new Date(after).toISOString()}`,
-  );
-
-/** The date 30 days after `created`, as the service writes it. */
-const thirtyDaysAfter = (created: unknown) =>
-  typeof created === "string" && ISO_MS.test(created)
-    ? new Date(Date.parse(created) + 30 * DAY_MS).toISOString()
-    : `30 days after a valid createdDateTime (got ${String(created)})`;
-
-const collectionContext = (activityId: string) =>
-  `https://feed.test/v1.0/$metadata#users('${USER}')/activities('${activityId}')/historyItems`;
-const itemContext = (activityId: string) => `${collectionContext(activityId)}/$entity`;
-const itemsPath = (activityId: string) => `/v1.0/me/activities/${activityId}/historyItems`;
-
-/** An item as a collection lists it: the entity without its @odata.context. */
-const listed = (item: Record<string, unknown>) => {
-  const { "@odata.context": _context, ...rest } = item;
-  return rest;
-};
+import { type Answer, type CallOptions, createActivity, DAY_MS, freshAppActivityId, GUID, historyItemsPath, ISO_MS, send } from "./support/api";
+import { activityBody } from "./support/builders";
+import {
+  errorAnswer,
+  historyItemContext,
+  historyItemsContext,
+  jsonAnswer,
+  madeBetween,
+  noContent,
+  seen,
+  thirtyDaysAfter,
+  withoutContext,
+} from "./support/graph";
+import { activityStub } from "./support/objects";
 
 /** A decimal 64-bit id that no PUT has made for this caller. */
 const unknownActivityId = () => new DataView(crypto.getRandomValues(new Uint8Array(8)).buffer).getBigUint64(0).toString();
@@ -99,21 +21,28 @@ const unknownActivityId = () => new DataView(crypto.getRandomValues(new Uint8Arr
 /** Waits long enough for the service's clock to move past the last write's millisecond. */
 const nextMillisecond = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-const newActivity = () => createActivity({ as: CALLER });
-
-const stubFor = (activityId: string) => env.ACTIVITIES.getByName(JSON.stringify([TENANT, USER, APP, activityId]));
+const newActivity = () => createActivity();
 
 /** The ids of the history-item rows the activity's object still stores, expired or not. */
 const storedItemIds = (activityId: string) =>
-  runInDurableObject(stubFor(activityId), (_instance, state) =>
+  runInDurableObject(activityStub(activityId), (_instance, state) =>
     state.storage.sql.exec<{ id: string }>("SELECT id FROM history_item ORDER BY id").toArray().map((row) => row.id),
   );
 
-/** The server fields of an item written in [before, after] and never replaced. */
-const freshlyCreated = (before: number, after: number) => ({
+/**
+ * What `answer` must hold for an item it created in [before, after]: the server fields, every
+ * optional client field null unless `fields` names it, and expiry 30 days after creation unless named.
+ */
+const createdItem = (activityId: string, answer: Answer, before: number, after: number, fields: Record<string, unknown>) => ({
+  "@odata.context": historyItemContext(activityId),
   status: "active",
   createdDateTime: madeBetween(before, after),
   lastModifiedDateTime: madeBetween(before, after),
+  userTimezone: null,
+  lastActiveDateTime: null,
+  expirationDateTime: thirtyDaysAfter(answer.body?.createdDateTime),
+  activeDurationSeconds: null,
+  ...fields,
 });
 
 describe("POST /me/activities/{id}/historyItems", () => {
@@ -122,20 +51,11 @@ describe("POST /me/activities/{id}/historyItems", () => {
     const body = { startedDateTime: "2015-02-11T20:54:04.345Z" };
 
     const before = Date.now();
-    const first = await send("POST", itemsPath(activityId), { body });
-    const second = await send("POST", itemsPath(activityId), { body });
+    const first = await send("POST", historyItemsPath(activityId), { body });
+    const second = await send("POST", historyItemsPath(activityId), { body });
     const after = Date.now();
 
-    const item = {
-      "@odata.context": itemContext(activityId),
-      id: expect.stringMatching(GUID),
-      ...freshlyCreated(before, after),
-      userTimezone: null,
-      startedDateTime: "2015-02-11T20:54:04.345Z",
-      lastActiveDateTime: null,
-      expirationDateTime: thirtyDaysAfter(first.body?.createdDateTime),
-      activeDurationSeconds: null,
-    };
+    const item = createdItem(activityId, first, before, after, { id: expect.stringMatching(GUID), startedDateTime: "2015-02-11T20:54:04.345Z" });
     expect(seen(first)).toEqual(jsonAnswer(201, item, first));
     expect(seen(second)).toEqual(jsonAnswer(201, { ...item, expirationDateTime: thirtyDaysAfter(second.body?.createdDateTime) }, second));
     expect(second.body.id).not.toBe(first.body.id);
@@ -146,25 +66,16 @@ describe("POST /me/activities/{id}/historyItems", () => {
     const itemId = crypto.randomUUID();
 
     const before = Date.now();
-    const created = await send("POST", itemsPath(activityId), {
+    const created = await send("POST", historyItemsPath(activityId), {
       body: { id: itemId.toUpperCase(), startedDateTime: "2015-02-11T20:54:04.345Z" },
     });
     const after = Date.now();
-    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+    const fetched = await send("GET", `${historyItemsPath(activityId)}/${itemId}`);
 
     expect(seen(created)).toEqual(
       jsonAnswer(
         201,
-        {
-          "@odata.context": itemContext(activityId),
-          id: itemId,
-          ...freshlyCreated(before, after),
-          userTimezone: null,
-          startedDateTime: "2015-02-11T20:54:04.345Z",
-          lastActiveDateTime: null,
-          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
-          activeDurationSeconds: null,
-        },
+        createdItem(activityId, created, before, after, { id: itemId, startedDateTime: "2015-02-11T20:54:04.345Z" }),
         created,
       ),
     );
@@ -177,15 +88,15 @@ describe("POST /me/activities/{id}/historyItems", () => {
   ])("answers 409 conflict to %s id that already exists, and leaves the item as it was", async (_case, spell) => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
-    const original = await send("POST", itemsPath(activityId), {
+    const original = await send("POST", historyItemsPath(activityId), {
       body: { id: itemId, startedDateTime: "2015-02-11T20:54:04.345Z", userTimezone: "Africa/Casablanca" },
     });
     expect(original.status).toBe(201);
 
-    const again = await send("POST", itemsPath(activityId), {
+    const again = await send("POST", historyItemsPath(activityId), {
       body: { id: spell(itemId), startedDateTime: "2020-01-01T00:00:00Z", userTimezone: "Europe/Paris", activeDurationSeconds: 9 },
     });
-    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+    const fetched = await send("GET", `${historyItemsPath(activityId)}/${itemId}`);
 
     expect(seen(again)).toEqual(errorAnswer(409, "conflict", expect.stringContaining(itemId), again));
     expect(seen(fetched)).toEqual(jsonAnswer(200, original.body, fetched));
@@ -194,11 +105,11 @@ describe("POST /me/activities/{id}/historyItems", () => {
   it("rejects a body id that is not a GUID with 400 naming 'id'", async () => {
     const activityId = await newActivity();
 
-    const posted = await send("POST", itemsPath(activityId), { body: { id: "item-1", startedDateTime: "2015-02-11T20:54:04.345Z" } });
-    const listing = await send("GET", itemsPath(activityId));
+    const posted = await send("POST", historyItemsPath(activityId), { body: { id: "item-1", startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const listing = await send("GET", historyItemsPath(activityId));
 
     expect(seen(posted)).toEqual(errorAnswer(400, "BadRequest", expect.stringMatching(/'id'.*GUID/), posted));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [] }, listing));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [] }, listing));
   });
 });
 
@@ -214,22 +125,13 @@ describe("activeDurationSeconds", () => {
     const activityId = await newActivity();
 
     const before = Date.now();
-    const created = await send("POST", itemsPath(activityId), { body: { startedDateTime: started, lastActiveDateTime: lastActive } });
+    const created = await send("POST", historyItemsPath(activityId), { body: { startedDateTime: started, lastActiveDateTime: lastActive } });
     const after = Date.now();
 
     expect(seen(created)).toEqual(
       jsonAnswer(
         201,
-        {
-          "@odata.context": itemContext(activityId),
-          id: expect.stringMatching(GUID),
-          ...freshlyCreated(before, after),
-          userTimezone: null,
-          startedDateTime: started,
-          lastActiveDateTime: lastActive,
-          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
-          activeDurationSeconds: seconds,
-        },
+        createdItem(activityId, created, before, after, { id: expect.stringMatching(GUID), startedDateTime: started, lastActiveDateTime: lastActive, activeDurationSeconds: seconds }),
         created,
       ),
     );
@@ -243,7 +145,7 @@ describe("activeDurationSeconds", () => {
     const activityId = await newActivity();
 
     const before = Date.now();
-    const created = await send("POST", itemsPath(activityId), {
+    const created = await send("POST", historyItemsPath(activityId), {
       body: { startedDateTime: "2015-02-11T20:54:04.345Z", activeDurationSeconds: seconds, ...extra },
     });
     const after = Date.now();
@@ -251,16 +153,7 @@ describe("activeDurationSeconds", () => {
     expect(seen(created)).toEqual(
       jsonAnswer(
         201,
-        {
-          "@odata.context": itemContext(activityId),
-          id: expect.stringMatching(GUID),
-          ...freshlyCreated(before, after),
-          userTimezone: null,
-          startedDateTime: "2015-02-11T20:54:04.345Z",
-          lastActiveDateTime: lastActive,
-          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
-          activeDurationSeconds: seconds,
-        },
+        createdItem(activityId, created, before, after, { id: expect.stringMatching(GUID), startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: lastActive, activeDurationSeconds: seconds }),
         created,
       ),
     );
@@ -271,22 +164,13 @@ describe("activeDurationSeconds", () => {
     const itemId = crypto.randomUUID();
 
     const before = Date.now();
-    const created = await send("PUT", `${itemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const created = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
     const after = Date.now();
 
     expect(seen(created)).toEqual(
       jsonAnswer(
         201,
-        {
-          "@odata.context": itemContext(activityId),
-          id: itemId,
-          ...freshlyCreated(before, after),
-          userTimezone: null,
-          startedDateTime: "2015-02-11T20:54:04.345Z",
-          lastActiveDateTime: null,
-          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
-          activeDurationSeconds: null,
-        },
+        createdItem(activityId, created, before, after, { id: itemId, startedDateTime: "2015-02-11T20:54:04.345Z" }),
         created,
       ),
     );
@@ -296,7 +180,7 @@ describe("activeDurationSeconds", () => {
 describe("PUT /me/activities/{id}/historyItems/{historyItemId}", () => {
   it("replaces the whole item: omitted client fields are gone, createdDateTime stays, status is updated", async () => {
     const activityId = await newActivity();
-    const path = `${itemsPath(activityId)}/${crypto.randomUUID()}`;
+    const path = `${historyItemsPath(activityId)}/${crypto.randomUUID()}`;
     const expiration = new Date(Date.now() + 2 * DAY_MS).toISOString();
     const first = await send("PUT", path, {
       body: {
@@ -332,7 +216,7 @@ describe("PUT /me/activities/{id}/historyItems/{historyItemId}", () => {
       jsonAnswer(
         200,
         {
-          "@odata.context": itemContext(activityId),
+          "@odata.context": historyItemContext(activityId),
           id: first.body.id,
           status: "updated",
           userTimezone: null,
@@ -351,10 +235,10 @@ describe("PUT /me/activities/{id}/historyItems/{historyItemId}", () => {
 
   it("replaces an item that POST created", async () => {
     const activityId = await newActivity();
-    const posted = await send("POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z", userTimezone: "UTC" } });
+    const posted = await send("POST", historyItemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z", userTimezone: "UTC" } });
     expect(posted.status).toBe(201);
 
-    const replaced = await send("PUT", `${itemsPath(activityId)}/${posted.body.id}`, {
+    const replaced = await send("PUT", `${historyItemsPath(activityId)}/${posted.body.id}`, {
       body: { startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z" },
     });
     const after = Date.now();
@@ -379,13 +263,13 @@ describe("PUT /me/activities/{id}/historyItems/{historyItemId}", () => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
 
-    const created = await send("PUT", `${itemsPath(activityId)}/${itemId}`, {
+    const created = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, {
       body: { id: crypto.randomUUID(), startedDateTime: "2015-02-11T20:54:04.345Z" },
     });
-    const listing = await send("GET", itemsPath(activityId));
+    const listing = await send("GET", historyItemsPath(activityId));
 
-    expect(seen(created)).toEqual(jsonAnswer(201, { ...created.body, "@odata.context": itemContext(activityId), id: itemId }, created));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [listed(created.body)] }, listing));
+    expect(seen(created)).toEqual(jsonAnswer(201, { ...created.body, "@odata.context": historyItemContext(activityId), id: itemId }, created));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(created.body)] }, listing));
   });
 });
 
@@ -395,25 +279,16 @@ describe("expirationDateTime", () => {
     const expiration = new Date(Date.now() + 3 * DAY_MS).toISOString();
 
     const before = Date.now();
-    const created = await send("POST", itemsPath(activityId), {
+    const created = await send("POST", historyItemsPath(activityId), {
       body: { startedDateTime: "2015-02-11T20:54:04.345Z", expirationDateTime: expiration },
     });
     const after = Date.now();
-    const fetched = await send("GET", `${itemsPath(activityId)}/${created.body?.id}`);
+    const fetched = await send("GET", `${historyItemsPath(activityId)}/${created.body?.id}`);
 
     expect(seen(created)).toEqual(
       jsonAnswer(
         201,
-        {
-          "@odata.context": itemContext(activityId),
-          id: expect.stringMatching(GUID),
-          ...freshlyCreated(before, after),
-          userTimezone: null,
-          startedDateTime: "2015-02-11T20:54:04.345Z",
-          lastActiveDateTime: null,
-          expirationDateTime: expiration,
-          activeDurationSeconds: null,
-        },
+        createdItem(activityId, created, before, after, { id: expect.stringMatching(GUID), startedDateTime: "2015-02-11T20:54:04.345Z", expirationDateTime: expiration }),
         created,
       ),
     );
@@ -423,32 +298,32 @@ describe("expirationDateTime", () => {
   it("in the near past makes the item invisible to GET, list and DELETE", async () => {
     const activityId = await newActivity();
     const expiration = new Date(Date.now() - 1000).toISOString();
-    const live = await send("POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
-    const expired = await send("POST", itemsPath(activityId), {
+    const live = await send("POST", historyItemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const expired = await send("POST", historyItemsPath(activityId), {
       body: { startedDateTime: "2015-02-11T20:54:04.345Z", expirationDateTime: expiration },
     });
     expect(live.status).toBe(201);
     expect(seen(expired)).toEqual(jsonAnswer(201, { ...expired.body, status: "active", expirationDateTime: expiration }, expired));
 
-    const fetched = await send("GET", `${itemsPath(activityId)}/${expired.body.id}`);
-    const listing = await send("GET", itemsPath(activityId));
-    const deleted = await send("DELETE", `${itemsPath(activityId)}/${expired.body.id}`);
+    const fetched = await send("GET", `${historyItemsPath(activityId)}/${expired.body.id}`);
+    const listing = await send("GET", historyItemsPath(activityId));
+    const deleted = await send("DELETE", `${historyItemsPath(activityId)}/${expired.body.id}`);
 
     expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(expired.body.id), fetched));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [listed(live.body)] }, listing));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(live.body)] }, listing));
     expect(seen(deleted)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(expired.body.id), deleted));
   });
 
   it("hides the item from the instant it passes, even while its row waits for a late alarm", async () => {
     const activityId = await newActivity();
-    const live = await send("POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const live = await send("POST", historyItemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
     const expiresAt = Date.now() + 1500;
-    const created = await send("POST", itemsPath(activityId), {
+    const created = await send("POST", historyItemsPath(activityId), {
       body: { startedDateTime: "2015-02-11T20:54:04.345Z", expirationDateTime: new Date(expiresAt).toISOString() },
     });
     // Alarms run at least once but may run late: without one, only the reads themselves can hide the item.
-    await runInDurableObject(stubFor(activityId), (_instance, state) => state.storage.deleteAlarm());
-    const path = `${itemsPath(activityId)}/${created.body.id}`;
+    await runInDurableObject(activityStub(activityId), (_instance, state) => state.storage.deleteAlarm());
+    const path = `${historyItemsPath(activityId)}/${created.body.id}`;
     const beforeExpiry = await send("GET", path);
     expect(Date.now()).toBeLessThan(expiresAt);
     expect(seen(beforeExpiry)).toEqual(jsonAnswer(200, created.body, beforeExpiry));
@@ -456,21 +331,21 @@ describe("expirationDateTime", () => {
     await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 5));
     expect(await storedItemIds(activityId)).toEqual([live.body.id, created.body.id].sort());
     const fetched = await send("GET", path);
-    const listing = await send("GET", itemsPath(activityId));
+    const listing = await send("GET", historyItemsPath(activityId));
     const deleted = await send("DELETE", path);
 
     expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(created.body.id), fetched));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [listed(live.body)] }, listing));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(live.body)] }, listing));
     expect(seen(deleted)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(created.body.id), deleted));
   });
 
   it.each([
-    ["POST", (activityId: string, _itemId: string) => itemsPath(activityId), (itemId: string) => ({ id: itemId })],
-    ["PUT", (activityId: string, itemId: string) => `${itemsPath(activityId)}/${itemId}`, (_itemId: string) => ({})],
+    ["POST", (activityId: string, _itemId: string) => historyItemsPath(activityId), (itemId: string) => ({ id: itemId })],
+    ["PUT", (activityId: string, itemId: string) => `${historyItemsPath(activityId)}/${itemId}`, (_itemId: string) => ({})],
   ])("frees an expired item's id: %s with it creates a new item (201, active)", async (method, pathFor, idFor) => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
-    const expired = await send("POST", itemsPath(activityId), {
+    const expired = await send("POST", historyItemsPath(activityId), {
       body: { id: itemId, startedDateTime: "2015-02-11T20:54:04.345Z", expirationDateTime: new Date(Date.now() - 1000).toISOString() },
     });
     expect(expired.status).toBe(201);
@@ -483,16 +358,7 @@ describe("expirationDateTime", () => {
     expect(seen(again)).toEqual(
       jsonAnswer(
         201,
-        {
-          "@odata.context": itemContext(activityId),
-          id: itemId,
-          ...freshlyCreated(before, after),
-          userTimezone: null,
-          startedDateTime: "2016-02-11T20:54:04.345Z",
-          lastActiveDateTime: null,
-          expirationDateTime: thirtyDaysAfter(again.body?.createdDateTime),
-          activeDurationSeconds: null,
-        },
+        createdItem(activityId, again, before, after, { id: itemId, startedDateTime: "2016-02-11T20:54:04.345Z" }),
         again,
       ),
     );
@@ -503,18 +369,18 @@ describe("reading and deleting items", () => {
   it("GET returns the item as it was written", async () => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
-    const created = await send("PUT", `${itemsPath(activityId)}/${itemId}`, {
+    const created = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, {
       body: { startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z", userTimezone: "Africa/Casablanca" },
     });
     expect(created.status).toBe(201);
 
-    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+    const fetched = await send("GET", `${historyItemsPath(activityId)}/${itemId}`);
 
     expect(seen(fetched)).toEqual(
       jsonAnswer(
         200,
         {
-          "@odata.context": itemContext(activityId),
+          "@odata.context": historyItemContext(activityId),
           id: itemId,
           status: "active",
           userTimezone: "Africa/Casablanca",
@@ -538,51 +404,51 @@ describe("reading and deleting items", () => {
       expect([200, 201]).toContain(answer.status);
       return answer.body;
     };
-    const a = await write("POST", itemsPath(activityId), "2015-02-11T20:00:00.000Z");
-    const b = await write("POST", itemsPath(activityId), "2015-02-11T21:00:00.000Z");
-    const c = await write("POST", itemsPath(activityId), "2015-02-11T22:00:00.000Z");
-    const aAgain = await write("PUT", `${itemsPath(activityId)}/${a.id}`, "2015-02-11T23:00:00.000Z");
+    const a = await write("POST", historyItemsPath(activityId), "2015-02-11T20:00:00.000Z");
+    const b = await write("POST", historyItemsPath(activityId), "2015-02-11T21:00:00.000Z");
+    const c = await write("POST", historyItemsPath(activityId), "2015-02-11T22:00:00.000Z");
+    const aAgain = await write("PUT", `${historyItemsPath(activityId)}/${a.id}`, "2015-02-11T23:00:00.000Z");
 
-    const listing = await send("GET", itemsPath(activityId));
+    const listing = await send("GET", historyItemsPath(activityId));
 
     expect(seen(listing)).toEqual(
-      jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [listed(aAgain), listed(c), listed(b)] }, listing),
+      jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(aAgain), withoutContext(c), withoutContext(b)] }, listing),
     );
   });
 
   it("lists an activity with no items as an empty collection", async () => {
     const activityId = await newActivity();
 
-    const listing = await send("GET", itemsPath(activityId));
+    const listing = await send("GET", historyItemsPath(activityId));
 
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [] }, listing));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [] }, listing));
   });
 
   it("DELETE answers 204, after which GET and a second DELETE answer 404", async () => {
     const activityId = await newActivity();
-    const kept = await send("POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
-    const doomed = await send("POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const kept = await send("POST", historyItemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const doomed = await send("POST", historyItemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
     expect([kept.status, doomed.status]).toEqual([201, 201]);
-    const path = `${itemsPath(activityId)}/${doomed.body.id}`;
+    const path = `${historyItemsPath(activityId)}/${doomed.body.id}`;
 
     const deleted = await send("DELETE", path);
     const fetched = await send("GET", path);
     const deletedAgain = await send("DELETE", path);
-    const listing = await send("GET", itemsPath(activityId));
+    const listing = await send("GET", historyItemsPath(activityId));
 
     expect(seen(deleted)).toEqual(noContent(deleted));
     expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(doomed.body.id), fetched));
     expect(seen(deletedAgain)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(doomed.body.id), deletedAgain));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [listed(kept.body)] }, listing));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(kept.body)] }, listing));
   });
 
   it("DELETE finds the item by an UPPERCASE id", async () => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
-    expect((await send("PUT", `${itemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } })).status).toBe(201);
+    expect((await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } })).status).toBe(201);
 
-    const deleted = await send("DELETE", `${itemsPath(activityId)}/${itemId.toUpperCase()}`);
-    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+    const deleted = await send("DELETE", `${historyItemsPath(activityId)}/${itemId.toUpperCase()}`);
+    const fetched = await send("GET", `${historyItemsPath(activityId)}/${itemId}`);
 
     expect(seen(deleted)).toEqual(noContent(deleted));
     expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(itemId), fetched));
@@ -591,11 +457,11 @@ describe("reading and deleting items", () => {
 
 /** Every history-item call, with a body where it takes one. */
 const itemCalls = (activityId: string, itemId: string): [string, string, CallOptions][] => [
-  ["POST", itemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } }],
-  ["PUT", `${itemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } }],
-  ["GET", itemsPath(activityId), {}],
-  ["GET", `${itemsPath(activityId)}/${itemId}`, {}],
-  ["DELETE", `${itemsPath(activityId)}/${itemId}`, {}],
+  ["POST", historyItemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } }],
+  ["PUT", `${historyItemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } }],
+  ["GET", historyItemsPath(activityId), {}],
+  ["GET", `${historyItemsPath(activityId)}/${itemId}`, {}],
+  ["DELETE", `${historyItemsPath(activityId)}/${itemId}`, {}],
 ];
 
 describe("an activity that does not exist", () => {
@@ -619,8 +485,8 @@ describe("an activity that does not exist", () => {
       const answer = await send(method, path, { ...options, as: { app: "99999999-8888-7777-6666-555555555555" } });
       expect(seen(answer), `${method} ${path}`).toEqual(errorAnswer(404, "itemNotFound", expect.any(String), answer));
     }
-    const listing = await send("GET", itemsPath(activityId));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [] }, listing));
+    const listing = await send("GET", historyItemsPath(activityId));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [] }, listing));
   });
 
   it("is what a deleted activity is: its items go with it, and a re-created one starts empty", async () => {
@@ -629,26 +495,26 @@ describe("an activity that does not exist", () => {
     expect(put.status).toBe(201);
     const activityId: string = put.body.id;
     const itemId = crypto.randomUUID();
-    const item = await send("PUT", `${itemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const item = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
     expect(item.status).toBe(201);
 
     const deleted = await send("DELETE", `/v1.0/me/activities/${activityId}`);
-    const fetchedGone = await send("GET", `${itemsPath(activityId)}/${itemId}`);
-    const listedGone = await send("GET", itemsPath(activityId));
+    const fetchedGone = await send("GET", `${historyItemsPath(activityId)}/${itemId}`);
+    const listedGone = await send("GET", historyItemsPath(activityId));
     expect(seen(deleted)).toEqual(noContent(deleted));
     expect(seen(fetchedGone)).toEqual(errorAnswer(404, "itemNotFound", expect.stringMatching(`${activityId}|${itemId}`), fetchedGone));
     expect(seen(listedGone)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(activityId), listedGone));
 
     const recreated = await send("PUT", `/v1.0/me/activities/${appActivityId}`, { body: activityBody() });
-    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
-    const listing = await send("GET", itemsPath(activityId));
+    const fetched = await send("GET", `${historyItemsPath(activityId)}/${itemId}`);
+    const listing = await send("GET", historyItemsPath(activityId));
 
     expect({ status: recreated.status, body: recreated.body }).toEqual({
       status: 201,
       body: expect.objectContaining({ id: activityId, status: "active" }),
     });
     expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(itemId), fetched));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [] }, listing));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [] }, listing));
   });
 });
 
@@ -657,20 +523,20 @@ describe("bodies and methods", () => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
 
-    const put = await send("PUT", `${itemsPath(activityId)}/${itemId}`, {
+    const put = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, {
       body: { startedDateTime: "2015-02-11T20:54:04.345+00:00", lastActiveDateTime: "2015-02-11T22:54:04.344+02:00" },
     });
-    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+    const fetched = await send("GET", `${historyItemsPath(activityId)}/${itemId}`);
 
     expect(seen(put)).toEqual(errorAnswer(400, "BadRequest", expect.stringMatching(/lastActiveDateTime.*startedDateTime/), put));
     expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(itemId), fetched));
   });
 
   it.each([
-    ["PATCH", "an item", (activityId: string) => `${itemsPath(activityId)}/${crypto.randomUUID()}`, "GET, PUT, DELETE"],
-    ["POST", "an item", (activityId: string) => `${itemsPath(activityId)}/${crypto.randomUUID()}`, "GET, PUT, DELETE"],
-    ["DELETE", "the collection", (activityId: string) => itemsPath(activityId), "GET, POST"],
-    ["PUT", "the collection", (activityId: string) => itemsPath(activityId), "GET, POST"],
+    ["PATCH", "an item", (activityId: string) => `${historyItemsPath(activityId)}/${crypto.randomUUID()}`, "GET, PUT, DELETE"],
+    ["POST", "an item", (activityId: string) => `${historyItemsPath(activityId)}/${crypto.randomUUID()}`, "GET, PUT, DELETE"],
+    ["DELETE", "the collection", (activityId: string) => historyItemsPath(activityId), "GET, POST"],
+    ["PUT", "the collection", (activityId: string) => historyItemsPath(activityId), "GET, POST"],
   ])("answers %s on %s with 405 and an Allow header", async (method, _what, pathFor, allow) => {
     const activityId = await newActivity();
 
@@ -715,8 +581,8 @@ describe("ids in the URL", () => {
         errorAnswer(400, expect.stringMatching(/^(BadRequest|invalidRequest)$/), expect.stringMatching(/historyItemId.*GUID/), answer),
       );
     }
-    const listing = await send("GET", itemsPath(activityId));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": collectionContext(activityId), value: [] }, listing));
+    const listing = await send("GET", historyItemsPath(activityId));
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [] }, listing));
   });
 });
 
@@ -735,14 +601,14 @@ describe("dates", () => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
 
-    const created = await send("PUT", `${itemsPath(activityId)}/${itemId}`, { body: { startedDateTime: sent, lastActiveDateTime: sent } });
-    const fetched = await send("GET", `${itemsPath(activityId)}/${itemId}`);
+    const created = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, { body: { startedDateTime: sent, lastActiveDateTime: sent } });
+    const fetched = await send("GET", `${historyItemsPath(activityId)}/${itemId}`);
 
     expect(seen(created)).toEqual(
       jsonAnswer(
         201,
         {
-          "@odata.context": itemContext(activityId),
+          "@odata.context": historyItemContext(activityId),
           id: itemId,
           status: "active",
           userTimezone: null,
@@ -762,7 +628,7 @@ describe("dates", () => {
   it("compares dates in different offsets by their instant", async () => {
     const activityId = await newActivity();
 
-    const created = await send("POST", itemsPath(activityId), {
+    const created = await send("POST", historyItemsPath(activityId), {
       body: {
         startedDateTime: "2015-02-11T23:54:04.3457274+03:00",
         lastActiveDateTime: "2015-02-11T12:54:24.3451-08:00",
@@ -774,7 +640,7 @@ describe("dates", () => {
       jsonAnswer(
         201,
         {
-          "@odata.context": itemContext(activityId),
+          "@odata.context": historyItemContext(activityId),
           id: expect.stringMatching(GUID),
           status: "active",
           userTimezone: null,

@@ -1,16 +1,14 @@
-import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { limits } from "../src/limits";
-import { type Answer, call, DAY_MS, ISO_MS } from "./support/api";
-import { mintToken } from "./support/tokens";
+import { type Answer, DAY_MS, ISO_MS, send } from "./support/api";
+import { expectGraphError, historyItemContext } from "./support/graph";
+import { storedRows } from "./support/objects";
+import { callerFor, mintToken } from "./support/tokens";
 
 // A caller of this file's own, so that no other test file shares its activities or feed.
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const APP = "11111111-2222-3333-4444-555555555555";
 const USER = crypto.randomUUID();
-const ORIGIN = "https://feed.test/v1.0";
+const CALLER = callerFor({ user: USER });
 const INT32_MAX = 2_147_483_647;
 const LIFETIME_MS = 30 * DAY_MS;
 
@@ -30,37 +28,14 @@ const CODES: Record<number, RegExp> = {
 };
 
 /** Sends `raw` as a JSON body with a fresh client-request-id, which the answer must echo. */
-async function send(method: string, path: string, raw?: string): Promise<Answer & { clientRequestId: string }> {
-  const clientRequestId = crypto.randomUUID();
-  const answer = await call(method, path, { token, ...(raw === undefined ? {} : { raw }), headers: { "client-request-id": clientRequestId } });
-  return { ...answer, clientRequestId };
-}
+const sendRaw = (method: string, path: string, raw?: string) => send(method, path, { token, ...(raw === undefined ? {} : { raw }) });
 
 /** Not a 5xx, and a 4xx is Graph's envelope with the code the spec gives its status and a real message. */
-function expectNoServerErrorAndEnvelope(answer: Answer & { clientRequestId: string }) {
+function expectNoServerErrorAndEnvelope(answer: Answer) {
   expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
-  if (answer.status < 400) return;
-  expect(answer.body).toEqual({
-    error: {
-      code: expect.stringMatching(CODES[answer.status] ?? /^\w+$/),
-      message: expect.stringMatching(/\S/),
-      innerError: {
-        date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/),
-        "request-id": answer.headers.get("request-id"),
-        "client-request-id": answer.clientRequestId,
-      },
-    },
-  });
+  if (answer.status >= 400) expectGraphError(answer, answer.status, CODES[answer.status] ?? /^\w+$/, /\S/);
 }
 
-const stubFor = (activityId: string) => env.ACTIVITIES.getByName(JSON.stringify([TENANT, USER, APP, activityId]));
-
-/** Every row of the activity's object that a client write could change. */
-const storedRows = (activityId: string) =>
-  runInDurableObject(stubFor(activityId), (_instance, state) => ({
-    activity: state.storage.sql.exec("SELECT * FROM activity").toArray(),
-    historyItems: state.storage.sql.exec("SELECT * FROM history_item ORDER BY id").toArray(),
-  }));
 
 // ---------------------------------------------------------------------------------------------
 // Valid bodies and where they can be broken.
@@ -499,7 +474,7 @@ async function seed(): Promise<Seeded> {
   const appActivityId = `/properties?${++sequence}&${crypto.randomUUID()}`;
   const itemId = crypto.randomUUID();
   const body = { ...validActivity(appActivityId), historyItems: [validItem(itemId)] };
-  const answer = await send("PUT", `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`, JSON.stringify(body));
+  const answer = await sendRaw("PUT", `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`, JSON.stringify(body));
   expect(answer.status).toBe(201);
   return { id: answer.body.id, appActivityId, itemId };
 }
@@ -533,10 +508,10 @@ const naming = (path: string) => new RegExp(`(?<![\\w.\\]$])${escapeRegExp(path)
  * stored; the outcome the spec gives the mutation, when it gives one.
  */
 async function check(seeded: Seeded, method: string, path: string, request: Request, successes: number[], resource: "activity" | "item") {
-  const before = await storedRows(seeded.id);
-  const answer = await send(method, path, request.raw);
+  const before = await storedRows(seeded.id, CALLER);
+  const answer = await sendRaw(method, path, request.raw);
   expectNoServerErrorAndEnvelope(answer);
-  if (answer.status >= 400) expect(await storedRows(seeded.id)).toEqual(before);
+  if (answer.status >= 400) expect(await storedRows(seeded.id, CALLER)).toEqual(before);
   const { outcome } = request;
   if (outcome.kind === "accept") expect(successes, JSON.stringify(answer.body)).toContain(answer.status);
   if (outcome.kind === "reject") {
@@ -557,11 +532,11 @@ async function check(seeded: Seeded, method: string, path: string, request: Requ
 /** What a GET shows after an acknowledged write: exactly what the write answered (the items it wrote among the activity's). */
 async function readBack(seeded: Seeded, written: any, resource: "activity" | "item") {
   if (resource === "item") {
-    const read = await send("GET", `/v1.0/me/activities/${seeded.id}/historyItems/${written.id}`);
+    const read = await sendRaw("GET", `/v1.0/me/activities/${seeded.id}/historyItems/${written.id}`);
     expect(printable({ status: read.status, body: read.body })).toEqual(printable({ status: 200, body: written }));
     return read.body;
   }
-  const read = await send("GET", `/v1.0/me/activities/${seeded.id}?$expand=historyItems`);
+  const read = await sendRaw("GET", `/v1.0/me/activities/${seeded.id}?$expand=historyItems`);
   const { historyItems: writtenItems, ...activity } = written;
   const { historyItems: storedItems, ...storedActivity } = read.body;
   const writtenIds = new Set(((writtenItems ?? []) as { id: string }[]).map((item) => item.id));
@@ -658,7 +633,7 @@ describe("odd text is stored as it was acknowledged", () => {
     const seeded = await seed();
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: oddChar, minLength: 1, maxLength: 8 }), async (userTimezone) => {
-        const answer = await send("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify({ startedDateTime: STARTED, userTimezone }));
+        const answer = await sendRaw("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify({ startedDateTime: STARTED, userTimezone }));
         expectNoServerErrorAndEnvelope(answer);
         if (isWellFormed(userTimezone)) expect(answer.status).toBe(201);
         if (answer.status !== 201) return;
@@ -689,13 +664,13 @@ describe("any appActivityId in the URL", () => {
     );
     await fc.assert(
       fc.asyncProperty(appActivityId, async (decoded) => {
-        const answer = await send("PUT", `/v1.0/me/activities/${encodeURIComponent(decoded)}`, body());
+        const answer = await sendRaw("PUT", `/v1.0/me/activities/${encodeURIComponent(decoded)}`, body());
         expectNoServerErrorAndEnvelope(answer);
         const plain = decoded.length <= limits.appActivityIdChars && !/\p{Cc}/u.test(decoded) && !DOT_SEGMENTS.has(decoded);
         if (plain) expect([200, 201], JSON.stringify(answer.body)).toContain(answer.status);
         if (answer.status >= 300) return;
         expect(answer.body.appActivityId).toBe(decoded);
-        const read = await send("GET", `/v1.0/me/activities/${answer.body.id}`);
+        const read = await sendRaw("GET", `/v1.0/me/activities/${answer.body.id}`);
         expect({ status: read.status, appActivityId: read.body.appActivityId, id: read.body.id }).toEqual({
           status: 200,
           appActivityId: decoded,
@@ -718,7 +693,7 @@ describe("any appActivityId in the URL", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 8 }).map((pieces) => pieces.join("")), async (segment) => {
         const path = `/v1.0/me/activities/${segment}`;
-        const answer = await send("PUT", path, body());
+        const answer = await sendRaw("PUT", path, body());
         expectNoServerErrorAndEnvelope(answer);
         // What the service sees: the segment as the URL parser leaves it.
         const pathname = new URL(`https://feed.test${path}`).pathname;
@@ -816,7 +791,7 @@ describe("dates", () => {
         const path = `/v1.0/me/activities/${seeded.id}/historyItems/${itemId}`;
         const body = { startedDateTime: started.text, lastActiveDateTime: lastActive.text, expirationDateTime: expiration.text };
         const expected = {
-          "@odata.context": `${ORIGIN}/$metadata#users('${USER}')/activities('${seeded.id}')/historyItems/$entity`,
+          "@odata.context": historyItemContext(seeded.id, { user: USER }),
           id: itemId,
           status: "active",
           userTimezone: null,
@@ -829,10 +804,10 @@ describe("dates", () => {
         };
         // Whole seconds between the dates as sent or as truncated to milliseconds: the spec allows either reading.
         const durations = [Math.floor((lastActive.ms - started.ms) / 1000), Number((lastActive.ticks - started.ticks) / 10_000_000n)];
-        const written = await send("PUT", path, JSON.stringify(body));
+        const written = await sendRaw("PUT", path, JSON.stringify(body));
         expect({ status: written.status, body: written.body }).toEqual({ status: 201, body: expected });
         expect(durations).toContain(written.body.activeDurationSeconds);
-        const read = await send("GET", path);
+        const read = await sendRaw("GET", path);
         expect({ status: read.status, body: read.body }).toEqual({ status: 200, body: written.body });
       }),
       { numRuns: 100 },
@@ -843,7 +818,7 @@ describe("dates", () => {
     const seeded = await seed();
     await fc.assert(
       fc.asyncProperty(graphDateAt(anySecond), async (started) => {
-        const answer = await send("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify({ startedDateTime: started.text }));
+        const answer = await sendRaw("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify({ startedDateTime: started.text }));
         expect(answer.status).toBe(201);
         const lifetime = Date.parse(answer.body.expirationDateTime) - Date.parse(answer.body.createdDateTime);
         expect({ started: answer.body.startedDateTime, expires: lifetime }).toEqual({
@@ -858,14 +833,14 @@ describe("dates", () => {
   it("$filter compares exactly, to the 100 ns tick, whatever the bound's fraction and offset", async () => {
     const seeded = await seed();
     const itemPath = `/v1.0/me/activities/${seeded.id}/historyItems/${seeded.itemId}`;
-    const { "@odata.context": _context, ...item } = (await send("GET", itemPath)).body;
+    const { "@odata.context": _context, ...item } = (await sendRaw("GET", itemPath)).body;
     const modifiedTicks = BigInt(Date.parse(item.lastModifiedDateTime)) * 10_000n;
     const holds = { lt: (t: bigint) => modifiedTicks < t, le: (t: bigint) => modifiedTicks <= t, gt: (t: bigint) => modifiedTicks > t, ge: (t: bigint) => modifiedTicks >= t };
     const conditions = fc.tuple(fc.constantFrom("lt", "le", "gt", "ge") as fc.Arbitrary<keyof typeof holds>, dateNear(Date.parse(item.lastModifiedDateTime)));
     await fc.assert(
       fc.asyncProperty(conditions, async ([operator, bound]) => {
         const filter = encodeURIComponent(`lastModifiedDateTime ${operator} ${bound.text}`);
-        const list = await send("GET", `/v1.0/me/activities/${seeded.id}/historyItems?$filter=${filter}`);
+        const list = await sendRaw("GET", `/v1.0/me/activities/${seeded.id}/historyItems?$filter=${filter}`);
         expect({ status: list.status, value: list.body.value }).toEqual({ status: 200, value: holds[operator](bound.ticks) ? [item] : [] });
       }),
       { numRuns: 60 },
@@ -880,7 +855,7 @@ describe("dates", () => {
     await fc.assert(
       fc.asyncProperty(pair, async ([started, lastActive]) => {
         const body = { startedDateTime: started.text, lastActiveDateTime: lastActive.text };
-        const answer = await send("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify(body));
+        const answer = await sendRaw("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify(body));
         expectNoServerErrorAndEnvelope(answer);
         const seconds = Math.floor((lastActive.ms - started.ms) / 1000);
         if (seconds <= INT32_MAX) expect(answer.status).toBe(201);

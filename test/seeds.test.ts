@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { type Answer, type CallOptions, call, createActivity, DAY_MS, GUID, ISO_MS } from "./support/api";
+import { createActivity, GUID, send } from "./support/api";
+import { errorAnswer, historyItemContext, jsonAnswer, madeBetween, seen, thirtyDaysAfter } from "./support/graph";
 
 // Graph's two reference pages, "Create activityHistoryItem" (seed 000 below) and "Create or replace an
 // activityHistoryItem" (seed 001), replayed as their example requests are written.
-
-/** The user every call here is made as; @odata.context names it. */
-const USER = "00000000-0000-0000-0000-00000000a11c";
 
 /** Seed 000's request body, byte for byte (the page's own lines, joined with LF). */
 const SEED_000_BODY = [
@@ -34,82 +32,14 @@ const PREFIXES = [
   ["/beta", "/beta"],
   ["no prefix", ""],
 ] as const;
-const REQUEST_ID = /^[\x21-\x7e]+$/;
-const ERROR_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$/;
-
-interface Sent extends Answer {
-  /** The client-request-id this call sent, which the answer must echo. */
-  clientRequestId: string;
-}
-
-/** Calls as USER with a fresh client-request-id. */
-async function send(method: string, path: string, options: CallOptions = {}): Promise<Sent> {
-  const clientRequestId = crypto.randomUUID();
-  const answer = await call(method, path, {
-    ...options,
-    as: { user: USER, ...options.as },
-    headers: { "client-request-id": clientRequestId, ...options.headers },
-  });
-  return { ...answer, clientRequestId };
-}
 
 /** Sends a seed's raw body as the page does: Content-Type application/json. */
 const sendSeed = (method: string, path: string, raw: string) =>
   send(method, path, { raw, headers: { "Content-Type": "application/json" } });
 
-/** What a test compares of an answer: status, the headers that matter, the body. */
-const seen = (answer: Sent) => ({
-  status: answer.status,
-  contentType: answer.headers.get("content-type"),
-  requestId: answer.headers.get("request-id"),
-  clientRequestId: answer.headers.get("client-request-id"),
-  body: answer.body,
-});
-
-const jsonAnswer = (status: number, body: unknown, sent: Sent) => ({
-  status,
-  contentType: expect.stringMatching(/^application\/json\b/),
-  requestId: expect.stringMatching(REQUEST_ID),
-  clientRequestId: sent.clientRequestId,
-  body,
-});
-
-const errorAnswer = (status: number, code: string, message: unknown, sent: Sent) =>
-  jsonAnswer(
-    status,
-    {
-      error: {
-        code,
-        message,
-        innerError: {
-          date: expect.stringMatching(ERROR_DATE),
-          "request-id": sent.headers.get("request-id"),
-          "client-request-id": sent.clientRequestId,
-        },
-      },
-    },
-    sent,
-  );
-
-/** A UTC millisecond date from the window [before, after] (epoch ms). */
-const madeBetween = (before: number, after: number) =>
-  expect.toSatisfy(
-    (value: unknown) => typeof value === "string" && ISO_MS.test(value) && Date.parse(value) >= before && Date.parse(value) <= after,
-    `a UTC ms date between ${new Date(before).toISOString()} and ${new Date(after).toISOString()}`,
-  );
-
-/** The date 30 days after `created`, as the service writes it. */
-const thirtyDaysAfter = (created: unknown) =>
-  typeof created === "string" && ISO_MS.test(created)
-    ? new Date(Date.parse(created) + 30 * DAY_MS).toISOString()
-    : `30 days after a valid createdDateTime (got ${String(created)})`;
-
-const itemContext = (prefix: string, activityId: string) =>
-  `https://feed.test${prefix}/$metadata#users('${USER}')/activities('${activityId}')/historyItems/$entity`;
-
 /** Seed 000's response as the contract has it: truncated to ms, in UTC, status ours, dates normalised. */
 const seed000Item = (prefix: string, activityId: string, before: number, after: number) => ({
-  "@odata.context": itemContext(prefix, activityId),
+  "@odata.context": historyItemContext(activityId, { prefix }),
   id: expect.stringMatching(GUID),
   status: "active",
   activeDurationSeconds: 5,
@@ -122,9 +52,23 @@ const seed000Item = (prefix: string, activityId: string, before: number, after: 
   userTimezone: "User Timezone value",
 });
 
+/** Seed 001's response for item `itemId`, created in [before, after] and never replaced (the request's two times are equal, so 0 s). */
+const seed001Item = (prefix: string, activityId: string, itemId: string, before: number, after: number, createdDateTime: unknown) => ({
+  "@odata.context": historyItemContext(activityId, { prefix }),
+  id: itemId,
+  status: "active",
+  userTimezone: "Africa/Casablanca",
+  createdDateTime: madeBetween(before, after),
+  lastModifiedDateTime: madeBetween(before, after),
+  startedDateTime: "2015-02-11T20:54:04.345Z",
+  lastActiveDateTime: "2015-02-11T20:54:04.345Z",
+  expirationDateTime: thirtyDaysAfter(createdDateTime),
+  activeDurationSeconds: 0,
+});
+
 describe("seed 000: POST /me/activities/{id}/historyItems", () => {
   it("creates the item from the page's body as written, ignoring the read-only status and @odata.type", async () => {
-    const activityId = await createActivity({ as: { user: USER } });
+    const activityId = await createActivity();
 
     const before = Date.now();
     const created = await sendSeed("POST", `/me/activities/${activityId}/historyItems`, SEED_000_BODY);
@@ -135,7 +79,7 @@ describe("seed 000: POST /me/activities/{id}/historyItems", () => {
   });
 
   it("makes the item invisible at once, because the seed's expirationDateTime is in 2016", async () => {
-    const activityId = await createActivity({ as: { user: USER } });
+    const activityId = await createActivity();
     const created = await sendSeed("POST", `/me/activities/${activityId}/historyItems`, SEED_000_BODY);
     expect(created.status).toBe(201);
     expect(created.body.id).toMatch(GUID);
@@ -148,35 +92,18 @@ describe("seed 000: POST /me/activities/{id}/historyItems", () => {
 
 describe("seed 001: PUT /v1.0/me/activities/{id}/historyItems/{historyItemId}", () => {
   it("creates the item (201) with the duration computed and the expiry 30 days after creation", async () => {
-    const activityId = await createActivity({ as: { user: USER } });
+    const activityId = await createActivity();
     const itemId = crypto.randomUUID();
 
     const before = Date.now();
     const created = await sendSeed("PUT", `/v1.0/me/activities/${activityId}/historyItems/${itemId}`, SEED_001_BODY);
     const after = Date.now();
 
-    expect(seen(created)).toEqual(
-      jsonAnswer(
-        201,
-        {
-          "@odata.context": itemContext("/v1.0", activityId),
-          id: itemId,
-          status: "active",
-          userTimezone: "Africa/Casablanca",
-          createdDateTime: madeBetween(before, after),
-          lastModifiedDateTime: madeBetween(before, after),
-          startedDateTime: "2015-02-11T20:54:04.345Z",
-          lastActiveDateTime: "2015-02-11T20:54:04.345Z",
-          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
-          activeDurationSeconds: 0,
-        },
-        created,
-      ),
-    );
+    expect(seen(created)).toEqual(jsonAnswer(201, seed001Item("/v1.0", activityId, itemId, before, after, created.body?.createdDateTime), created));
   });
 
   it("replaces the item (200, updated) when the same PUT comes again, keeping createdDateTime", async () => {
-    const activityId = await createActivity({ as: { user: USER } });
+    const activityId = await createActivity();
     const path = `/v1.0/me/activities/${activityId}/historyItems/${crypto.randomUUID()}`;
     const first = await sendSeed("PUT", path, SEED_001_BODY);
     expect(first.status).toBe(201);
@@ -199,31 +126,14 @@ describe("seed 001: PUT /v1.0/me/activities/{id}/historyItems/{historyItemId}", 
   });
 
   it("stores an UPPERCASE GUID from the URL in lowercase and finds it by either case", async () => {
-    const activityId = await createActivity({ as: { user: USER } });
+    const activityId = await createActivity();
     const itemId = crypto.randomUUID();
     const items = `/v1.0/me/activities/${activityId}/historyItems`;
 
     const before = Date.now();
     const created = await sendSeed("PUT", `${items}/${itemId.toUpperCase()}`, SEED_001_BODY);
     const after = Date.now();
-    expect(seen(created)).toEqual(
-      jsonAnswer(
-        201,
-        {
-          "@odata.context": itemContext("/v1.0", activityId),
-          id: itemId,
-          status: "active",
-          userTimezone: "Africa/Casablanca",
-          createdDateTime: madeBetween(before, after),
-          lastModifiedDateTime: madeBetween(before, after),
-          startedDateTime: "2015-02-11T20:54:04.345Z",
-          lastActiveDateTime: "2015-02-11T20:54:04.345Z",
-          expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
-          activeDurationSeconds: 0,
-        },
-        created,
-      ),
-    );
+    expect(seen(created)).toEqual(jsonAnswer(201, seed001Item("/v1.0", activityId, itemId, before, after, created.body?.createdDateTime), created));
 
     const byUpper = await send("GET", `${items}/${itemId.toUpperCase()}`);
     const byLower = await send("GET", `${items}/${itemId}`);
@@ -235,7 +145,7 @@ describe("seed 001: PUT /v1.0/me/activities/{id}/historyItems/{historyItemId}", 
 
 describe.each(PREFIXES)("the seeds under %s", (_name, prefix) => {
   it("seed 000 answers 201 with @odata.context on that prefix", async () => {
-    const activityId = await createActivity({ as: { user: USER } });
+    const activityId = await createActivity();
 
     const before = Date.now();
     const created = await sendSeed("POST", `${prefix}/me/activities/${activityId}/historyItems`, SEED_000_BODY);
@@ -245,7 +155,7 @@ describe.each(PREFIXES)("the seeds under %s", (_name, prefix) => {
   });
 
   it("seed 001 answers 201 then 200 with @odata.context on that prefix", async () => {
-    const activityId = await createActivity({ as: { user: USER } });
+    const activityId = await createActivity();
     const itemId = crypto.randomUUID();
     const path = `${prefix}/me/activities/${activityId}/historyItems/${itemId}`;
 
@@ -254,18 +164,7 @@ describe.each(PREFIXES)("the seeds under %s", (_name, prefix) => {
     const replaced = await sendSeed("PUT", path, SEED_001_BODY);
     const after = Date.now();
 
-    const item = {
-      "@odata.context": itemContext(prefix, activityId),
-      id: itemId,
-      status: "active",
-      userTimezone: "Africa/Casablanca",
-      createdDateTime: madeBetween(before, after),
-      lastModifiedDateTime: madeBetween(before, after),
-      startedDateTime: "2015-02-11T20:54:04.345Z",
-      lastActiveDateTime: "2015-02-11T20:54:04.345Z",
-      expirationDateTime: thirtyDaysAfter(created.body?.createdDateTime),
-      activeDurationSeconds: 0,
-    };
+    const item = seed001Item(prefix, activityId, itemId, before, after, created.body?.createdDateTime);
     expect(seen(created)).toEqual(jsonAnswer(201, item, created));
     expect(seen(replaced)).toEqual(
       jsonAnswer(200, { ...item, status: "updated", createdDateTime: created.body.createdDateTime }, replaced),

@@ -1,11 +1,10 @@
-import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { activityBody, type Answer, call, createActivity, DAY_MS, freshAppActivityId, GUID, ISO_MS } from "./support/api";
+import { type Answer, appActivityPath, call, createActivity, DAY_MS, exchange, freshAppActivityId, GUID, ISO_MS, ORIGIN } from "./support/api";
+import { activityBody, activityResource } from "./support/builders";
+import { expectGraphError, historyItemContext } from "./support/graph";
+import { activityObjectIds, storedRows } from "./support/objects";
 import { mintToken } from "./support/tokens";
 
-// The tenant, user and app that mintToken() puts in a token when not told otherwise.
-const CALLER = ["72f988bf-86f1-41af-91ab-2d7cd011db47", "00000000-0000-0000-0000-00000000a11c", "11111111-2222-3333-4444-555555555555"];
 const BODY_LIMIT = 256 * 1024;
 // §5 allows either code for a 400.
 const BAD_REQUEST = /^(BadRequest|invalidRequest)$/;
@@ -13,22 +12,10 @@ const STARTED = "2015-02-11T20:54:04.3457274+00:00";
 // What a date message must say was expected; none of it hides inside a property name like 'startedDateTime'.
 const A_DATE = /ISO ?8601|RFC ?3339|date and time|date-time|format/i;
 
-/** Every row the activity's Durable Object holds. */
-function storedRows(activityId: string) {
-  const stub = env.ACTIVITIES.getByName(JSON.stringify([...CALLER, activityId]));
-  return runInDurableObject(stub, (_instance, state) => ({
-    activity: state.storage.sql.exec("SELECT * FROM activity").toArray(),
-    historyItems: state.storage.sql.exec("SELECT * FROM history_item ORDER BY id").toArray(),
-  }));
-}
-
-/** The ids of every Durable Object that has storage, to show that a request touched none. */
-const objectIds = async () => (await listDurableObjectIds(env.ACTIVITIES)).map((id) => id.toString()).sort();
-
 /** A fresh activity with one history item, so that a wrongly accepted write would visibly change its rows. */
 async function seededActivity() {
   const appActivityId = freshAppActivityId();
-  const path = `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`;
+  const path = appActivityPath(appActivityId);
   const itemId = crypto.randomUUID();
   const created = await call("PUT", path, { body: activityBody({ historyItems: [{ id: itemId, startedDateTime: STARTED }] }) });
   expect(created.status).toBe(201);
@@ -43,27 +30,6 @@ type Seeded = Awaited<ReturnType<typeof seededActivity>>;
 
 const expectNothingStored = async (seeded: Seeded) => expect(await storedRows(seeded.id)).toEqual(seeded.rows);
 
-/** Asserts Graph's error envelope, its ids consistent with the response headers. */
-function expectGraphError(answer: Answer, status: number, code: string | RegExp, message: RegExp, clientRequestId?: string) {
-  const requestId = answer.headers.get("request-id");
-  expect(requestId).toMatch(/^\S+$/);
-  expect({ status: answer.status, contentType: answer.headers.get("content-type"), body: answer.body }).toEqual({
-    status,
-    contentType: expect.stringMatching(/^application\/json\b/),
-    body: {
-      error: {
-        code: typeof code === "string" ? code : expect.stringMatching(code),
-        message: expect.stringMatching(message),
-        innerError: {
-          date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/),
-          "request-id": requestId,
-          "client-request-id": clientRequestId ?? requestId,
-        },
-      },
-    },
-  });
-}
-
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
@@ -76,16 +42,9 @@ function naming(property: string, expected?: RegExp): RegExp {
 }
 
 /** Sends a request whose body `call()` cannot express: bytes, a stream, or no Content-Type. */
-async function send(method: string, path: string, body: BodyInit | null, headers: Record<string, string> = {}): Promise<Answer> {
-  const request = new Request(`https://feed.test${path}`, {
-    method,
-    body,
-    headers: { Authorization: `Bearer ${await mintToken()}`, ...headers },
-    duplex: "half",
-  } as RequestInit);
-  const response = await exports.default.fetch(request);
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+async function sendBytes(method: string, path: string, body: BodyInit | null, headers: Record<string, string> = {}) {
+  const authorization = `Bearer ${await mintToken()}`;
+  return exchange(new Request(`${ORIGIN}${path}`, { method, body, headers: { Authorization: authorization, ...headers }, duplex: "half" } as RequestInit));
 }
 
 /** JSON text of exactly `bytes` bytes: `value` with an ASCII padding property. */
@@ -176,7 +135,7 @@ describe("PUT /me/activities/{appActivityId} rejects a bad body and stores nothi
   });
 
   it("on a new appActivityId creates nothing: the next valid PUT is a create", async () => {
-    const path = `/v1.0/me/activities/${encodeURIComponent(freshAppActivityId())}`;
+    const path = appActivityPath(freshAppActivityId());
     const rejected = await call("PUT", path, { body: activityBody({ historyItems: [validItem(), validItem({ activeDurationSeconds: -1 })] }) });
     expectGraphError(rejected, 400, BAD_REQUEST, naming("historyItems[1].activeDurationSeconds"));
 
@@ -250,7 +209,7 @@ describe("history item bodies are validated on POST and PUT, storing nothing", (
     });
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual({
-      "@odata.context": `https://feed.test/v1.0/$metadata#users('${CALLER[1]}')/activities('${seeded.id}')/historyItems/$entity`,
+      "@odata.context": historyItemContext(seeded.id),
       id: expect.stringMatching(GUID),
       status: "active",
       userTimezone: null,
@@ -283,25 +242,9 @@ describe("read-only properties are accepted and ignored", () => {
 
   it("on PUT of an activity: id, status, timestamps, expirationDateTime and annotations", async () => {
     const appActivityId = freshAppActivityId();
-    const path = `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`;
+    const path = appActivityPath(appActivityId);
     const body = activityBody({ ...readOnly, id: "123", expirationDateTime: past });
-    const expected = (status: string) => ({
-      "@odata.context": `https://feed.test/v1.0/$metadata#users('${CALLER[1]}')/activities/$entity`,
-      id: expect.stringMatching(/^\d{1,20}$/),
-      appActivityId,
-      activitySourceHost: "https://www.contoso.com",
-      activationUrl: "https://www.contoso.com/article?12345",
-      appDisplayName: null,
-      fallbackUrl: null,
-      contentUrl: null,
-      visualElements: { displayText: "Contoso article", description: null, backgroundColor: null, content: null, attribution: null },
-      contentInfo: null,
-      userTimezone: null,
-      createdDateTime: expect.stringMatching(ISO_MS),
-      lastModifiedDateTime: expect.stringMatching(ISO_MS),
-      expirationDateTime: expect.stringMatching(ISO_MS),
-      status,
-    });
+    const expected = (status: "active" | "updated") => activityResource(appActivityId, activityBody(), { status });
 
     const created = await call("PUT", path, { body });
     expect(created.status).toBe(201);
@@ -316,7 +259,7 @@ describe("read-only properties are accepted and ignored", () => {
   });
 
   const expectedItem = (activityId: string, id: unknown) => ({
-    "@odata.context": `https://feed.test/v1.0/$metadata#users('${CALLER[1]}')/activities('${activityId}')/historyItems/$entity`,
+    "@odata.context": historyItemContext(activityId),
     id,
     status: "active",
     userTimezone: null,
@@ -375,7 +318,7 @@ describe.each(writeRoutes)("body plumbing: $name", (route) => {
 
   it("415 without a Content-Type", async () => {
     const seeded = await seededActivity();
-    const answer = await send(route.method, route.path(seeded), new TextEncoder().encode(JSON.stringify(route.body())));
+    const answer = await sendBytes(route.method, route.path(seeded), new TextEncoder().encode(JSON.stringify(route.body())));
     expectGraphError(answer, 415, "UnsupportedMediaType", /application\/json/i);
     await expectNothingStored(seeded);
   });
@@ -395,7 +338,7 @@ describe.each(writeRoutes)("body plumbing: $name", (route) => {
     const utf8 = new TextEncoder().encode(JSON.stringify({ ...route.body(), userTimezone: "café" }));
     const at = utf8.findIndex((byte, index) => byte === 0xc3 && utf8[index + 1] === 0xa9);
     const latin1 = new Uint8Array([...utf8.subarray(0, at), 0xe9, ...utf8.subarray(at + 2)]);
-    const answer = await send(route.method, route.path(seeded), latin1, { "Content-Type": "application/json" });
+    const answer = await sendBytes(route.method, route.path(seeded), latin1, { "Content-Type": "application/json" });
     expectGraphError(answer, 400, BAD_REQUEST, /UTF-8/i);
     await expectNothingStored(seeded);
   });
@@ -403,7 +346,7 @@ describe.each(writeRoutes)("body plumbing: $name", (route) => {
   it("413 for a body over 256 KiB with a Content-Length", async () => {
     const seeded = await seededActivity();
     const bytes = new TextEncoder().encode(paddedJson(route.body(), BODY_LIMIT + 1));
-    const answer = await send(route.method, route.path(seeded), bytes, { "Content-Type": "application/json", "Content-Length": String(bytes.length) });
+    const answer = await sendBytes(route.method, route.path(seeded), bytes, { "Content-Type": "application/json", "Content-Length": String(bytes.length) });
     expectGraphError(answer, 413, "requestTooLarge", /\d+ ?(bytes|KiB)/i);
     await expectNothingStored(seeded);
   });
@@ -420,7 +363,7 @@ describe.each(writeRoutes)("body plumbing: $name", (route) => {
       });
     // The runtime sends a stream of unknown length without a Content-Length, so only counting can catch it.
     expect(new Request("https://feed.test/", { method: "PUT", body: streamOf(), duplex: "half" } as RequestInit).headers.has("content-length")).toBe(false);
-    const answer = await send(route.method, route.path(seeded), streamOf(), { "Content-Type": "application/json" });
+    const answer = await sendBytes(route.method, route.path(seeded), streamOf(), { "Content-Type": "application/json" });
     expectGraphError(answer, 413, "requestTooLarge", /\d+ ?(bytes|KiB)/i);
     await expectNothingStored(seeded);
   });
@@ -455,20 +398,20 @@ describe("the appActivityId in the URL", () => {
     ["a control character", "abc%00def", /appActivityId|control/i],
     ["over 1024 characters once decoded", "%2F".repeat(1025), /appActivityId|1024/i],
   ])("400 for %s, touching no activity", async (_name, segment, message) => {
-    const before = await objectIds();
+    const before = await activityObjectIds();
     const answer = await call("PUT", `/v1.0/me/activities/${segment}`, { body: activityBody() });
     expectGraphError(answer, 400, BAD_REQUEST, message);
-    expect(await objectIds()).toEqual(before);
+    expect(await activityObjectIds()).toEqual(before);
   });
 
   it("accepts 1024 characters once decoded, storing one new activity", async () => {
-    const before = await objectIds();
+    const before = await activityObjectIds();
     const appActivityId = `/${crypto.randomUUID()}`.padEnd(1024, "/");
-    const answer = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`, { body: activityBody() });
+    const answer = await call("PUT", appActivityPath(appActivityId), { body: activityBody() });
     expect(answer.status).toBe(201);
     expect(answer.body.appActivityId).toBe(appActivityId);
     // The same census that shows the rejected requests above touched nothing does see a write.
-    expect(await objectIds()).toHaveLength(before.length + 1);
+    expect(await activityObjectIds()).toHaveLength(before.length + 1);
   });
 
   it("is percent-decoded: %2Farticle%3F12345 is stored and returned as /article?12345", async () => {
@@ -538,7 +481,7 @@ describe("methods and paths", () => {
 
 describe("request ids", () => {
   it("every response carries its own request-id", async () => {
-    const path = `/v1.0/me/activities/${encodeURIComponent(freshAppActivityId())}`;
+    const path = appActivityPath(freshAppActivityId());
     const created = await call("PUT", path, { body: activityBody() });
     const got = await call("GET", `/v1.0/me/activities/${created.body.id}`);
     const deleted = await call("DELETE", `/v1.0/me/activities/${created.body.id}`);
@@ -596,12 +539,7 @@ describe("hostile bodies", () => {
 
   it("refuses a bearer token over 16 KiB with 401", async () => {
     const answer = await call("GET", "/v1.0/me/activities", { token: "a".repeat(100 * 1024) });
-    expect(answer.status).toBe(401);
-    expect(answer.body.error).toEqual({
-      code: "InvalidAuthenticationToken",
-      message: "The access token is longer than 16384 characters.",
-      innerError: expect.any(Object),
-    });
+    expectGraphError(answer, 401, "InvalidAuthenticationToken", "The access token is longer than 16384 characters.");
   });
 });
 

@@ -1,11 +1,11 @@
 // The write path's economies: a verified token is not verified again, and a burst of writes to
 // one activity shares its pushes to the feed, while every write is still in the feed when acknowledged.
-import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, expect, it, vi } from "vitest";
 import { FeedObject } from "../src/objects/FeedObject";
-import { call, createActivity } from "./support/api";
-import { mintToken } from "./support/tokens";
+import { call, createActivity, historyItemsPath } from "./support/api";
+import { feedStub } from "./support/objects";
+import { callerFor, mintToken } from "./support/tokens";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -31,13 +31,13 @@ it("shares feed pushes across a burst of writes to one activity, and each write 
   const user = crypto.randomUUID();
   const token = await mintToken({ user });
   const id = await createActivity({ token });
-  const feed = env.FEEDS.getByName(JSON.stringify(["72f988bf-86f1-41af-91ab-2d7cd011db47", user, "11111111-2222-3333-4444-555555555555"]));
+  const feed = feedStub(callerFor({ user }));
   const feedRecentMs = () =>
     runInDurableObject(feed, (_, state) => state.storage.sql.exec<{ recent_ms: number }>("SELECT recent_ms FROM feed_entry WHERE activity_id = ?", id).one().recent_ms);
   const applies = vi.spyOn(FeedObject.prototype, "apply");
   const writes = await Promise.all(
     Array.from({ length: 30 }, async () => {
-      const answer = await call("POST", `/v1.0/me/activities/${id}/historyItems`, { token, body: { startedDateTime: "2015-02-11T20:54:04Z" } });
+      const answer = await call("POST", historyItemsPath(id), { token, body: { startedDateTime: "2015-02-11T20:54:04Z" } });
       // As soon as this write is acknowledged, the feed orders the activity by it or by a later write.
       return { status: answer.status, inFeed: (await feedRecentMs()) >= Date.parse(answer.body.lastModifiedDateTime) };
     }),

@@ -1,9 +1,16 @@
+// Development tokens inside the Workers runtime, minted as `npm run token` mints them, with the
+// extra freedom the auth tests need (any claim, another key, no scope).
 import { env } from "cloudflare:workers";
 import { importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
 import devSigningKey from "../../dev/signing-key.json";
+import { DEV_IDENTITY } from "../../scripts/dev-identity";
+import type { Caller } from "../../src/auth/verify-token";
 
-export const SCOPE = "UserActivity.ReadWrite.CreatedByApp";
+export const SCOPE = DEV_IDENTITY.scope;
 export const AUDIENCE = env.AUTH_AUDIENCE;
+
+/** The caller a token names when not told otherwise; the objects a test looks inside are named after it. */
+export const DEV_CALLER: Caller = { tenantId: DEV_IDENTITY.tenant, userId: DEV_IDENTITY.user, appId: DEV_IDENTITY.app };
 
 export interface TokenOptions {
   tenant?: string;
@@ -18,18 +25,25 @@ export interface TokenOptions {
   kid?: string;
 }
 
+/** The caller a token minted with these options names. */
+export const callerFor = (options: TokenOptions = {}): Caller => ({
+  tenantId: options.tenant ?? DEV_CALLER.tenantId,
+  userId: options.user ?? DEV_CALLER.userId,
+  appId: options.app ?? DEV_CALLER.appId,
+});
+
 export const issuerFor = (tenant: string) => env.AUTH_ISSUERS.split(",")[0]!.replace("{tenantid}", tenant);
 
 /** A token signed by the local development key, as `npm run token` mints it. */
 export async function mintToken(options: TokenOptions = {}): Promise<string> {
-  const tenant = options.tenant ?? "72f988bf-86f1-41af-91ab-2d7cd011db47";
+  const caller = callerFor(options);
   const now = Math.floor(Date.now() / 1000);
   const claims: JWTPayload = {
-    iss: issuerFor(tenant),
+    iss: issuerFor(caller.tenantId),
     aud: AUDIENCE,
-    tid: tenant,
-    oid: options.user ?? "00000000-0000-0000-0000-00000000a11c",
-    azp: options.app ?? "11111111-2222-3333-4444-555555555555",
+    tid: caller.tenantId,
+    oid: caller.userId,
+    azp: caller.appId,
     scp: options.scope === null ? undefined : (options.scope ?? SCOPE),
     iat: now,
     nbf: now,

@@ -1,0 +1,12 @@
+// Who a development token names unless told otherwise: one definition for `npm run token` and the
+// tests, so what a test expects of the default caller is what the minter puts in the token.
+export const DEV_IDENTITY = {
+  /** oid */
+  user: "00000000-0000-0000-0000-00000000a11c",
+  /** tid */
+  tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+  /** azp */
+  app: "11111111-2222-3333-4444-555555555555",
+  /** scp: the one delegated scope this API asks for */
+  scope: "UserActivity.ReadWrite.CreatedByApp",
+} as const;

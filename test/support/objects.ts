@@ -1,0 +1,30 @@
+// The Durable Objects behind an answer, reached as the Worker reaches them (src/objects/addresses.ts),
+// so a test can look at their rows and alarms.
+import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import type { Caller } from "../../src/auth/verify-token";
+import { activityObject, feedObject } from "../../src/objects/addresses";
+import { DEV_CALLER } from "./tokens";
+
+/** The object that holds activity `activityId` for `caller` (the development identity unless told otherwise). */
+export const activityStub = (activityId: string, caller: Caller = DEV_CALLER) => activityObject(env, caller, activityId);
+
+/** The feed index of `caller`'s activities. */
+export const feedStub = (caller: Caller = DEV_CALLER) => feedObject(env, caller);
+
+/** Runs one SQL statement inside an object and returns its rows. */
+export const sqlIn = (stub: DurableObjectStub, query: string, ...bindings: unknown[]) =>
+  runInDurableObject(stub, (_instance, state) => state.storage.sql.exec(query, ...bindings).toArray());
+
+/** When an object's alarm is set to fire (epoch ms), or null. */
+export const alarmOf = (stub: DurableObjectStub) => runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+
+/** Every row an activity's object holds: the activity and its history items (by id). */
+export const storedRows = (activityId: string, caller: Caller = DEV_CALLER) =>
+  runInDurableObject(activityStub(activityId, caller), (_instance, state) => ({
+    activity: state.storage.sql.exec("SELECT * FROM activity").toArray(),
+    historyItems: state.storage.sql.exec("SELECT * FROM history_item ORDER BY id").toArray(),
+  }));
+
+/** The ids of every activity object that has storage, to show that a rejected request created none. */
+export const activityObjectIds = async () => (await listDurableObjectIds(env.ACTIVITIES)).map((id) => id.toString()).sort();
