@@ -1,9 +1,10 @@
 // URL properties refuse javascript:, vbscript: and data: (ours): a page that shows activities, such
 // as the timeline, must never be handed a URL that a browser would run. App protocols stay allowed.
-import { listDurableObjectIds } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { activityBody, type Answer, call, freshAppActivityId } from "./support/api";
+import { type Answer, appActivityPath, call, freshAppActivityId } from "./support/api";
+import { activityBody } from "./support/builders";
+import { expectGraphError } from "./support/graph";
+import { activityObjectIds } from "./support/objects";
 
 const SCRIPTABLE_MESSAGE = "expected a URL whose scheme is not javascript:, vbscript: or data:";
 
@@ -28,35 +29,18 @@ const SCRIPTABLE_URLS = [
   " DATA:image/svg+xml;base64,PHN2Zy8+",
 ];
 
-const activityPath = () => `/v1.0/me/activities/${encodeURIComponent(freshAppActivityId())}`;
-
-/** The ids of every Durable Object that has storage, to show that a request touched none. */
-const objectIds = async () => (await listDurableObjectIds(env.ACTIVITIES)).map((id) => id.toString()).sort();
+const activityPath = () => appActivityPath(freshAppActivityId());
 
 /** The whole 400 answer: Graph's envelope, its message naming the property and the rule. */
-function expectRefused(answer: Answer, message: string) {
-  const requestId = answer.headers.get("request-id");
-  expect(requestId).toMatch(/^\S+$/);
-  expect({ status: answer.status, contentType: answer.headers.get("content-type"), body: answer.body }).toEqual({
-    status: 400,
-    contentType: expect.stringMatching(/^application\/json\b/),
-    body: {
-      error: {
-        code: "BadRequest",
-        message,
-        innerError: { date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/), "request-id": requestId, "client-request-id": requestId },
-      },
-    },
-  });
-}
+const expectRefused = (answer: Answer, message: string) => expectGraphError(answer, 400, "BadRequest", message);
 
 describe.each(PROPERTIES)("%s", (property, place) => {
   it.each(SCRIPTABLE_URLS)("refuses %j on create, storing nothing", async (url) => {
-    const before = await objectIds();
+    const before = await activityObjectIds();
     const path = activityPath();
     const answer = await call("PUT", path, { body: activityBody(place(url)) });
     expectRefused(answer, `Invalid value for '${property}': ${SCRIPTABLE_MESSAGE}.`);
-    expect(await objectIds()).toEqual(before);
+    expect(await activityObjectIds()).toEqual(before);
   });
 
   it("refuses javascript: on replace, leaving the stored activity as it was", async () => {
@@ -73,13 +57,13 @@ describe.each(PROPERTIES)("%s", (property, place) => {
 
 describe("activitySourceHost", () => {
   it.each(SCRIPTABLE_URLS)("refuses %j (an origin is http or https), storing nothing", async (url) => {
-    const before = await objectIds();
+    const before = await activityObjectIds();
     const answer = await call("PUT", activityPath(), { body: activityBody({ activitySourceHost: url }) });
     expectRefused(
       answer,
       "Invalid value for 'activitySourceHost': expected a web origin such as https://contoso.com, with no path, query or fragment.",
     );
-    expect(await objectIds()).toEqual(before);
+    expect(await activityObjectIds()).toEqual(before);
   });
 });
 
