@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { GraphError } from "../graph/errors";
 
 /** Seconds a throttled client is told to wait: the limiters' period (wrangler.toml). */
-export const RETRY_AFTER_SECONDS = 60;
+const RETRY_AFTER_SECONDS = 60;
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 

@@ -3,13 +3,13 @@ import { GraphError } from "../graph/errors";
 import { limits } from "../limits";
 
 /** The delegated permission every call needs. */
-export const REQUIRED_SCOPE = "UserActivity.ReadWrite.CreatedByApp";
+const REQUIRED_SCOPE = "UserActivity.ReadWrite.CreatedByApp";
 
 /** Signing algorithms accepted; Entra ID signs access tokens with RS256. */
-export const ALGORITHMS = ["RS256"];
+const ALGORITHMS = ["RS256"];
 
 /** Allowed difference between our clock and the issuer's, in seconds, for exp and nbf. */
-export const CLOCK_TOLERANCE_SECONDS = 60;
+const CLOCK_TOLERANCE_SECONDS = 60;
 
 /**
  * How long a token that passed every check is trusted without checking its signature again
@@ -82,7 +82,7 @@ function authConfig(env: Env): AuthConfig {
 }
 
 /** 401 with a `WWW-Authenticate: Bearer` challenge (RFC 6750). */
-export function invalidToken(message: string, withError = true): GraphError {
+function invalidToken(message: string, withError = true): GraphError {
   const challenge = withError ? `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"` : "Bearer";
   return new GraphError(401, "InvalidAuthenticationToken", message, { "WWW-Authenticate": challenge });
 }

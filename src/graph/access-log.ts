@@ -5,12 +5,11 @@ import type { AppEnv } from "../app-env";
  * One structured JSON line per request (Workers Logs indexes the fields): request id, method,
  * route pattern, status, duration and the caller's tenant. Never a token or a body.
  */
-export function accessLog(options: { write?: (line: string) => void } = {}): MiddlewareHandler<AppEnv> {
-  const write = options.write ?? ((line: string) => console.log(line));
+export function accessLog(): MiddlewareHandler<AppEnv> {
   return async function accessLog(c, next) {
     const started = performance.now();
     await next();
-    write(
+    console.log(
       JSON.stringify({
         level: c.res.status >= 500 ? "error" : "info",
         requestId: c.var.requestId,

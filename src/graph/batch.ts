@@ -4,7 +4,7 @@
 const VERSION = /^(v1\.0|beta)(?:\/|(?=[?#])|$)/;
 
 /** A batch request's url: the version it names, if any, and the path after it (without a leading slash). */
-export interface BatchUrl {
+interface BatchUrl {
   version: "/v1.0" | "/beta" | undefined;
   path: string;
 }

@@ -9,7 +9,7 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /** An instant to the 100 ns tick: epoch milliseconds (rounded down) and the ticks past them (0 to 9999). */
-export interface Instant {
+interface Instant {
   ms: number;
   ticksPastMs: number;
 }

@@ -9,10 +9,9 @@ export function echoedClientRequestId(sent: string | null | undefined, fallback:
 }
 
 /** Gives every request a `request-id` and echoes a well-formed `client-request-id`, as Graph does. */
-export function requestId(options: { generate?: () => string } = {}): MiddlewareHandler<AppEnv> {
-  const generate = options.generate ?? (() => crypto.randomUUID());
+export function requestId(): MiddlewareHandler<AppEnv> {
   return async function requestId(c, next) {
-    const id = generate();
+    const id = crypto.randomUUID();
     const clientRequestId = echoedClientRequestId(c.req.header("client-request-id"), id);
     c.set("requestId", id);
     c.set("clientRequestId", clientRequestId);

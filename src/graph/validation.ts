@@ -10,7 +10,7 @@ const describePath = (path: PropertyKey[]) =>
   path.reduce<string>((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), "");
 
 /** One sentence per problem, each naming the property and what was expected. */
-export function describeIssues(issues: z.core.$ZodIssue[], subject: string): string {
+function describeIssues(issues: z.core.$ZodIssue[], subject: string): string {
   const sentences = issues.flatMap((issue) => {
     const where = describePath(issue.path);
     if (issue.code === "unrecognized_keys") {

@@ -35,7 +35,7 @@ const putActivity = createRoute({
   responses: {
     200: { description: "Replaced.", content: { "application/json": { schema: activitySchema } } },
     201: { description: "Created.", content: { "application/json": { schema: activitySchema } } },
-    ...errorResponses(400, 409, 413, 415),
+    ...errorResponses(400, 409, 413, 415, 429),
   },
 });
 
@@ -53,7 +53,7 @@ const getActivity = createRoute({
   request: { params: z.object({ id: activityIdSchema }), query: expandQuery },
   responses: {
     200: { description: "The activity.", content: { "application/json": { schema: activitySchema } } },
-    ...errorResponses(400, 404),
+    ...errorResponses(400, 404, 429),
   },
 });
 
@@ -63,7 +63,7 @@ const deleteActivity = createRoute({
   summary: "Delete an activity and its history items",
   middleware: [queryOptions()] as const,
   request: { params: z.object({ id: activityIdSchema }) },
-  responses: { 204: { description: "Deleted." }, ...errorResponses(400, 404) },
+  responses: { 204: { description: "Deleted." }, ...errorResponses(400, 404, 429) },
 });
 
 /** Strictly percent-decodes the appActivityId segment, which the router decodes leniently. */

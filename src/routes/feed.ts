@@ -38,7 +38,7 @@ const feedRoute = (path: string, summary: string, description: string) =>
     request: { query: feedQuery },
     responses: {
       200: { description: "One page; follow @odata.nextLink for the next.", content: { "application/json": { schema: collectionSchema } } },
-      ...errorResponses(400),
+      ...errorResponses(400, 429),
     },
   });
 

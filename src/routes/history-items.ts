@@ -37,7 +37,7 @@ const createItem = createRoute({
   description: "Creates an item; without an `id` the service assigns a random GUID. An `id` that already exists is a 409.",
   middleware: [queryOptions(), jsonBody()] as const,
   request: { params: activityParams, body: { required: true, content: json(historyItemCreateSchema) } },
-  responses: { 201: { description: "Created.", content: json(historyItemSchema) }, ...errorResponses(400, 404, 409, 413, 415) },
+  responses: { 201: { description: "Created.", content: json(historyItemSchema) }, ...errorResponses(400, 404, 409, 413, 415, 429) },
 });
 
 const putItem = createRoute({
@@ -50,7 +50,7 @@ const putItem = createRoute({
   responses: {
     200: { description: "Replaced.", content: json(historyItemSchema) },
     201: { description: "Created.", content: json(historyItemSchema) },
-    ...errorResponses(400, 404, 413, 415),
+    ...errorResponses(400, 404, 413, 415, 429),
   },
 });
 
@@ -69,7 +69,7 @@ const listItems = createRoute({
       description: "One page of live items.",
       content: json(z.object({ "@odata.context": z.string(), value: z.array(historyItemSchema), "@odata.nextLink": z.string().optional() })),
     },
-    ...errorResponses(400, 404),
+    ...errorResponses(400, 404, 429),
   },
 });
 
@@ -79,7 +79,7 @@ const getItem = createRoute({
   summary: "Get a history item",
   middleware: [queryOptions()] as const,
   request: { params: itemParams },
-  responses: { 200: { description: "The item.", content: json(historyItemSchema) }, ...errorResponses(400, 404) },
+  responses: { 200: { description: "The item.", content: json(historyItemSchema) }, ...errorResponses(400, 404, 429) },
 });
 
 const deleteItem = createRoute({
@@ -88,7 +88,7 @@ const deleteItem = createRoute({
   summary: "Delete a history item",
   middleware: [queryOptions()] as const,
   request: { params: itemParams },
-  responses: { 204: { description: "Deleted." }, ...errorResponses(400, 404) },
+  responses: { 204: { description: "Deleted." }, ...errorResponses(400, 404, 429) },
 });
 
 const collectionContext = (requestUrl: string, caller: Caller, id: string) =>

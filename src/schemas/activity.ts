@@ -5,7 +5,7 @@ import type { ActivityRecord } from "../objects/records";
 import { expected, graphObject, ignoredSchema, jsonObjectSchema, jsonSchema, originSchema, readOnlyMembers, statusSchema, textSchema, urlSchema } from "./common";
 import { historyItemCreateSchema, historyItemSchema } from "./history-item";
 
-export const ACTIVITY_TYPE = "microsoft.graph.userActivity";
+const ACTIVITY_TYPE = "microsoft.graph.userActivity";
 
 const imageInfoSchema = z
   .strictObject(
@@ -68,7 +68,7 @@ export const activityBodySchema = z
 type ActivityBody = z.infer<typeof activityBodySchema>;
 
 /** The client-owned properties of an activity, stored and returned as one JSON document. */
-export interface ActivityContent {
+interface ActivityContent {
   activitySourceHost: string;
   activationUrl: string;
   appDisplayName: string | null;
@@ -148,7 +148,7 @@ export const activitySchema = z
   })
   .openapi("userActivity");
 
-export type ActivityResource = z.infer<typeof activitySchema>;
+type ActivityResource = z.infer<typeof activitySchema>;
 
 /** The wire form of a stored activity (without its history items). */
 export function toActivityResource(activity: ActivityRecord): ActivityResource {

@@ -4,7 +4,7 @@ import { limits } from "../limits";
 import { expected } from "./common";
 
 /** The methods a batch request may use: the ones Graph's API has. */
-export const BATCH_METHODS = ["GET", "PUT", "POST", "PATCH", "DELETE"];
+const BATCH_METHODS = ["GET", "PUT", "POST", "PATCH", "DELETE"];
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[^\r\n\0]*$/;

@@ -4,7 +4,7 @@ import { limits } from "../limits";
 import type { HistoryItemRecord, HistoryItemWrite } from "../objects/records";
 import { dateTimeSchema, expected, graphObject, guidSchema, ignoredSchema, readOnlyMembers, statusSchema, textSchema } from "./common";
 
-export const HISTORY_ITEM_TYPE = "microsoft.graph.activityHistoryItem";
+const HISTORY_ITEM_TYPE = "microsoft.graph.activityHistoryItem";
 
 const INT32_MAX = 2_147_483_647;
 
