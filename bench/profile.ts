@@ -115,8 +115,13 @@ export interface ProfileSummary {
   areas: { area: string; selfMs: number; selfShare: number; inclusiveShare?: number }[];
   /** The functions with the most self time. */
   top: FrameCost[];
-  /** Inclusive share of samples under functions whose names match, e.g. verifyAccessToken. */
+  /** Inclusive share of busy samples under each named function (verifyAccessToken) or source path (src/objects/FeedObject.ts). */
   inclusive: Record<string, number>;
+  /**
+   * The same entries as an exclusive split: each busy sample counts for the innermost entry on its
+   * stack only, so a middleware's share leaves out the middleware and handler it awaits.
+   */
+  innermost: Record<string, number>;
 }
 
 /** Source maps by script id, for the bundles wrangler built for the profiled Worker. */
@@ -204,23 +209,40 @@ export function summarise(profile: CpuProfile, root: string, inclusiveOf: string
     areas.set(area, (areas.get(area) ?? 0) + hits);
   }
 
-  // Inclusive: a sample counts for a name when that name is anywhere on its stack.
+  // Inclusive: a sample counts for an entry when a frame it matches is anywhere on its stack. An
+  // entry is a function name, or a source file or directory (it contains a "/"), which also
+  // catches anonymous functions such as a middleware's handler.
   const inclusive: Record<string, number> = {};
-  const nameOf = new Map(profile.nodes.map((node) => [node.id, nameFor(node.callFrame, originalPosition(node.callFrame, root))]));
+  const innermost: Record<string, number> = {};
+  const frameOf = new Map(
+    profile.nodes.map((node) => {
+      const position = originalPosition(node.callFrame, root);
+      return [node.id, { name: nameFor(node.callFrame, position), file: position?.file ?? "" }];
+    }),
+  );
+  const matches = (entry: string, frame: { name: string; file: string }) => (entry.includes("/") ? frame.file.startsWith(entry) : frame.name === entry);
   if (inclusiveOf.length) {
-    const counts = new Map<string, number>(inclusiveOf.map((name) => [name, 0]));
+    const counts = new Map<string, number>(inclusiveOf.map((entry) => [entry, 0]));
+    const deepest = new Map<string, number>(inclusiveOf.map((entry) => [entry, 0]));
     for (const node of profile.nodes) {
       const hits = node.hitCount ?? 0;
-      if (!hits) continue;
+      if (!hits || frameOf.get(node.id)!.name === "(idle)") continue;
       const seen = new Set<string>();
+      let first: string | undefined;
       for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
-        const name = nameOf.get(id)!;
-        if (counts.has(name)) seen.add(name);
+        const frame = frameOf.get(id)!;
+        for (const entry of inclusiveOf) {
+          if (!matches(entry, frame)) continue;
+          seen.add(entry);
+          first ??= entry;
+        }
       }
-      for (const name of seen) counts.set(name, counts.get(name)! + hits);
+      for (const entry of seen) counts.set(entry, counts.get(entry)! + hits);
+      if (first !== undefined) deepest.set(first, deepest.get(first)! + hits);
     }
     const busy = totalSamples - idle || 1;
-    for (const [name, hits] of counts) inclusive[name] = round(hits / busy);
+    for (const [entry, hits] of counts) inclusive[entry] = round(hits / busy);
+    for (const [entry, hits] of deepest) innermost[entry] = round(hits / busy);
   }
 
   const busy = totalSamples - idle || 1;
@@ -237,6 +259,7 @@ export function summarise(profile: CpuProfile, root: string, inclusiveOf: string
       .slice(0, 25)
       .map(([frame, entry]) => ({ frame, area: entry.area, selfMs: round(entry.samples * msPerSample), selfShare: round(entry.samples / busy) })),
     inclusive,
+    innermost,
   };
 }
 

@@ -352,10 +352,17 @@ export function renderReport(results: Results): string {
       const inclusive = Object.entries(summary.inclusive).filter(([, share]) => share > 0);
       if (inclusive.length) {
         out.push(
-          `Inclusive share of busy time (the function anywhere on the stack): ${inclusive
-            .sort((a, b) => b[1] - a[1])
-            .map(([name, share]) => `\`${name}\` ${pct(share)}`)
-            .join(", ")}.`,
+          "Each function or source (any code of a file or directory): inclusive, anywhere on the stack (a middleware's figure then includes what it awaits synchronously), and innermost, each busy sample counted once, for the innermost of these on its stack; as a share of busy time and as ms per request.",
+          "",
+          table(
+            ["function or source", "inclusive", "ms per request", "innermost", "ms per request"],
+            inclusive
+              .sort((a, b) => (summary.innermost?.[b[0]] ?? 0) - (summary.innermost?.[a[0]] ?? 0))
+              .map(([entry, share]) => {
+                const own = summary.innermost?.[entry] ?? 0;
+                return [`\`${entry}\``, pct(share), num(share * profile.busyMsPerRequest), pct(own), num(own * profile.busyMsPerRequest)];
+              }),
+          ),
           "",
         );
       }

@@ -74,16 +74,16 @@ export function buildApp() {
   const api = buildApi((request, env, ctx) => app.fetch(request, env, ctx));
   app.use(requestId());
   app.use(accessLog());
-  // Bearer tokens, never cookies: any origin may call, as Graph allows single-page apps to.
-  app.use(
-    cors({
-      origin: "*",
-      allowMethods: ["GET", "PUT", "POST", "PATCH", "DELETE"],
-      allowHeaders: GRAPH_CLIENT_HEADERS,
-      exposeHeaders: ["WWW-Authenticate", "request-id", "client-request-id", "Retry-After", "Location"],
-      maxAge: 600,
-    }),
-  );
+  // Bearer tokens, never cookies: any origin may call, as Graph allows single-page apps to. Only a
+  // browser's request (preflights included) carries Origin; other clients get no CORS headers.
+  const browserAccess = cors({
+    origin: "*",
+    allowMethods: ["GET", "PUT", "POST", "PATCH", "DELETE"],
+    allowHeaders: GRAPH_CLIENT_HEADERS,
+    exposeHeaders: ["WWW-Authenticate", "request-id", "client-request-id", "Retry-After", "Location"],
+    maxAge: 600,
+  });
+  app.use((c, next) => (c.req.header("Origin") === undefined ? next() : browserAccess(c, next)));
   for (const prefix of ["/v1.0", "/beta", "/"]) app.route(prefix, api);
 
   app.notFound((c) => respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)));

@@ -34,12 +34,20 @@ export function jsonBody(options: { maxBytes?: number } = {}): MiddlewareHandler
     } catch (error) {
       throw badRequest(`The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const problem = unstorable(parsed);
+    const problem = mayBeUnstorable.test(text) ? unstorable(parsed) : undefined;
     if (problem) throw badRequest(problem);
     c.req.bodyCache.json = Promise.resolve(parsed);
     await next();
   };
 }
+
+/**
+ * What a body's text must contain for unstorable() to find anything, so that most bodies are not
+ * walked: the text is valid UTF-8, so a lone surrogate can only come from a \u escape (\uD800 to
+ * \uDFFF), and a number can only overflow a double with an exponent of three digits or a run of
+ * at least 100 digits (below both, it stays under 10^199).
+ */
+const mayBeUnstorable = /\\u[dD][89a-fA-F]|[eE]\+?\d{3}|\d{100}/;
 
 /**
  * JSON admits what cannot be stored and read back as sent: numbers like 1e400 (JSON.parse makes
