@@ -20,6 +20,12 @@ export const limits = {
   /** Activities per feed page: the default $top, and the most $top may ask for. */
   feedPageDefault: 10,
   feedPageMax: 200,
+  /**
+   * Most characters of JSON in one page (the feed, with or without $expand, and the item list),
+   * whatever $top asks for: a shorter page continues through @odata.nextLink. Well under the
+   * 32 MiB an RPC result may carry, and small enough for the Worker to hold at once.
+   */
+  pageChars: 4 * 1024 * 1024,
   /** Deepest nesting of free JSON (visualElements.content, contentInfo); Adaptive Cards are shallow. */
   jsonDepth: 32,
   /** Longest bearer token accepted; Entra ID's are a few KB. */

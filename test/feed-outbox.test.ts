@@ -49,9 +49,13 @@ const version = (sql: SqlStorage) => sql.exec<{ feed_version: number }>("SELECT 
 describe("FeedOutbox", () => {
   it("pushes the noted state with its version, then empties the outbox", async () => {
     await withOutbox(async (outbox, sql, feed) => {
+      const before = Date.now();
       outbox.note();
       const noted = version(sql);
-      expect(outboxRows(sql)).toEqual([{ version: noted, attempts: 0, retry_at_ms: null }]);
+      // The note schedules its own retry, just past the push's 2 s deadline and the first 1 s delay.
+      expect(outboxRows(sql)).toEqual([{ version: noted, attempts: 0, retry_at_ms: expect.any(Number) }]);
+      expect(outbox.retryAt()).toBeGreaterThanOrEqual(before + 3000);
+      expect(outbox.retryAt()).toBeLessThanOrEqual(Date.now() + 3000);
       await outbox.push();
       expect(feed.applied).toEqual([{ activityId: expect.any(String), version: noted, activity: null, recentMs: 42 }]);
       expect(outboxRows(sql)).toEqual([]);
@@ -112,13 +116,14 @@ describe("FeedOutbox", () => {
     await withOutbox(async (outbox, sql, feed) => {
       feed.behaviour = "hold";
       outbox.note();
+      const firstRetry = outbox.retryAt();
       const pushing = outbox.push();
       await Promise.resolve();
       outbox.note();
       feed.release();
       await pushing;
-      // The acknowledged push carried the older version: the newer one is still pending.
-      expect(outboxRows(sql)).toEqual([{ version: version(sql), attempts: 0, retry_at_ms: null }]);
+      // The acknowledged push carried the older version: the newer one is still pending, with the sooner retry.
+      expect(outboxRows(sql)).toEqual([{ version: version(sql), attempts: 0, retry_at_ms: firstRetry }]);
     });
   });
 });

@@ -814,6 +814,52 @@ describe("dates", () => {
     );
   }, TIMEOUT_MS);
 
+  it("any expirationDateTime from 0001 to 9999, past or future: 201 with it stored as sent, readable while live, gone once past", async () => {
+    const seeded = await seed();
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    // A day clear of now either way, so that live or past is certain; before 1970 drawn often.
+    const expiration = graphDateAt(
+      fc.oneof(
+        fc.integer({ min: FIRST_SECOND, max: -1 }),
+        fc.integer({ min: -86_400, max: 86_400 }),
+        fc.integer({ min: FIRST_SECOND, max: nowSeconds - 86_400 }),
+        fc.integer({ min: nowSeconds + 86_400, max: LAST_SECOND }),
+      ),
+    );
+    const how = fc.constantFrom("POST" as const, "PUT" as const, "deep insert" as const);
+    await fc.assert(
+      fc.asyncProperty(expiration, how, async (expires, method) => {
+        const itemId = crypto.randomUUID();
+        const item = { id: itemId, startedDateTime: STARTED, expirationDateTime: expires.text };
+        let activityId = seeded.id;
+        let written: Answer;
+        if (method === "deep insert") {
+          const appActivityId = `/properties?${++sequence}&${crypto.randomUUID()}`;
+          written = await sendRaw("PUT", `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`, JSON.stringify({ ...validActivity(appActivityId), historyItems: [item] }));
+          expectNoServerErrorAndEnvelope(written);
+          expect(written.status).toBe(201);
+          activityId = written.body.id;
+          expect(written.body.historyItems.map((answer: { id: string; expirationDateTime: string }) => [answer.id, answer.expirationDateTime])).toEqual([[itemId, expires.utc]]);
+        } else {
+          const path = `/v1.0/me/activities/${seeded.id}/historyItems${method === "PUT" ? `/${itemId}` : ""}`;
+          written = await sendRaw(method, path, JSON.stringify(method === "PUT" ? { ...item, id: undefined } : item));
+          expectNoServerErrorAndEnvelope(written);
+          expect({ status: written.status, id: written.body.id, expirationDateTime: written.body.expirationDateTime }).toEqual({
+            status: 201,
+            id: itemId,
+            expirationDateTime: expires.utc,
+          });
+        }
+        const read = await sendRaw("GET", `/v1.0/me/activities/${activityId}/historyItems/${itemId}`);
+        expectNoServerErrorAndEnvelope(read);
+        expect({ status: read.status, expirationDateTime: read.body.expirationDateTime }).toEqual(
+          expires.ms > Date.now() ? { status: 200, expirationDateTime: expires.utc } : { status: 404, expirationDateTime: undefined },
+        );
+      }),
+      { numRuns: 60 },
+    );
+  }, TIMEOUT_MS);
+
   it("without expirationDateTime an item expires 30 days after it was created, whatever its dates", async () => {
     const seeded = await seed();
     await fc.assert(

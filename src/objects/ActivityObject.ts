@@ -4,7 +4,7 @@ import { DEFAULT_LIFETIME_MS } from "../limits";
 import { type ActivityRow, type HistoryItemRow, MIGRATIONS, toActivity, toHistoryItem } from "./activity-tables";
 import { FeedOutbox, type FeedState } from "./feed-outbox";
 import { afterPosition, Keyset, keysetBindings, type KeysetPosition } from "./keyset";
-import { migrate } from "./migrations";
+import { Schema } from "./migrations";
 import type { ActivityRecord, DateRange, HistoryItemRecord, HistoryItemWrite } from "./records";
 
 export interface ActivityPut {
@@ -53,6 +53,7 @@ export class ActivityObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly keyset: Keyset;
   private readonly outbox: FeedOutbox;
+  private readonly schema: Schema;
   /** The alarm time this instance last set (null: none); undefined until it has set one. */
   private alarmAt: number | null | undefined;
 
@@ -61,12 +62,14 @@ export class ActivityObject extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.keyset = new Keyset(this.sql);
     this.outbox = new FeedOutbox(this.sql, env, (now) => this.feedState(now));
-    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, MIGRATIONS));
+    this.schema = new Schema(ctx.storage, MIGRATIONS);
+    void ctx.blockConcurrencyWhile(async () => this.schema.upgrade());
   }
 
   /** Creates or replaces the activity, with a deep insert of history items. */
   async putActivity(put: ActivityPut): Promise<ActivityPutResult> {
     const now = Date.now();
+    this.schema.ensure();
     const result = this.ctx.storage.transactionSync((): ActivityPutResult => {
       let existing = this.activityRow();
       if (existing && existing.app_activity_id !== put.appActivityId) return { kind: "conflict" };
@@ -158,7 +161,8 @@ export class ActivityObject extends DurableObject<Env> {
     }
     // Read after the await: the page must reflect one instant.
     const rows = this.liveHistoryItems(Date.now(), { ...selection, top: selection.top + 1 }, after);
-    const page = await this.keyset.page(rows, selection.top, scope, (item) => ({ sortMs: item.lastModifiedMs, id: item.id }));
+    const positionOf = (item: HistoryItemRecord) => ({ sortMs: item.lastModifiedMs, id: item.id });
+    const page = await this.keyset.page(rows, selection.top, scope, positionOf, (item) => JSON.stringify(item).length);
     return { kind: "page", items: page.rows, nextCursor: page.nextCursor };
   }
 
@@ -243,8 +247,14 @@ export class ActivityObject extends DurableObject<Env> {
     return { kind: existing ? "replaced" : "created", item };
   }
 
-  /** After a write: pushes any pending feed update, then sets the alarm for what comes next. */
+  /**
+   * After a write: arms the alarm for the feed retry the write scheduled, so that a crash during
+   * the push still delivers it, then pushes, then sets the alarm for what comes next.
+   */
   private async settle(): Promise<void> {
+    // An object that has never written has nothing to push or expire.
+    if (!this.schema.exists) return;
+    await this.armAlarm();
     await this.outbox.push();
     await this.armAlarm();
   }
@@ -272,12 +282,16 @@ export class ActivityObject extends DurableObject<Env> {
       )
       .one().at;
     const retry = this.outbox.retryAt();
-    const next = expiry === null ? retry : retry === null ? expiry : Math.min(expiry, retry);
+    const due = expiry === null ? retry : retry === null ? expiry : Math.min(expiry, retry);
+    // A time already past (an item sent expiring in 1600) is due now: workerd refuses an alarm
+    // at or before 1970, and a past one would fire at once anyway.
+    const next = due === null ? null : Math.max(due, Date.now());
     // Most writes leave the earliest expiry where it was: skip the storage write then.
     if (next === this.alarmAt) return;
-    this.alarmAt = next;
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
+    // Recorded once set: a refused alarm must not pass for one that is set.
+    this.alarmAt = next;
   }
 
   private deleteEverything(): void {
@@ -285,7 +299,9 @@ export class ActivityObject extends DurableObject<Env> {
     this.sql.exec("DELETE FROM activity");
   }
 
+  /** The activity's row, live or expired; undefined when there is none (or no schema: the object never wrote). */
   private activityRow(): ActivityRow | undefined {
+    if (!this.schema.exists) return undefined;
     return this.sql.exec<ActivityRow>("SELECT * FROM activity").toArray()[0];
   }
 

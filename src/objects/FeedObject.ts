@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { afterPosition, Keyset, keysetBindings } from "./keyset";
-import { migrate } from "./migrations";
+import { Schema } from "./migrations";
 import type { ActivityRecord, DateRange, FeedUpdate } from "./records";
 
 export interface FeedQuery {
@@ -9,9 +9,19 @@ export interface FeedQuery {
   top: number;
   range: DateRange;
   cursor: string | null;
+  /** Also give the cursor after each activity, for a caller that may end the page sooner ($expand). */
+  cursorsAfter: boolean;
 }
 
-export type FeedPage = { kind: "page"; activities: ActivityRecord[]; nextCursor: string | null } | { kind: "bad-cursor" };
+export type FeedPage =
+  | {
+      kind: "page";
+      activities: ActivityRecord[];
+      nextCursor: string | null;
+      /** cursorsAfter[i] continues the walk after activities[i]; empty unless asked for. */
+      cursorsAfter: string[];
+    }
+  | { kind: "bad-cursor" };
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE feed_entry (
@@ -38,16 +48,19 @@ const INDEX = { activities: "feed_by_last_modified", recent: "feed_by_recent" } 
 export class FeedObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly keyset: Keyset;
+  private readonly schema: Schema;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.keyset = new Keyset(this.sql);
-    void ctx.blockConcurrencyWhile(async () => migrate(ctx.storage, MIGRATIONS));
+    this.schema = new Schema(ctx.storage, MIGRATIONS);
+    void ctx.blockConcurrencyWhile(async () => this.schema.upgrade());
   }
 
   /** Records an activity's state unless a newer one is already recorded. Idempotent. */
   async apply(update: FeedUpdate): Promise<void> {
+    this.schema.ensure();
     const activity = update.activity;
     this.sql.exec(
       `INSERT INTO feed_entry (activity_id, version, activity, last_modified_ms, recent_ms, expiration_ms)
@@ -66,6 +79,10 @@ export class FeedObject extends DurableObject<Env> {
 
   /** One page of live activities, newest first, and a cursor for the next page when there is one. */
   async list(query: FeedQuery): Promise<FeedPage> {
+    // A feed that was never written to lists nothing, and never issued a cursor.
+    if (!this.schema.exists) {
+      return query.cursor === null ? { kind: "page", activities: [], nextCursor: null, cursorsAfter: [] } : { kind: "bad-cursor" };
+    }
     const sort = SORT_COLUMN[query.view];
     const scope = JSON.stringify([query.view, query.range.from, query.range.to]);
     const conditions = ["activity IS NOT NULL", "expiration_ms > ?", "last_modified_ms BETWEEN ? AND ?"];
@@ -77,16 +94,21 @@ export class FeedObject extends DurableObject<Env> {
       conditions.push(afterPosition(sort, "activity_id"));
       bindings.push(...keysetBindings(after));
     }
-    // Walk the view's own index in order and stop at the page's end, never sorting the whole feed.
-    const rows = this.sql
-      .exec<{ activity_id: string; activity: string; sort_ms: number }>(
-        `SELECT activity_id, activity, ${sort} AS sort_ms FROM feed_entry INDEXED BY ${INDEX[query.view]}
-         WHERE ${conditions.join(" AND ")} ORDER BY ${sort} DESC, activity_id DESC LIMIT ?`,
-        ...bindings,
-        query.top + 1,
-      )
-      .toArray();
-    const page = await this.keyset.page(rows, query.top, scope, (row) => ({ sortMs: row.sort_ms, id: row.activity_id }));
-    return { kind: "page", activities: page.rows.map((row) => JSON.parse(row.activity) as ActivityRecord), nextCursor: page.nextCursor };
+    // Walk the view's own index in order and stop at the page's end, never sorting the whole feed;
+    // rows are read one at a time, so a page of large activities stops reading at its size.
+    const rows = this.sql.exec<{ activity_id: string; activity: string; sort_ms: number }>(
+      `SELECT activity_id, activity, ${sort} AS sort_ms FROM feed_entry INDEXED BY ${INDEX[query.view]}
+       WHERE ${conditions.join(" AND ")} ORDER BY ${sort} DESC, activity_id DESC LIMIT ?`,
+      ...bindings,
+      query.top + 1,
+    );
+    const positionOf = (row: { activity_id: string; sort_ms: number }) => ({ sortMs: row.sort_ms, id: row.activity_id });
+    const page = await this.keyset.page(rows, query.top, scope, positionOf, (row) => row.activity.length);
+    return {
+      kind: "page",
+      activities: page.rows.map((row) => JSON.parse(row.activity) as ActivityRecord),
+      nextCursor: page.nextCursor,
+      cursorsAfter: query.cursorsAfter ? await Promise.all(page.rows.map((row) => this.keyset.cursorAfter(positionOf(row), scope))) : [],
+    };
   }
 }

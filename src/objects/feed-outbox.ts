@@ -8,6 +8,13 @@ const FEED_PUSH_TIMEOUT_MS = 2000;
 /** Retry delay after the nth failed feed push: 1 s doubling up to 5 minutes. */
 const feedRetryDelayMs = (attempts: number) => Math.min(1000 * 2 ** (attempts - 1), 300_000);
 
+/**
+ * When a noted change is retried if nothing acknowledges it first: just after its push would
+ * have timed out and been retried. Scheduled with the change itself, so a crash between the
+ * commit and the push still delivers it.
+ */
+const FIRST_RETRY_MS = FEED_PUSH_TIMEOUT_MS + feedRetryDelayMs(1);
+
 /** The activity's state as its feed should show it. */
 export interface FeedState {
   activity: ActivityRecord | null;
@@ -18,10 +25,11 @@ type OwnerRow = { tenant_id: string; user_id: string; app_id: string; id: string
 
 /**
  * An activity object's outbox to its owner's feed (tables `owner` and `feed_outbox`). A write
- * records, inside its own transaction, that the feed must learn the new state (`note`); after
- * the commit the state is pushed (`push`), and a push that fails is retried from the alarm
- * (`retryAt`) until the feed acknowledges. Each push carries the current state and a version,
- * so pushes are idempotent and an older one never wins.
+ * records, inside its own transaction, that the feed must learn the new state and when to retry
+ * if it has not (`note`); the owner arms its alarm for that retry (`retryAt`) and then pushes the
+ * state (`push`). A push that fails moves the retry later, one that is acknowledged clears it.
+ * Each push carries the current state and a version, so pushes are idempotent and an older one
+ * never wins.
  */
 export class FeedOutbox {
   /** The push under way, and the one queued behind it that later writes share. */
@@ -45,20 +53,23 @@ export class FeedOutbox {
     );
   }
 
-  /** Records, inside the caller's transaction, that the feed must learn this activity's new state. */
+  /** Records, inside the caller's transaction, that the feed must learn this activity's new state, and schedules its retry. */
   note(): void {
     const version = this.sql
       .exec<{ feed_version: number }>("UPDATE owner SET feed_version = feed_version + 1 RETURNING feed_version")
       .toArray()[0]?.feed_version;
     if (version === undefined) return;
+    // A retry already due sooner stays: a burst of writes keeps one alarm time.
     this.sql.exec(
-      `INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms) VALUES (1, ?, 0, NULL)
-       ON CONFLICT (singleton) DO UPDATE SET version = excluded.version`,
+      `INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms) VALUES (1, ?, 0, ?)
+       ON CONFLICT (singleton) DO UPDATE SET version = excluded.version,
+         retry_at_ms = min(coalesce(feed_outbox.retry_at_ms, excluded.retry_at_ms), excluded.retry_at_ms)`,
       version,
+      Date.now() + FIRST_RETRY_MS,
     );
   }
 
-  /** When the next retry is due; null when the feed is up to date or no push has failed yet. */
+  /** When the next retry is due; null when the feed is up to date. */
   retryAt(): number | null {
     return this.sql.exec<{ retry_at_ms: number | null }>("SELECT retry_at_ms FROM feed_outbox").toArray()[0]?.retry_at_ms ?? null;
   }

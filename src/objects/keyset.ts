@@ -1,3 +1,5 @@
+import { limits } from "../limits";
+
 // Keyset paging, newest first, with opaque, tamper-evident cursors: the position after the last
 // row of a page, signed with HMAC-SHA-256 under a key that only the issuing object holds, so a
 // cursor altered, issued to another user, or issued for another query fails to open.
@@ -84,18 +86,39 @@ export class Keyset {
   }
 
   /**
-   * Cuts a page from rows read one past its size (`LIMIT top + 1`): when that extra row is there,
-   * more follow, and the cursor continues after the page's last row.
+   * Cuts a page from rows read in order, one past its size (`LIMIT top + 1`): at most `top` rows,
+   * and at most limits.pageChars of them by `charsOf` (but always the first), reading no further
+   * than one row past the page. When rows are left, the cursor continues after the page's last row.
    */
-  async page<Row>(rows: Row[], top: number, scope: string, positionOf: (row: Row) => KeysetPosition): Promise<KeysetPage<Row>> {
-    const page = rows.slice(0, top);
+  async page<Row>(
+    rows: Iterable<Row>,
+    top: number,
+    scope: string,
+    positionOf: (row: Row) => KeysetPosition,
+    charsOf: (row: Row) => number,
+  ): Promise<KeysetPage<Row>> {
+    const page: Row[] = [];
+    let chars = 0;
+    let more = false;
+    for (const row of rows) {
+      chars += charsOf(row);
+      if (page.length === top || (page.length > 0 && chars > limits.pageChars)) {
+        more = true;
+        break;
+      }
+      page.push(row);
+    }
     const last = page.at(-1);
-    if (rows.length <= top || last === undefined) return { rows: page, nextCursor: null };
-    const state: CursorState = { scope, ...positionOf(last) };
+    return { rows: page, nextCursor: more && last ? await this.cursorAfter(positionOf(last), scope) : null };
+  }
+
+  /** The cursor that continues a walk of `scope` after `position`. */
+  async cursorAfter(position: KeysetPosition, scope: string): Promise<string> {
+    const state: CursorState = { scope, ...position };
     const payload = encoder.encode(JSON.stringify(state));
     const key = (await this.cursorKey(true))!;
     const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, payload));
-    return { rows: page, nextCursor: `${toBase64Url(payload)}.${toBase64Url(signature)}` };
+    return `${toBase64Url(payload)}.${toBase64Url(signature)}`;
   }
 
   /** The stored key; made and stored first when `create` is set and there is none. */

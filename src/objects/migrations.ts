@@ -12,3 +12,37 @@ export function migrate(storage: DurableObjectStorage, steps: readonly string[])
     });
   }
 }
+
+/**
+ * An object's schema, created by its first write rather than when the object starts: any id can
+ * be addressed, so a read or delete of one that holds nothing must not write a database into
+ * being. An object that has a schema is brought up to date when it starts.
+ */
+export class Schema {
+  private created: boolean;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly steps: readonly string[],
+  ) {
+    // A read of sqlite_master writes nothing, and tells an object that never wrote from one that did.
+    this.created = storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'").toArray().length > 0;
+  }
+
+  /** Whether the object has ever written: without a schema there is nothing to read. */
+  get exists(): boolean {
+    return this.created;
+  }
+
+  /** Applies the steps not yet applied, if the object has a schema (called as it starts). */
+  upgrade(): void {
+    if (this.created) migrate(this.storage, this.steps);
+  }
+
+  /** Creates the schema before the object's first write (one that has a schema was upgraded as it started). */
+  ensure(): void {
+    if (this.created) return;
+    migrate(this.storage, this.steps);
+    this.created = true;
+  }
+}

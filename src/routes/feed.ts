@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
+import type { Caller } from "../auth/verify-token";
 import { invalidSkiptoken } from "../graph/errors";
 import { activitiesPath, nextLink, odataContext } from "../graph/odata";
 import { parseExpand, parseFilter, parseTop } from "../graph/query";
@@ -9,9 +10,10 @@ import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
 import { activityObject, feedObject } from "../objects/addresses";
 import { callObject } from "../graph/call-object";
-import type { FeedQuery } from "../objects/FeedObject";
+import type { HistoryItemSelection } from "../objects/ActivityObject";
+import type { FeedPage, FeedQuery } from "../objects/FeedObject";
 import { ALL_TIME } from "../objects/records";
-import { activitySchema, toActivityResource } from "../schemas/activity";
+import { type ActivityResource, activitySchema, toActivityResource } from "../schemas/activity";
 import { pagingQuerySchema } from "../schemas/common";
 import { errorResponses } from "../schemas/error";
 import { toHistoryItemResource } from "../schemas/history-item";
@@ -62,35 +64,60 @@ const recentActivities = RECENT_PATHS.map((path, index) =>
   }),
 );
 
+/** Activities whose items are read at once, in parallel, while an expanded page is filled. */
+const EXPAND_BATCH = 20;
+
+/**
+ * The page's activities with their items, read from each activity's object (which also has the
+ * freshest activity), a batch at a time and only while the page stays within limits.pageChars:
+ * a page cut short continues after its last activity. The first activity is always included.
+ */
+async function expandPage(
+  env: Env,
+  caller: Caller,
+  page: Extract<FeedPage, { kind: "page" }>,
+  items: HistoryItemSelection,
+): Promise<{ value: ActivityResource[]; nextCursor: string | null }> {
+  const value: ActivityResource[] = [];
+  let chars = 0;
+  for (let start = 0; start < page.activities.length; start += EXPAND_BATCH) {
+    const batch = page.activities.slice(start, start + EXPAND_BATCH);
+    const found = await Promise.all(batch.map((activity) => callObject(activityObject(env, caller, activity.id), (object) => object.getActivity(items))));
+    for (const [k, expanded] of found.entries()) {
+      // Deleted or expired since the feed listed it.
+      if (!expanded) continue;
+      const resource = { ...toActivityResource(expanded.activity), historyItems: (expanded.historyItems ?? []).map(toHistoryItemResource) };
+      chars += JSON.stringify(resource).length;
+      if (value.length > 0 && chars > limits.pageChars) return { value, nextCursor: page.cursorsAfter[start + k - 1]! };
+      value.push(resource);
+    }
+  }
+  return { value, nextCursor: page.nextCursor };
+}
+
 /** One page of the feed in Graph's collection shape, with items expanded when asked. */
 async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"]) {
   const caller = c.var.caller;
   const params = new URL(c.req.url).searchParams;
+  const expand = params.has("$expand") ? { range: parseExpand(params.get("$expand")!), top: limits.historyItemsPerExpand } : null;
   const query: FeedQuery = {
     view,
     top: parseTop(params.get("$top") ?? undefined, limits.feedPageDefault, limits.feedPageMax),
     range: params.has("$filter") ? parseFilter(params.get("$filter")!) : ALL_TIME,
     cursor: params.get("$skiptoken"),
+    cursorsAfter: expand !== null,
   };
-  const expand = params.has("$expand") ? { range: parseExpand(params.get("$expand")!), top: limits.historyItemsPerExpand } : null;
 
   const page = await callObject(feedObject(c.env, caller), (feed) => feed.list(query));
   if (page.kind === "bad-cursor") throw invalidSkiptoken();
 
-  let value = page.activities.map((activity) => toActivityResource(activity));
-  if (expand) {
-    // The items live with each activity: read them from its object, which also has the freshest activity.
-    const expanded = await Promise.all(
-      page.activities.map((activity) => callObject(activityObject(c.env, caller, activity.id), (object) => object.getActivity(expand))),
-    );
-    value = expanded.flatMap((found) =>
-      found ? [{ ...toActivityResource(found.activity), historyItems: (found.historyItems ?? []).map(toHistoryItemResource) }] : [],
-    );
-  }
+  const { value, nextCursor } = expand
+    ? await expandPage(c.env, caller, page, expand)
+    : { value: page.activities.map((activity) => toActivityResource(activity)), nextCursor: page.nextCursor };
 
   const fragment = view === "recent" ? "Collection(microsoft.graph.userActivity)" : activitiesPath(caller.userId);
   const body: z.infer<typeof collectionSchema> = { "@odata.context": odataContext(c.req.url, fragment), value };
-  if (page.nextCursor) body["@odata.nextLink"] = nextLink(c.req.url, page.nextCursor);
+  if (nextCursor) body["@odata.nextLink"] = nextLink(c.req.url, nextCursor);
   return c.json(body, 200);
 }
 

@@ -148,7 +148,7 @@ export const activitySchema = z
   })
   .openapi("userActivity");
 
-type ActivityResource = z.infer<typeof activitySchema>;
+export type ActivityResource = z.infer<typeof activitySchema>;
 
 /** The wire form of a stored activity (without its history items). */
 export function toActivityResource(activity: ActivityRecord): ActivityResource {
