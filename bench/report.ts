@@ -105,6 +105,8 @@ export interface Results {
   profiles: ProfileResult[];
   /** Storage operations per request, by request kind. */
   counts: Record<string, Record<string, number>> | null;
+  /** The baseline's billed rows per request (read, written), by request kind. */
+  baselineRows: Record<string, { read: number; written: number }> | null;
   /** EXPLAIN QUERY PLAN of every statement seen, by object class. */
   plans: QueryPlan[] | null;
   verdicts: TargetResult[];
@@ -137,6 +139,20 @@ function sqlStatementsPerRequest(counts: Results["counts"]): [string, string][] 
     }
     const total = [...byObject.values()].reduce((sum, value) => sum + value, 0);
     return [kind, `${num(total)} (${[...byObject].map(([object, value]) => `${object} ${num(value)}`).join(", ")})`];
+  });
+}
+
+/** Rows read and rows written per request of each kind, all objects together; a storage.setAlarm or deleteAlarm is billed as one row written. */
+export function billedRowsPerRequest(counts: Results["counts"]): [string, number, number][] {
+  if (!counts) return [];
+  return Object.entries(counts).map(([kind, operations]) => {
+    let read = 0;
+    let written = 0;
+    for (const [operation, perRequest] of Object.entries(operations)) {
+      if (operation.endsWith(" rows read")) read += perRequest;
+      if (operation.endsWith(" rows written") || /storage\.(setAlarm|deleteAlarm)$/.test(operation)) written += perRequest;
+    }
+    return [kind, read, written];
   });
 }
 
@@ -173,6 +189,17 @@ export function renderReport(results: Results): string {
   if (statements.length) {
     out.push(
       `SQL statements per request (counted through the bench doors, not a target): ${statements.map(([kind, perObject]) => `${kind} ${perObject}`).join("; ")}. The baseline + feed push runs 3 per write (2 in its activity object, 1 in its feed object).`,
+      "",
+    );
+    const rows = billedRowsPerRequest(results.counts);
+    out.push(
+      `Rows read / rows written per request, as Cloudflare bills them (each statement's rowsRead and rowsWritten, and one row written per setAlarm or deleteAlarm): ${rows.map(([kind, read, written]) => `${kind} ${num(read)} / ${num(written)}`).join("; ")}${
+        results.baselineRows
+          ? `; beside the baseline's: ${Object.entries(results.baselineRows)
+              .map(([kind, { read, written }]) => `${kind} ${num(read)} / ${num(written)}`)
+              .join("; ")}`
+          : ""
+      }.`,
       "",
     );
   }

@@ -71,6 +71,8 @@ const TARGETS = { writeThroughput: 0.8, writeP99: 1.3, readThroughput: 0.8, grow
 const PROFILED = [
   // A frame matching a function and its file counts for the function (the first entry it matches).
   "putHistoryItem",
+  "getHistoryItem",
+  "list",
   "upsertHistoryItem",
   "pushOnce",
   "armAlarm",
@@ -147,6 +149,7 @@ const results: Results = {
   bundle: null,
   profiles: [],
   counts: null,
+  baselineRows: null,
   plans: null,
   verdicts: [],
   failures: [],
@@ -606,28 +609,43 @@ function denominatorOf(row: WorkloadRow): LoadResult {
  */
 async function runProfiles(): Promise<void> {
   const missed = new Set(results.verdicts.filter((verdict) => !verdict.met).map((verdict) => verdict.kind));
-  if (!flags.profile && !only.has("profile") && !missed.has("write") && !missed.has("growth") && !missed.has("expiry")) return;
+  if (!flags.profile && !only.has("profile") && !missed.has("write") && !missed.has("read") && !missed.has("growth") && !missed.has("expiry")) return;
 
-  // Fresh Workers with an inspector: a DevTools session that attaches after many requests is handed
-  // every console line the isolate buffered, and wrangler opens a file for each (EMFILE after ~20,000).
+  // Fresh Workers with an inspector for each profile: a DevTools session that attaches after many
+  // requests is handed every console line the isolate buffered, and wrangler opens a file for each
+  // (EMFILE after ~20,000).
   const client = await clientFor(newIdentity());
   const ids = Array.from({ length: 64 }, () => crypto.randomUUID());
-  let paths: string[] = [];
-  for (const [target, config] of [
-    ["service", "wrangler.toml"],
-    ["baseline", "bench/baseline/wrangler.toml"],
-  ] as const) {
-    note(`profile: ${target}, PUT history item (replace), ${SETTINGS.profileSeconds} s`);
-    const worker = await startWorker(`${target} (profiled)`, config, { inspector: true });
+  const profiled: { target: "service" | "baseline"; workload: string; method: "PUT" | "GET"; paths: (itemPaths: string[]) => string[] }[] = [
+    { target: "service", workload: "PUT history item (replace)", method: "PUT", paths: (itemPaths) => itemPaths },
+    { target: "baseline", workload: "PUT history item (replace)", method: "PUT", paths: (itemPaths) => itemPaths },
+    { target: "service", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
+    { target: "baseline", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
+    { target: "service", workload: "GET feed page ($top=10)", method: "GET", paths: () => ["/v1.0/me/activities?$top=10"] },
+  ];
+  let itemPaths: string[] = [];
+  for (const { target, workload, method, paths } of profiled) {
+    note(`profile: ${target}, ${workload}, ${SETTINGS.profileSeconds} s`);
+    const worker = await startWorker(`${target} (profiled)`, target === "service" ? "wrangler.toml" : "bench/baseline/wrangler.toml", { inspector: true });
+    // The same items in either Worker (the baseline answers the service's URLs; the service is
+    // profiled first); the service's feed holds 16 activities.
     if (target === "service") {
       const id = await putActivity(worker.origin, client, "/bench/profile", ids.map((itemId) => ({ id: itemId, ...historyItemBody() })));
-      paths = ids.map((itemId) => `/v1.0/me/activities/${id}/historyItems/${itemId}`);
+      itemPaths = ids.map((itemId) => `/v1.0/me/activities/${id}/historyItems/${itemId}`);
+      for (let i = 1; i < 16; i++) await putActivity(worker.origin, client, `/bench/profile/${i}`);
     } else {
-      for (const path of paths) await (await fetch(`${worker.origin}${path}`, { method: "PUT", headers: client.headers, body: ITEM_BODY })).arrayBuffer();
+      for (const path of itemPaths) await (await fetch(`${worker.origin}${path}`, { method: "PUT", headers: client.headers, body: ITEM_BODY })).arrayBuffer();
     }
     const { profile, value } = await profileWhile(worker.inspector!, () => {
       note(`profile: ${target}: profiler started`);
-      return load(worker, { method: "PUT", paths, body: ITEM_BODY, headers: client.headers, warmupSeconds: 2, durationSeconds: SETTINGS.profileSeconds });
+      return load(worker, {
+        method,
+        paths: paths(itemPaths),
+        ...(method === "PUT" ? { body: ITEM_BODY } : {}),
+        headers: client.headers,
+        warmupSeconds: 2,
+        durationSeconds: SETTINGS.profileSeconds,
+      });
     });
     note(`profile: ${target}: profiler stopped (${profile.nodes.length} nodes)`);
     const summary: ProfileSummary = summarise(profile, ROOT.replace(/\/$/, ""), PROFILED);
@@ -635,7 +653,7 @@ async function runProfiles(): Promise<void> {
     const requests = value.requests + Math.round(value.rps * 2);
     results.profiles.push({
       target,
-      workload: "PUT history item (replace)",
+      workload,
       requests,
       busyMsPerRequest: round((summary.sampledMs * (1 - summary.idleShare)) / (requests || 1)),
       summary,
@@ -674,6 +692,24 @@ async function runCounts(): Promise<void> {
     perRequest[label] = Object.fromEntries(Object.entries(counts).map(([key, value]) => [key, round(value / SETTINGS.countRequests)]));
   }
   results.counts = perRequest;
+
+  // The baseline's billed rows for the same writes and read, for the cost comparison.
+  const baselineRows = async (label: string, init: RequestInit) => {
+    await (await fetch(`${baseline.origin}/__bench/rows`)).arrayBuffer();
+    for (const itemId of countIds) {
+      const response = await fetch(`${baseline.origin}${itemPath(itemId)}`, { ...init, headers: { ...countClient.headers, ...(init.headers as Record<string, string>) } });
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`counts: baseline ${label}: ${response.status}`);
+    }
+    const rows = (await (await fetch(`${baseline.origin}/__bench/rows`)).json()) as { read: number; written: number };
+    return { read: round(rows.read / countIds.length), written: round(rows.written / countIds.length) };
+  };
+  await baselineRows("PUT history item (create)", { method: "PUT", body: ITEM_BODY });
+  results.baselineRows = {
+    "PUT history item (replace), baseline + feed push": await baselineRows("PUT + feed push", { method: "PUT", body: ITEM_BODY, headers: { "x-bench-feed": "1" } }),
+    "PUT history item (replace), bare baseline": await baselineRows("PUT", { method: "PUT", body: ITEM_BODY }),
+    "GET history item, bare baseline": await baselineRows("GET", { method: "GET" }),
+  };
 }
 
 /**

@@ -17,6 +17,21 @@ interface BaselineEnv {
 
 const LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 
+/**
+ * Rows read and written by the statements of requests (not schema), as Cloudflare bills them,
+ * since the last GET /__bench/rows: the Worker and its objects share one isolate under
+ * `wrangler dev`, so this is plain module state. For the benchmark's cost figures only.
+ */
+const billedRows = { read: 0, written: 0 };
+
+/** The rows a consumed statement read and wrote, added to billedRows. */
+function tally<T extends Record<string, SqlStorageValue>>(cursor: SqlStorageCursor<T>): T[] {
+  const found = cursor.toArray();
+  billedRows.read += cursor.rowsRead;
+  billedRows.written += cursor.rowsWritten;
+  return found;
+}
+
 interface ItemWrite {
   id: string;
   startedMs: number;
@@ -82,7 +97,7 @@ export class ActivityObject extends DurableObject<BaselineEnv> {
         last_modified_ms: now,
         expiration_ms: write.expirationMs ?? createdMs + LIFETIME_MS,
       };
-      this.sql.exec(
+      tally(this.sql.exec(
         `INSERT OR REPLACE INTO history_item
            (id, started_ms, last_active_ms, active_duration_seconds, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -95,7 +110,7 @@ export class ActivityObject extends DurableObject<BaselineEnv> {
         item.created_ms,
         item.last_modified_ms,
         item.expiration_ms,
-      );
+      ));
       return { created: !existing, item };
     });
     if (feedActivityId !== null) await this.env.FEEDS.getByName("feed").apply(feedActivityId, now);
@@ -108,7 +123,7 @@ export class ActivityObject extends DurableObject<BaselineEnv> {
   }
 
   private live(id: string, now: number): ItemRow | undefined {
-    return this.sql.exec<ItemRow>("SELECT * FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).toArray()[0];
+    return tally(this.sql.exec<ItemRow>("SELECT * FROM history_item WHERE id = ? AND expiration_ms > ?", id, now))[0];
   }
 }
 
@@ -122,11 +137,13 @@ export class FeedObject extends DurableObject<BaselineEnv> {
   }
 
   apply(activityId: string, lastModifiedMs: number): void {
-    this.ctx.storage.sql.exec(
-      `INSERT INTO feed_entry (activity_id, last_modified_ms) VALUES (?, ?)
-       ON CONFLICT (activity_id) DO UPDATE SET last_modified_ms = excluded.last_modified_ms`,
-      activityId,
-      lastModifiedMs,
+    tally(
+      this.ctx.storage.sql.exec(
+        `INSERT INTO feed_entry (activity_id, last_modified_ms) VALUES (?, ?)
+         ON CONFLICT (activity_id) DO UPDATE SET last_modified_ms = excluded.last_modified_ms`,
+        activityId,
+        lastModifiedMs,
+      ),
     );
   }
 }
@@ -137,7 +154,13 @@ const toMs = (value: unknown) => (typeof value === "string" ? Date.parse(value) 
 
 export default {
   async fetch(request: Request, env: BaselineEnv): Promise<Response> {
-    const match = ITEM.exec(new URL(request.url).pathname);
+    const { pathname } = new URL(request.url);
+    if (pathname === "/__bench/rows") {
+      const counted = { ...billedRows };
+      billedRows.read = billedRows.written = 0;
+      return Response.json(counted);
+    }
+    const match = ITEM.exec(pathname);
     if (!match) return new Response(null, { status: 404 });
     const stub = env.ACTIVITIES.getByName(match[1]!);
     const itemId = match[2];

@@ -27,6 +27,14 @@ import { historyItemReplaceSchema, toHistoryItemWrite } from "../../src/schemas/
 const counts = new Map<string, number>();
 const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
 
+/**
+ * The cursors of the statements run since the last count, by object class: their rowsRead and
+ * rowsWritten (what Cloudflare bills) are final once the caller has read them, so they are summed
+ * when the counts are read. Kept only from the first read of the counts on (the counts phase).
+ */
+let measuringRows = false;
+const cursors: [string, SqlStorageCursor<Record<string, SqlStorageValue>>][] = [];
+
 /** Every distinct statement seen since the start, with the bindings of its first use. */
 const statements = new Map<string, { label: string; query: string; bindings: unknown[] }>();
 
@@ -59,7 +67,9 @@ function instrument(ctx: DurableObjectState, label: string): Exec {
     const key = `${label} sql: ${statementKind(query)}`;
     count(key);
     if (!statements.has(key)) statements.set(key, { label, query, bindings });
-    return exec(query, ...bindings);
+    const cursor = exec(query, ...bindings);
+    if (measuringRows) cursors.push([label, cursor]);
+    return cursor;
   }) as SqlStorage["exec"];
   for (const method of ["setAlarm", "deleteAlarm", "getAlarm"] as const) {
     const original = storage[method].bind(storage) as (...args: unknown[]) => unknown;
@@ -221,6 +231,12 @@ export default {
       return json([...(await activity.benchQueryPlans()), ...(await feed.benchQueryPlans())]);
     }
     if (url.pathname === "/__bench/counts" && request.method === "POST") {
+      for (const [label, cursor] of cursors) {
+        counts.set(`${label} rows read`, (counts.get(`${label} rows read`) ?? 0) + cursor.rowsRead);
+        counts.set(`${label} rows written`, (counts.get(`${label} rows written`) ?? 0) + cursor.rowsWritten);
+      }
+      cursors.length = 0;
+      measuringRows = true;
       const snapshot = Object.fromEntries(counts);
       counts.clear();
       return json(snapshot);
