@@ -220,7 +220,13 @@ export function summarise(profile: CpuProfile, root: string, inclusiveOf: string
       return [node.id, { name: nameFor(node.callFrame, position), file: position?.file ?? "" }];
     }),
   );
-  const matches = (entry: string, frame: { name: string; file: string }) => (entry.includes("/") ? frame.file.startsWith(entry) : frame.name === entry);
+  // "a + b": any frame of either, counted inclusively only (an object's code spread over files).
+  const matches = (entry: string, frame: { name: string; file: string }): boolean =>
+    entry.includes(" + ")
+      ? entry.split(" + ").some((part) => matches(part, frame))
+      : entry.includes("/")
+        ? frame.file.startsWith(entry)
+        : frame.name === entry;
   if (inclusiveOf.length) {
     const counts = new Map<string, number>(inclusiveOf.map((entry) => [entry, 0]));
     const deepest = new Map<string, number>(inclusiveOf.map((entry) => [entry, 0]));
@@ -234,7 +240,7 @@ export function summarise(profile: CpuProfile, root: string, inclusiveOf: string
         for (const entry of inclusiveOf) {
           if (!matches(entry, frame)) continue;
           seen.add(entry);
-          first ??= entry;
+          if (!entry.includes(" + ")) first ??= entry;
         }
       }
       for (const entry of seen) counts.set(entry, counts.get(entry)! + hits);

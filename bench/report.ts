@@ -116,6 +116,28 @@ export interface Results {
   durationSeconds: number;
 }
 
+/** The source files whose code runs inside each object (an inclusive profile entry; see bench/profile.ts). */
+export const ACTIVITY_OBJECT_CODE = "src/objects/ActivityObject.ts + src/objects/feed-outbox.ts + src/objects/activity-tables.ts";
+export const FEED_OBJECT_CODE = "src/objects/FeedObject.ts";
+
+/**
+ * Cloudflare's published prices on the Workers Paid plan, in USD, beyond the monthly inclusions:
+ * https://developers.cloudflare.com/workers/platform/pricing/ (Workers: requests, CPU time, Workers
+ * Logs) and https://developers.cloudflare.com/durable-objects/platform/pricing/ (Durable Objects:
+ * requests, each RPC method call one; duration at 128 MB; SQLite rows read and written, a setAlarm
+ * one row written).
+ */
+export const PRICES = {
+  workerRequest: 0.3 / 1e6,
+  workerCpuMs: 0.02 / 1e6,
+  logEvent: 0.6 / 1e6,
+  objectRequest: 0.15 / 1e6,
+  objectGbSecond: 12.5 / 1e6,
+  objectGb: 0.128,
+  rowRead: 0.001 / 1e6,
+  rowWritten: 1 / 1e6,
+} as const;
+
 const num = (value: number | undefined): string => {
   if (value === undefined || !Number.isFinite(value)) return "–";
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
@@ -154,6 +176,105 @@ export function billedRowsPerRequest(counts: Results["counts"]): [string, number
     }
     return [kind, read, written];
   });
+}
+
+/** A profile's isolate ms per request inside an entry (inclusive share × busy ms), or undefined. */
+function msIn(profile: ProfileResult | undefined, entry: string): number | undefined {
+  const share = profile?.summary.inclusive[entry];
+  return share === undefined || !profile ? undefined : share * profile.busyMsPerRequest;
+}
+
+/**
+ * Per-object ceilings and dollars per million requests, from this run's profiles and counts and
+ * Cloudflare's published prices (PRICES).
+ */
+function onPaper(results: Results): string[] {
+  const profile = (target: string, workload: string) => results.profiles.find((p) => p.target === target && p.workload === workload);
+  const write = profile("service", "PUT history item (replace)");
+  const read = profile("service", "GET feed page ($top=10)");
+  const baseWrite = profile("baseline", "PUT history item (replace)");
+  const baseRead = profile("baseline", "GET history item");
+  const rows = new Map(billedRowsPerRequest(results.counts).map(([kind, r, w]) => [kind, { read: r, written: w }]));
+  const writeRows = rows.get("PUT history item (replace)");
+  const readRows = rows.get("GET feed page");
+  if (!write || !read || !writeRows || !readRows) return [];
+  const activityMs = msIn(write, ACTIVITY_OBJECT_CODE)!;
+  const feedWriteMs = msIn(write, FEED_OBJECT_CODE)!;
+  const feedReadMs = msIn(read, FEED_OBJECT_CODE)!;
+  const out = ["## On paper, toward internet scale", ""];
+  out.push(
+    "From this run's profiles (isolate CPU time under `wrangler dev` on this loaded machine, so an upper bound for a deployed isolate) and counts. Each ActivityObject serializes the writes to one activity; each FeedObject those to one (tenant, user, app)'s feed, which every write of that user through that app reaches.",
+    "",
+    table(
+      ["object", "work", "CPU ms per request (here)", "requests/s before its thread saturates", "against"],
+      [
+        ["ActivityObject", "PUT history item", num(activityMs), num(1000 / activityMs), "Graph's per-user limit: 100 writes / 5 min = 0.33/s, across all of a user's activities; Cloudflare's soft limit: about 1,000 requests/s per object"],
+        ["FeedObject", "apply (one write's push)", num(feedWriteMs), num(1000 / feedWriteMs), "the same user's writes through one app, at most 0.33/s under Graph's limit"],
+        ["FeedObject", "list ($top=10)", num(feedReadMs), num(1000 / feedReadMs), "Graph's per-user read limit: 400 / 5 min = 1.33/s"],
+      ],
+    ),
+    "",
+  );
+  // Dollars per million requests: Worker requests and CPU, object requests (RPC calls), duration
+  // (taken as the objects' CPU time: a lower bound, as an object awaiting its feed is billed too),
+  // rows read and written as counted.
+  const cost = (parts: { workerMs: number; objectCalls: number; objectMs: number; rowsRead: number; rowsWritten: number }) => {
+    const items = {
+      "Worker requests": PRICES.workerRequest,
+      "Worker CPU": parts.workerMs * PRICES.workerCpuMs,
+      "object requests": parts.objectCalls * PRICES.objectRequest,
+      "object duration": (parts.objectMs / 1000) * PRICES.objectGb * PRICES.objectGbSecond,
+      "rows read": parts.rowsRead * PRICES.rowRead,
+      "rows written": parts.rowsWritten * PRICES.rowWritten,
+    };
+    const total = Object.values(items).reduce((sum, value) => sum + value, 0);
+    return { items, total };
+  };
+  const dollars = (perRequest: number) => `$${(perRequest * 1e6).toFixed(2)}`;
+  const serviceWrite = cost({
+    workerMs: write.busyMsPerRequest - activityMs - feedWriteMs,
+    objectCalls: 2,
+    objectMs: activityMs + feedWriteMs,
+    rowsRead: writeRows.read,
+    rowsWritten: writeRows.written,
+  });
+  const serviceRead = cost({ workerMs: read.busyMsPerRequest - feedReadMs, objectCalls: 1, objectMs: feedReadMs, rowsRead: readRows.read, rowsWritten: readRows.written });
+  const rowsOf = (kind: string) => results.baselineRows?.[kind] ?? { read: 0, written: 0 };
+  const baselineUpsertMs = msIn(baseWrite, "upsert") ?? 0;
+  const baselineWrite = baseWrite
+    ? cost({
+        workerMs: baseWrite.busyMsPerRequest - baselineUpsertMs,
+        objectCalls: 2,
+        objectMs: baselineUpsertMs,
+        rowsRead: rowsOf("PUT history item (replace), baseline + feed push").read,
+        rowsWritten: rowsOf("PUT history item (replace), baseline + feed push").written,
+      })
+    : undefined;
+  const baselineRead = baseRead
+    ? cost({ workerMs: baseRead.busyMsPerRequest, objectCalls: 1, objectMs: 0, rowsRead: rowsOf("GET history item, bare baseline").read, rowsWritten: 0 })
+    : undefined;
+  const columns = [
+    ["service: history-item write", serviceWrite],
+    ["baseline + feed push: write", baselineWrite],
+    ["service: feed page read", serviceRead],
+    ["baseline: GET read", baselineRead],
+  ] as const;
+  out.push(
+    `Dollars per million requests at Cloudflare's published Workers Paid prices beyond the included amounts (${PRICES.workerRequest * 1e6} per million Worker requests, ${PRICES.workerCpuMs * 1e6} per million CPU ms, ${PRICES.objectRequest * 1e6} per million object requests, ${PRICES.objectGbSecond * 1e6} per million GB-s at 128 MB, ${PRICES.rowRead * 1e6} per million rows read, ${PRICES.rowWritten * 1e6} per million rows written; a setAlarm is a row written; the included monthly amounts and the $5 plan are left out): https://developers.cloudflare.com/workers/platform/pricing/, https://developers.cloudflare.com/durable-objects/platform/pricing/. Worker CPU is the isolate time outside the objects, duration the objects' CPU time (a lower bound: an object waiting for its feed's answer is billed too, at $0.0016 per million writes for each ms it waits). Successes write no log line (Workers Logs: $0.60 per million events beyond 20 million a month). The baseline's read is the bare GET of one item; its write object time is the bare upsert's.`,
+    "",
+    table(
+      ["per million", ...columns.map(([label]) => label)],
+      [
+        ...Object.keys(serviceWrite.items).map((item) => [
+          item,
+          ...columns.map(([, figures]) => (figures ? dollars(figures.items[item as keyof typeof figures.items]) : "–")),
+        ]),
+        ["**total**", ...columns.map(([, figures]) => (figures ? `**${dollars(figures.total)}**` : "–"))],
+      ],
+    ),
+    "",
+  );
+  return out;
 }
 
 export function renderReport(results: Results): string {
@@ -395,6 +516,9 @@ export function renderReport(results: Results): string {
       }
     }
   }
+
+  const paper = onPaper(results);
+  if (paper.length) out.push(...paper);
 
   if (Object.keys(results.seeding).length) {
     out.push(

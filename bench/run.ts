@@ -19,7 +19,7 @@ import { activityBody, benchDoor, clientFor, historyItemBody, putActivity } from
 import { measureBundle } from "./bundle.ts";
 import { loadInChild, type LoadResult, type LoadSpec } from "./load.ts";
 import { profileWhile, summarise, type ProfileSummary } from "./profile.ts";
-import { renderReport, type QueryPlan, type Results, type TargetResult, type WorkloadRow } from "./report.ts";
+import { ACTIVITY_OBJECT_CODE, FEED_OBJECT_CODE, renderReport, type QueryPlan, type Results, type TargetResult, type WorkloadRow } from "./report.ts";
 import { newIdentity } from "./tokens.ts";
 import { ROOT, startWorker, type RunningWorker } from "./workers.ts";
 
@@ -96,6 +96,9 @@ const PROFILED = [
   "src/objects/ActivityObject.ts",
   "src/objects/feed-outbox.ts",
   "src/objects/FeedObject.ts",
+  // Each object's own work per request (CPU inside it), for the per-object ceilings.
+  ACTIVITY_OBJECT_CODE,
+  FEED_OBJECT_CODE,
 ];
 
 const startedAt = Date.now();
