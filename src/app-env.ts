@@ -9,5 +9,9 @@ export type AppEnv = {
     /** The caller's `client-request-id`, or the request id when none was sent (as Graph does). */
     clientRequestId: string;
     caller: Caller;
+    /** The caller's user principal names from the token (upn, preferred_username). */
+    principalNames: string[];
+    /** The user as the request's path names them: the caller's oid for /me, the decoded {user} of /users/{user}. */
+    pathUser: string;
   };
 };

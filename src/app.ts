@@ -4,15 +4,15 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth/authenticate";
+import { pathUser } from "./auth/path-user";
 import { rateLimit } from "./auth/rate-limit";
+import { canonicalRequest } from "./graph/canonical-url";
 import { errorBody, GraphError } from "./graph/errors";
 import { accessLog } from "./graph/access-log";
 import { requestId } from "./graph/request-id";
 import { validationHook } from "./graph/validation";
-import { activityRoutes } from "./routes/activities";
 import { batchRoutes, type Dispatch } from "./routes/batch";
-import { feedRoutes } from "./routes/feed";
-import { historyItemRoutes } from "./routes/history-items";
+import { userActivityRoutes } from "./routes/user-activities";
 
 /**
  * The request headers Microsoft's Graph clients send (the classic client's and Kiota's telemetry,
@@ -35,15 +35,17 @@ const GRAPH_CLIENT_HEADERS = [
   "If-None-Match",
 ];
 
-/** The Graph API surface: every route, once, without a version prefix; `$batch` runs its requests through `dispatch`. */
+/**
+ * The Graph API surface without a version prefix: the user's activity routes under /me and
+ * /users/{user}, and `$batch`, which runs its requests through `dispatch`.
+ */
 export function buildApi(dispatch: Dispatch) {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  api.use("/me/*", authenticate(), rateLimit());
-  // The feed's static paths (/me/activities/recent) go before /me/activities/{id}.
-  api.route("/", feedRoutes);
-  api.route("/", activityRoutes);
-  api.route("/", historyItemRoutes);
-  // A batch request may address any path these routes begin with (me, …), and nothing else.
+  api.use("/me/*", authenticate(), rateLimit(), pathUser());
+  api.use("/users/:user/*", authenticate(), rateLimit(), pathUser());
+  api.route("/me", userActivityRoutes);
+  api.route("/users/:user", userActivityRoutes);
+  // A batch request may address any path these routes begin with (me, users), and nothing else.
   const roots = new Set(api.routes.map((route) => route.path.split("/")[1]!));
   api.route("/", batchRoutes({ dispatch, roots }));
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
@@ -69,7 +71,8 @@ function respond(c: Context<AppEnv>, failure: GraphError) {
  * The OpenAPI document is a static asset (public/openapi.json, from src/openapi.ts).
  */
 export function buildApp() {
-  const app = new Hono<AppEnv>();
+  // strict: false, so that a trailing slash names the same resource (Graph's own DELETE example ends in one).
+  const app = new Hono<AppEnv>({ strict: false });
   // A batch's requests go through this whole app, middleware and all, as if each had been sent alone.
   const api = buildApi((request, env, ctx) => app.fetch(request, env, ctx));
   app.use(requestId());
@@ -84,6 +87,7 @@ export function buildApp() {
     maxAge: 600,
   });
   app.use((c, next) => (c.req.header("Origin") === undefined ? next() : browserAccess(c, next)));
+  app.use(canonicalRequest());
   for (const prefix of ["/v1.0", "/beta", "/"]) app.route(prefix, api);
 
   app.notFound((c) => respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)));

@@ -6,13 +6,31 @@ const neverDispatched: Dispatch = () => {
   throw new Error("The OpenAPI document's routes serve no requests.");
 };
 
+/** The {user} of /users/{user}, which the mount declares rather than each route: added to every operation under it. */
+const USER_PARAMETER = {
+  name: "user",
+  in: "path",
+  required: true,
+  description: "The caller's own id (oid) or user principal name; anyone else's is a 403.",
+  schema: { type: "string" },
+  example: "adele.vance@contoso.com",
+};
+
+function withUserParameter<T extends { paths?: Record<string, object> }>(document: T): T {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    if (!path.includes("{user}")) continue;
+    for (const operation of Object.values(item) as { parameters?: unknown[] }[]) operation.parameters = [USER_PARAMETER, ...(operation.parameters ?? [])];
+  }
+  return document;
+}
+
 /**
  * The OpenAPI 3.1 document of every route, from the same schemas that validate requests. It is
  * generated ahead of time into public/openapi.json (npm run openapi; test/openapi.test.ts checks it
  * is current) and served as a static asset, so the generator stays out of the Worker.
  */
 export function openApiDocument() {
-  return buildApi(neverDispatched).getOpenAPI31Document({
+  const document = buildApi(neverDispatched).getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
       title: "Graph-compatible user activity feed",
@@ -22,4 +40,5 @@ export function openApiDocument() {
     servers: [{ url: "/v1.0" }, { url: "/beta" }, { url: "/" }],
     security: [{ bearer: [] }],
   });
+  return withUserParameter(document);
 }

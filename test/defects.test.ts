@@ -269,6 +269,7 @@ describe("3. pages bounded by size as well as count", () => {
         startedMs: Date.parse("2026-01-01T00:00:00Z"),
         lastActiveMs: null,
         activeDurationSeconds: null,
+        activeDurationComputed: false,
         expirationMs: null,
         userTimezone: "z".repeat(limits.timezoneChars),
       }));

@@ -259,17 +259,33 @@ describe("PUT /me/activities/{id}/historyItems/{historyItemId}", () => {
     );
   });
 
-  it("ignores a body id: the URL names the item", async () => {
+  it("accepts a body id that names the URL's item, in any case", async () => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
 
     const created = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, {
-      body: { id: crypto.randomUUID(), startedDateTime: "2015-02-11T20:54:04.345Z" },
+      body: { id: itemId.toUpperCase(), startedDateTime: "2015-02-11T20:54:04.345Z" },
     });
     const listing = await send("GET", historyItemsPath(activityId));
 
     expect(seen(created)).toEqual(jsonAnswer(201, { ...created.body, "@odata.context": historyItemContext(activityId), id: itemId }, created));
     expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(created.body)] }, listing));
+  });
+
+  it("refuses a body id that names another item than the URL with 400 naming id, and stores nothing", async () => {
+    const activityId = await newActivity();
+    const itemId = crypto.randomUUID();
+    const otherId = crypto.randomUUID();
+
+    const refused = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, {
+      body: { id: otherId, startedDateTime: "2015-02-11T20:54:04.345Z" },
+    });
+    const listing = await send("GET", historyItemsPath(activityId));
+
+    expect(seen(refused)).toEqual(
+      errorAnswer(400, "BadRequest", `Invalid value for 'id': expected '${itemId}', the id of the item the URL names, or no id at all.`, refused),
+    );
+    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [] }, listing));
   });
 });
 
@@ -533,8 +549,7 @@ describe("bodies and methods", () => {
   });
 
   it.each([
-    ["PATCH", "an item", (activityId: string) => `${historyItemsPath(activityId)}/${crypto.randomUUID()}`, "GET, PUT, DELETE"],
-    ["POST", "an item", (activityId: string) => `${historyItemsPath(activityId)}/${crypto.randomUUID()}`, "GET, PUT, DELETE"],
+    ["POST", "an item", (activityId: string) => `${historyItemsPath(activityId)}/${crypto.randomUUID()}`, "GET, PUT, PATCH, DELETE"],
     ["DELETE", "the collection", (activityId: string) => historyItemsPath(activityId), "GET, POST"],
     ["PUT", "the collection", (activityId: string) => historyItemsPath(activityId), "GET, POST"],
   ])("answers %s on %s with 405 and an Allow header", async (method, _what, pathFor, allow) => {

@@ -56,7 +56,8 @@ type Kind =
   | "jsonObject" // any JSON object (contentInfo)
   | "object" // a typed object: visualElements, attribution
   | "array" // historyItems
-  | "ignored"; // read-only: accepted whatever it is
+  | "ignored" // read-only: accepted whatever it is
+  | "ownId"; // read-only id: accepted when absent or null, a 400 naming it when it names another item than the URL
 
 type Path = (string | number)[];
 
@@ -94,12 +95,13 @@ const activityFields: Field[] = [
   field(["visualElements", "attribution", "addImageQuery"], "bool"),
   field(["contentInfo"], "jsonObject"),
   field(["userTimezone"], "timezone"),
-  ...[...READ_ONLY, "id", "expirationDateTime"].map((name) => field([name], "ignored")),
+  ...[...READ_ONLY, "expirationDateTime"].map((name) => field([name], "ignored")),
+  field(["id"], "ownId"),
 ];
 
-/** The fields of a history item body; `id` is the client's GUID on POST and in a deep insert, ignored on PUT. */
-const itemFields = (prefix: Path, idKind: "guid" | "ignored"): Field[] => [
-  field([...prefix, "id"], idKind, false, false),
+/** The fields of a history item body; `id` is the client's GUID on POST and in a deep insert, the URL's item on PUT. */
+const itemFields = (prefix: Path, idKind: "guid" | "ownId"): Field[] => [
+  field([...prefix, "id"], idKind, false, idKind === "ownId"),
   field([...prefix, "startedDateTime"], "date", true),
   field([...prefix, "lastActiveDateTime"], "date"),
   field([...prefix, "activeDurationSeconds"], "int32"),
@@ -199,6 +201,8 @@ const ACCEPTED_TYPES: Record<Kind, string[] | "all"> = {
   object: ["object"],
   array: ["array"],
   ignored: "all",
+  // No value but null can name the URL's item: the valid bodies carry no id, and mutations never guess it.
+  ownId: [],
 };
 
 const LIMIT: Partial<Record<Kind, number>> = {
@@ -318,7 +322,7 @@ function mutateBody(base: Record<string, unknown>, mutation: Mutation): Request 
     case "deepJunk": {
       const f = mutation.field;
       setAt(body, f.path, nested(mutation.depth, f.kind === "jsonObject"));
-      const fits = f.kind === "ignored" || mutation.depth <= limits.jsonDepth;
+      const fits = f.kind === "ignored" || (f.kind !== "ownId" && mutation.depth <= limits.jsonDepth);
       return { raw: JSON.stringify(body), outcome: fits ? { kind: "accept" } : reject400(f.path) };
     }
     case "hugeBody": {
@@ -441,7 +445,7 @@ function mutations(fields: Field[], containers: Container[], extra: fc.Arbitrary
       .record({ kind: fc.constant("hugeString" as const), field: f, length: fc.integer({ min: -2, max: 2 }) })
       .map((m) => ({ ...m, length: LIMIT[m.field.kind]! + m.length })),
   );
-  forFields(["json", "jsonObject", "ignored"], (f) =>
+  forFields(["json", "jsonObject", "ignored", "ownId"], (f) =>
     fc.record({
       kind: fc.constant("deepJunk" as const),
       field: f,
@@ -586,7 +590,7 @@ describe("random and mutated bodies never produce a 5xx, and a rejected write st
 
   it("PUT /me/activities/{id}/historyItems/{historyItemId}", async () => {
     const seeded = await seed();
-    const fields = itemFields([], "ignored");
+    const fields = itemFields([], "ownId");
     await fc.assert(
       fc.asyncProperty(mutations(fields, containersOf(fields, [[]])), fc.boolean(), async (mutation, existingItem) => {
         const itemId = existingItem ? seeded.itemId : crypto.randomUUID();

@@ -240,19 +240,19 @@ describe("read-only properties are accepted and ignored", () => {
     expect(Date.parse(body.expirationDateTime) - Date.parse(expiresAfter)).toBe(30 * DAY_MS);
   }
 
-  it("on PUT of an activity: id, status, timestamps, expirationDateTime and annotations", async () => {
+  it("on PUT of an activity: its own id, status, timestamps, expirationDateTime and annotations", async () => {
     const appActivityId = freshAppActivityId();
     const path = appActivityPath(appActivityId);
-    const body = activityBody({ ...readOnly, id: "123", expirationDateTime: past });
+    const body = activityBody({ ...readOnly, expirationDateTime: past });
     const expected = (status: "active" | "updated") => activityResource(appActivityId, activityBody(), { status });
 
     const created = await call("PUT", path, { body });
     expect(created.status).toBe(201);
     expect(created.body).toEqual(expected("active"));
-    expect(created.body.id).not.toBe("123");
     expectServerTimestamps(created.body, created.body.lastModifiedDateTime);
 
-    const replaced = await call("PUT", path, { body });
+    // Read back and sent again, as a client's read-modify-write does: the body's id is the activity's own.
+    const replaced = await call("PUT", path, { body: { ...body, id: created.body.id } });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toEqual({ ...expected("updated"), id: created.body.id, createdDateTime: created.body.createdDateTime });
     expectServerTimestamps(replaced.body, replaced.body.lastModifiedDateTime);
@@ -279,15 +279,32 @@ describe("read-only properties are accepted and ignored", () => {
     expectServerTimestamps(answer.body, answer.body.createdDateTime);
   });
 
-  it("on PUT of a history item: the URL's id wins over the body's", async () => {
+  it("on PUT of a history item: an id naming the URL's item, in another case", async () => {
     const seeded = await seededActivity();
     const urlId = crypto.randomUUID();
-    const answer = await call("PUT", `${seeded.itemsPath}/${urlId}`, { body: { ...readOnly, id: crypto.randomUUID(), startedDateTime: STARTED } });
+    const answer = await call("PUT", `${seeded.itemsPath}/${urlId}`, { body: { ...readOnly, id: urlId.toUpperCase(), startedDateTime: STARTED } });
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual(expectedItem(seeded.id, urlId));
     expectServerTimestamps(answer.body, answer.body.createdDateTime);
     const rows = await storedRows(seeded.id);
     expect(rows.historyItems.map((row) => row.id).sort()).toEqual([seeded.itemId, urlId].sort());
+  });
+});
+
+describe("a body id naming another item than the URL is a 400 naming id", () => {
+  it("on PUT of an activity (the URL names it by appActivityId), storing nothing", async () => {
+    const seeded = await seededActivity();
+    const answer = await call("PUT", seeded.path, { body: activityBody({ id: "123", appDisplayName: "Changed" }) });
+    expectGraphError(answer, 400, BAD_REQUEST, naming("id"));
+    expect(answer.body.error.message).toBe(`Invalid value for 'id': expected '${seeded.id}', the id of the item the URL names, or no id at all.`);
+    await expectNothingStored(seeded);
+  });
+
+  it("on PUT of a history item, storing nothing", async () => {
+    const seeded = await seededActivity();
+    const answer = await call("PUT", seeded.itemPath, { body: validItem({ id: crypto.randomUUID(), userTimezone: "Changed" }) });
+    expectGraphError(answer, 400, BAD_REQUEST, naming("id"));
+    await expectNothingStored(seeded);
   });
 });
 
@@ -432,9 +449,9 @@ describe("the appActivityId in the URL", () => {
 });
 
 describe("query options", () => {
-  it("400 for $select on a history item", async () => {
+  it("400 for $select of a property a history item does not have", async () => {
     const seeded = await seededActivity();
-    expectGraphError(await call("GET", `${seeded.itemPath}?$select=id`), 400, BAD_REQUEST, naming("$select"));
+    expectGraphError(await call("GET", `${seeded.itemPath}?$select=displayText`), 400, BAD_REQUEST, naming("displayText"));
   });
 
   it("400 for an unknown option on an activity", async () => {
@@ -460,7 +477,7 @@ describe("methods and paths", () => {
 
   it.each([
     ["POST on an activity", "POST", (s: Seeded) => `/v1.0/me/activities/${s.id}`, ["GET", "PUT", "DELETE"]],
-    ["PATCH on a history item", "PATCH", (s: Seeded) => s.itemPath, ["GET", "PUT", "DELETE"]],
+    ["POST on a history item", "POST", (s: Seeded) => s.itemPath, ["GET", "PUT", "PATCH", "DELETE"]],
     ["DELETE on historyItems", "DELETE", (s: Seeded) => s.itemsPath, ["GET", "POST"]],
   ])("405 for %s, with Allow, storing nothing", async (_name, method, path, methods) => {
     const seeded = await seededActivity();

@@ -2,10 +2,12 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { verifyAccessToken } from "./verify-token";
 
-/** Verifies the bearer token and sets `c.var.caller`; failures become 401/403 Graph errors. */
+/** Verifies the bearer token and sets `c.var.caller` and `c.var.principalNames`; failures become 401/403 Graph errors. */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
-    c.set("caller", await verifyAccessToken(c.req.header("Authorization"), c.env));
+    const { caller, principalNames } = await verifyAccessToken(c.req.header("Authorization"), c.env);
+    c.set("caller", caller);
+    c.set("principalNames", principalNames);
     await next();
   };
 }

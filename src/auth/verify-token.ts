@@ -26,10 +26,17 @@ export interface Caller {
   appId: string;
 }
 
+/** A token that passed every check: who is calling, and the user principal names it gives them. */
+interface VerifiedToken {
+  caller: Caller;
+  /** The token's `upn` and `preferred_username`, when present: names the caller may use in /users/{user}. */
+  principalNames: string[];
+}
+
 interface AuthConfig {
   keys: JWTVerifyGetKey;
   /** Tokens that passed every check, with the caller they name, until they must be checked again. */
-  verified: Map<string, { caller: Caller; until: number }>;
+  verified: Map<string, { token: VerifiedToken; until: number }>;
   tenants: "*" | string[];
   issuerTemplates: string[];
   audiences: string[];
@@ -103,8 +110,8 @@ function describeJoseError(error: unknown): string {
 const isIdentity = (value: unknown): value is string =>
   typeof value === "string" && value.length > 0 && value.length <= limits.identityClaimChars;
 
-/** Verifies a bearer token and returns the caller, or throws the Graph error to answer with. */
-export async function verifyAccessToken(authorization: string | undefined, env: Env): Promise<Caller> {
+/** Verifies a bearer token and returns the caller it names, or throws the Graph error to answer with. */
+export async function verifyAccessToken(authorization: string | undefined, env: Env): Promise<VerifiedToken> {
   if (!authorization) throw invalidToken("Access token is empty. Send 'Authorization: Bearer <token>'.", false);
   if (authorization.length > limits.tokenChars) throw invalidToken(`The access token is longer than ${limits.tokenChars} characters.`);
   const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization.trim());
@@ -112,16 +119,16 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
   const config = authConfig(env);
   const token = match[1]!;
   const remembered = config.verified.get(token);
-  if (remembered && Date.now() < remembered.until) return remembered.caller;
+  if (remembered && Date.now() < remembered.until) return remembered.token;
   const checked = await verify(token, config);
   // Forget the oldest when full (a Map iterates in insertion order).
   if (config.verified.size >= VERIFIED_TOKENS) config.verified.delete(config.verified.keys().next().value!);
-  config.verified.set(token, { caller: checked.caller, until: Math.min(checked.expiresMs, Date.now() + VERIFIED_TOKEN_MS) });
-  return checked.caller;
+  config.verified.set(token, { token: checked.token, until: Math.min(checked.expiresMs, Date.now() + VERIFIED_TOKEN_MS) });
+  return checked.token;
 }
 
 /** Every check on one token; the caller it names and when it stops being valid. */
-async function verify(token: string, config: AuthConfig): Promise<{ caller: Caller; expiresMs: number }> {
+async function verify(token: string, config: AuthConfig): Promise<{ token: VerifiedToken; expiresMs: number }> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, config.keys, {
@@ -156,5 +163,6 @@ async function verify(token: string, config: AuthConfig): Promise<{ caller: Call
       "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${REQUIRED_SCOPE}"`,
     });
   }
-  return { caller: { tenantId, userId, appId }, expiresMs: (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 };
+  const principalNames = [payload.upn, payload.preferred_username].filter(isIdentity);
+  return { token: { caller: { tenantId, userId, appId }, principalNames }, expiresMs: (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 };
 }

@@ -24,3 +24,16 @@ export function nextLink(requestUrl: string, cursor: string): string {
   // Built by hand so that option names keep their `$` (URLSearchParams would escape it).
   return `${url.origin}${url.pathname}?${options.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join("&")}`;
 }
+
+/**
+ * A resource cut down to a $select: the selected properties, plus its id, its @odata annotations
+ * and any expanded navigation (historyItems), which OData always returns; the whole resource when
+ * nothing was selected. The documented schema stays the full resource, every property optional in effect.
+ */
+export function selectProperties<T extends object>(resource: T, selection: readonly string[] | null): T {
+  if (selection === null) return resource;
+  const kept = Object.entries(resource).filter(
+    ([name]) => name === "id" || name.startsWith("@odata.") || name === "historyItems" || selection.includes(name),
+  );
+  return Object.fromEntries(kept) as T;
+}

@@ -5,7 +5,9 @@ import { type ActivityRow, type HistoryItemRow, MIGRATIONS, toActivity, toHistor
 import { FeedOutbox, type FeedState } from "./feed-outbox";
 import { afterPosition, Keyset, keysetBindings, type KeysetPosition } from "./keyset";
 import { Schema } from "./migrations";
-import type { ActivityRecord, DateRange, HistoryItemRecord, HistoryItemWrite } from "./records";
+import type { ActivityRecord, BodyIssue, DateRange, HistoryItemRecord, HistoryItemWrite } from "./records";
+import { type ActivityContent, patchActivityContent } from "../schemas/activity";
+import { patchHistoryItem } from "../schemas/history-item";
 
 export interface ActivityPut {
   /** Whose activity this is: fixed for the object's life, and where its feed lives. */
@@ -20,7 +22,23 @@ export interface ActivityPut {
 export type ActivityPutResult =
   | { kind: "created" | "replaced"; activity: ActivityRecord; historyItems: HistoryItemRecord[] }
   /** The server id is already taken by another appActivityId (a 64-bit hash collision). */
-  | { kind: "conflict" };
+  | { kind: "conflict" }
+  /** A create (POST) found a live activity with this appActivityId. */
+  | { kind: "exists" };
+
+export type ActivityPatchResult =
+  | { kind: "patched"; activity: ActivityRecord }
+  | { kind: "activity-not-found" }
+  /** The merged activity breaks a rule a PUT must pass; nothing was stored. */
+  | { kind: "invalid"; issues: BodyIssue[] }
+  /** The patch names another appActivityId than the stored one. */
+  | { kind: "app-activity-id-differs"; appActivityId: string };
+
+export type HistoryItemPatchResult =
+  | { kind: "patched"; item: HistoryItemRecord }
+  | { kind: "activity-not-found" }
+  | { kind: "item-not-found" }
+  | { kind: "invalid"; issues: BodyIssue[] };
 
 export type HistoryItemWriteResult =
   | { kind: "created" | "replaced"; item: HistoryItemRecord }
@@ -30,7 +48,7 @@ export type HistoryItemWriteResult =
 export type Found<T> = { kind: "found"; value: T } | { kind: "activity-not-found" } | { kind: "item-not-found" };
 
 export type HistoryItemPage =
-  | { kind: "page"; items: HistoryItemRecord[]; nextCursor: string | null }
+  | { kind: "page"; items: HistoryItemRecord[]; nextCursor: string | null; count: number | null }
   | { kind: "activity-not-found" }
   | { kind: "bad-cursor" };
 
@@ -38,6 +56,12 @@ export type HistoryItemPage =
 export interface HistoryItemSelection {
   range: DateRange;
   top: number;
+}
+
+/** A page of an activity's history items: the selection, where to continue, and whether to count them all. */
+interface HistoryItemPageQuery extends HistoryItemSelection {
+  cursor: string | null;
+  count: boolean;
 }
 
 /** Rows deleted per alarm run, so one sweep never holds the object for long. */
@@ -66,43 +90,33 @@ export class ActivityObject extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => this.schema.upgrade());
   }
 
-  /** Creates or replaces the activity, with a deep insert of history items. */
+  /** PUT: creates or replaces the activity, with a deep insert of history items. */
   async putActivity(put: ActivityPut): Promise<ActivityPutResult> {
+    return this.writeActivity(put, "upsert");
+  }
+
+  /** POST: creates the activity, with a deep insert of history items; exists when a live one is already here. */
+  async createActivity(put: ActivityPut): Promise<ActivityPutResult> {
+    return this.writeActivity(put, "create");
+  }
+
+  /**
+   * PATCH: merges the patch (a JSON object) into the stored activity and holds the result to the
+   * PUT's rules, then stores it as a replace would; all in one transaction, so no write comes between.
+   */
+  async patchActivity(patch: unknown): Promise<ActivityPatchResult> {
     const now = Date.now();
-    this.schema.ensure();
-    const result = this.ctx.storage.transactionSync((): ActivityPutResult => {
-      let existing = this.activityRow();
-      if (existing && existing.app_activity_id !== put.appActivityId) return { kind: "conflict" };
-      if (existing && existing.expiration_ms <= now) {
-        this.deleteEverything();
-        existing = undefined;
+    const result = this.ctx.storage.transactionSync((): ActivityPatchResult => {
+      const row = this.liveActivityRow(now);
+      if (!row) return { kind: "activity-not-found" };
+      const patched = patchActivityContent(JSON.parse(row.content) as ActivityContent, patch);
+      if (patched.kind === "invalid") return patched;
+      if (patched.appActivityId !== undefined && patched.appActivityId !== row.app_activity_id) {
+        return { kind: "app-activity-id-differs", appActivityId: row.app_activity_id };
       }
-      this.outbox.adopt(put.owner, put.id);
-      const activity: ActivityRecord = {
-        id: put.id,
-        appActivityId: put.appActivityId,
-        content: put.content,
-        status: existing ? "updated" : "active",
-        createdMs: existing?.created_ms ?? now,
-        lastModifiedMs: now,
-        expirationMs: now + DEFAULT_LIFETIME_MS,
-      };
-      this.sql.exec(
-        `INSERT INTO activity (singleton, id, app_activity_id, content, status, created_ms, last_modified_ms, expiration_ms)
-         VALUES (1, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (singleton) DO UPDATE SET content = excluded.content, status = excluded.status,
-           last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms`,
-        activity.id,
-        activity.appActivityId,
-        activity.content,
-        activity.status,
-        activity.createdMs,
-        activity.lastModifiedMs,
-        activity.expirationMs,
-      );
-      const historyItems = put.historyItems.map((item) => this.upsertHistoryItem(item, now).item);
+      const activity = this.storeActivity(toActivity(row), true, JSON.stringify(patched.content), now);
       this.outbox.note();
-      return { kind: existing ? "replaced" : "created", activity, historyItems };
+      return { kind: "patched", activity };
     });
     await this.settle();
     return result;
@@ -150,20 +164,61 @@ export class ActivityObject extends DurableObject<Env> {
     return row ? { kind: "found", value: toHistoryItem(row) } : { kind: "item-not-found" };
   }
 
-  /** One page of the live items, most recently modified first, and a cursor for the next page. */
-  async listHistoryItems(selection: HistoryItemSelection, cursor: string | null): Promise<HistoryItemPage> {
+  /** The activity that holds a live item (its `activity` navigation), with a selection of its items when asked for. */
+  async getHistoryItemActivity(
+    id: string,
+    historyItems: HistoryItemSelection | null = null,
+  ): Promise<Found<{ activity: ActivityRecord; historyItems: HistoryItemRecord[] | null }>> {
+    const now = Date.now();
+    const row = this.liveActivityRow(now);
+    if (!row) return { kind: "activity-not-found" };
+    if (!this.liveHistoryItemRow(id, now)) return { kind: "item-not-found" };
+    return { kind: "found", value: { activity: toActivity(row), historyItems: historyItems ? this.liveHistoryItems(now, historyItems) : null } };
+  }
+
+  /** One page of the live items, most recently modified first, a cursor for the next page, and their number when asked. */
+  async listHistoryItems(query: HistoryItemPageQuery): Promise<HistoryItemPage> {
     if (!this.liveActivityRow(Date.now())) return { kind: "activity-not-found" };
-    const scope = JSON.stringify([selection.range.from, selection.range.to]);
+    const scope = JSON.stringify([query.range.from, query.range.to]);
     let after: KeysetPosition | undefined;
-    if (cursor !== null) {
-      after = await this.keyset.open(cursor, scope);
+    if (query.cursor !== null) {
+      after = await this.keyset.open(query.cursor, scope);
       if (!after) return { kind: "bad-cursor" };
     }
     // Read after the await: the page must reflect one instant.
-    const rows = this.liveHistoryItems(Date.now(), { ...selection, top: selection.top + 1 }, after);
+    const now = Date.now();
+    const rows = this.liveHistoryItems(now, { range: query.range, top: query.top + 1 }, after);
+    const count = query.count ? this.countLiveHistoryItems(now, query.range) : null;
     const positionOf = (item: HistoryItemRecord) => ({ sortMs: item.lastModifiedMs, id: item.id });
-    const page = await this.keyset.page(rows, selection.top, scope, positionOf, (item) => JSON.stringify(item).length);
-    return { kind: "page", items: page.rows, nextCursor: page.nextCursor };
+    const page = await this.keyset.page(rows, query.top, scope, positionOf, (item) => JSON.stringify(item).length);
+    return { kind: "page", items: page.rows, nextCursor: page.nextCursor, count };
+  }
+
+  /** How many live items have lastModifiedDateTime in the range. */
+  async countHistoryItems(range: DateRange): Promise<Found<number>> {
+    const now = Date.now();
+    if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
+    return { kind: "found", value: this.countLiveHistoryItems(now, range) };
+  }
+
+  /**
+   * PATCH: merges the patch (a JSON object) into the live item and holds the result to the PUT's
+   * rules, then stores it as a replace would; all in one transaction, so no write comes between.
+   */
+  async patchHistoryItem(id: string, patch: unknown): Promise<HistoryItemPatchResult> {
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync((): HistoryItemPatchResult => {
+      if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
+      const row = this.liveHistoryItemRow(id, now);
+      if (!row) return { kind: "item-not-found" };
+      const patched = patchHistoryItem(toHistoryItem(row), patch);
+      if (patched.kind === "invalid") return patched;
+      const { item } = this.upsertHistoryItem(patched.write, now);
+      this.outbox.note();
+      return { kind: "patched", item };
+    });
+    await this.settle();
+    return result;
   }
 
   async deleteHistoryItem(id: string): Promise<Found<null>> {
@@ -206,6 +261,63 @@ export class ActivityObject extends DurableObject<Env> {
     await this.settle();
   }
 
+  private async writeActivity(put: ActivityPut, mode: "create" | "upsert"): Promise<ActivityPutResult> {
+    const now = Date.now();
+    this.schema.ensure();
+    const result = this.ctx.storage.transactionSync((): ActivityPutResult => {
+      let existing = this.activityRow();
+      if (existing && existing.app_activity_id !== put.appActivityId) return { kind: "conflict" };
+      if (existing && existing.expiration_ms <= now) {
+        this.deleteEverything();
+        existing = undefined;
+      }
+      if (existing && mode === "create") return { kind: "exists" };
+      this.outbox.adopt(put.owner, put.id);
+      const base = existing ? toActivity(existing) : { id: put.id, appActivityId: put.appActivityId, createdMs: now };
+      const activity = this.storeActivity(base, existing !== undefined, put.content, now);
+      const historyItems = put.historyItems.map((item) => this.upsertHistoryItem(item, now).item);
+      this.outbox.note();
+      return { kind: existing ? "replaced" : "created", activity, historyItems };
+    });
+    await this.settle();
+    return result;
+  }
+
+  /**
+   * Writes the activity's row, a create or a replace (status updated, createdDateTime kept);
+   * either way modified now and expiring 30 days from now.
+   */
+  private storeActivity(
+    base: Pick<ActivityRecord, "id" | "appActivityId" | "createdMs">,
+    replacing: boolean,
+    content: string,
+    now: number,
+  ): ActivityRecord {
+    const activity: ActivityRecord = {
+      id: base.id,
+      appActivityId: base.appActivityId,
+      content,
+      status: replacing ? "updated" : "active",
+      createdMs: base.createdMs,
+      lastModifiedMs: now,
+      expirationMs: now + DEFAULT_LIFETIME_MS,
+    };
+    this.sql.exec(
+      `INSERT INTO activity (singleton, id, app_activity_id, content, status, created_ms, last_modified_ms, expiration_ms)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (singleton) DO UPDATE SET content = excluded.content, status = excluded.status,
+         last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms`,
+      activity.id,
+      activity.appActivityId,
+      activity.content,
+      activity.status,
+      activity.createdMs,
+      activity.lastModifiedMs,
+      activity.expirationMs,
+    );
+    return activity;
+  }
+
   private async writeHistoryItem(write: HistoryItemWrite, mode: "create" | "upsert"): Promise<HistoryItemWriteResult> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): HistoryItemWriteResult => {
@@ -232,12 +344,13 @@ export class ActivityObject extends DurableObject<Env> {
     };
     this.sql.exec(
       `INSERT OR REPLACE INTO history_item
-         (id, started_ms, last_active_ms, active_duration_seconds, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         (id, started_ms, last_active_ms, active_duration_seconds, active_duration_computed, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       item.id,
       item.startedMs,
       item.lastActiveMs,
       item.activeDurationSeconds,
+      item.activeDurationComputed ? 1 : 0,
       item.userTimezone,
       item.status,
       item.createdMs,
@@ -324,6 +437,17 @@ export class ActivityObject extends DurableObject<Env> {
       )
       .toArray()
       .map(toHistoryItem);
+  }
+
+  private countLiveHistoryItems(now: number, range: DateRange): number {
+    return this.sql
+      .exec<{ count: number }>(
+        "SELECT count(*) AS count FROM history_item WHERE expiration_ms > ? AND last_modified_ms BETWEEN ? AND ?",
+        now,
+        range.from,
+        range.to,
+      )
+      .one().count;
   }
 
   private liveHistoryItemRow(id: string, now: number): HistoryItemRow | undefined {

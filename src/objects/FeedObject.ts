@@ -11,6 +11,8 @@ export interface FeedQuery {
   cursor: string | null;
   /** Also give the cursor after each activity, for a caller that may end the page sooner ($expand). */
   cursorsAfter: boolean;
+  /** Whether the page also says how many activities the whole view holds within the range. */
+  count: boolean;
 }
 
 export type FeedPage =
@@ -20,6 +22,8 @@ export type FeedPage =
       nextCursor: string | null;
       /** cursorsAfter[i] continues the walk after activities[i]; empty unless asked for. */
       cursorsAfter: string[];
+      /** How many activities the view holds within the range, when asked for. */
+      count: number | null;
     }
   | { kind: "bad-cursor" };
 
@@ -77,23 +81,29 @@ export class FeedObject extends DurableObject<Env> {
     );
   }
 
+  /** How many live activities a view holds with lastModifiedDateTime in the range. */
+  async count(view: FeedQuery["view"], range: DateRange): Promise<number> {
+    return this.schema.exists ? this.countLive(view, range, Date.now()) : 0;
+  }
+
   /** One page of live activities, newest first, and a cursor for the next page when there is one. */
   async list(query: FeedQuery): Promise<FeedPage> {
     // A feed that was never written to lists nothing, and never issued a cursor.
     if (!this.schema.exists) {
-      return query.cursor === null ? { kind: "page", activities: [], nextCursor: null, cursorsAfter: [] } : { kind: "bad-cursor" };
+      if (query.cursor !== null) return { kind: "bad-cursor" };
+      return { kind: "page", activities: [], nextCursor: null, cursorsAfter: [], count: query.count ? 0 : null };
     }
     const sort = SORT_COLUMN[query.view];
     const scope = JSON.stringify([query.view, query.range.from, query.range.to]);
-    const conditions = ["activity IS NOT NULL", "expiration_ms > ?", "last_modified_ms BETWEEN ? AND ?"];
-    const bindings: (string | number)[] = [Date.now(), query.range.from, query.range.to];
-    if (query.view === "recent") conditions.push("recent_ms IS NOT NULL");
+    const now = Date.now();
+    const { conditions, bindings } = liveEntries(query.view, query.range, now);
     if (query.cursor !== null) {
       const after = await this.keyset.open(query.cursor, scope);
       if (!after) return { kind: "bad-cursor" };
       conditions.push(afterPosition(sort, "activity_id"));
       bindings.push(...keysetBindings(after));
     }
+    const count = query.count ? this.countLive(query.view, query.range, now) : null;
     // Walk the view's own index in order and stop at the page's end, never sorting the whole feed;
     // rows are read one at a time, so a page of large activities stops reading at its size.
     const rows = this.sql.exec<{ activity_id: string; activity: string; sort_ms: number }>(
@@ -109,6 +119,22 @@ export class FeedObject extends DurableObject<Env> {
       activities: page.rows.map((row) => JSON.parse(row.activity) as ActivityRecord),
       nextCursor: page.nextCursor,
       cursorsAfter: query.cursorsAfter ? await Promise.all(page.rows.map((row) => this.keyset.cursorAfter(positionOf(row), scope))) : [],
+      count,
     };
   }
+
+  private countLive(view: FeedQuery["view"], range: DateRange, now: number): number {
+    const { conditions, bindings } = liveEntries(view, range, now);
+    return this.sql
+      .exec<{ count: number }>(`SELECT count(*) AS count FROM feed_entry WHERE ${conditions.join(" AND ")}`, ...bindings)
+      .one().count;
+  }
+}
+
+/** The conditions that pick a view's live entries with lastModifiedDateTime in the range. */
+function liveEntries(view: FeedQuery["view"], range: DateRange, now: number) {
+  const conditions = ["activity IS NOT NULL", "expiration_ms > ?", "last_modified_ms BETWEEN ? AND ?"];
+  const bindings: (string | number)[] = [now, range.from, range.to];
+  if (view === "recent") conditions.push("recent_ms IS NOT NULL");
+  return { conditions, bindings };
 }

@@ -43,6 +43,9 @@ export const MIGRATIONS: string[] = [
      retry_at_ms INTEGER
    );
    CREATE TABLE cursor_key (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), raw BLOB NOT NULL);`,
+  // Whether activeDurationSeconds was computed rather than sent, so a PATCH that moves the times computes it again.
+  // Items written before this step count as sent: their duration stays as it is.
+  `ALTER TABLE history_item ADD COLUMN active_duration_computed INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export type ActivityRow = {
@@ -60,6 +63,7 @@ export type HistoryItemRow = {
   started_ms: number;
   last_active_ms: number | null;
   active_duration_seconds: number | null;
+  active_duration_computed: number;
   user_timezone: string | null;
   status: string;
   created_ms: number;
@@ -82,6 +86,7 @@ export const toHistoryItem = (row: HistoryItemRow): HistoryItemRecord => ({
   startedMs: row.started_ms,
   lastActiveMs: row.last_active_ms,
   activeDurationSeconds: row.active_duration_seconds,
+  activeDurationComputed: row.active_duration_computed === 1,
   userTimezone: row.user_timezone,
   status: row.status as Status,
   createdMs: row.created_ms,

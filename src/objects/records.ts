@@ -20,6 +20,8 @@ export interface HistoryItemWrite {
   startedMs: number;
   lastActiveMs: number | null;
   activeDurationSeconds: number | null;
+  /** Whether the service computed activeDurationSeconds (the client sent none), so a PATCH that moves the times computes it again. */
+  activeDurationComputed: boolean;
   /** null: the object sets createdDateTime + 30 days. */
   expirationMs: number | null;
   userTimezone: string | null;
@@ -30,6 +32,15 @@ export interface HistoryItemRecord extends Omit<HistoryItemWrite, "expirationMs"
   createdMs: number;
   lastModifiedMs: number;
   expirationMs: number;
+}
+
+/** A problem with a request body, as the validators word it: where it is, what kind, what was expected. */
+export interface BodyIssue {
+  code: string;
+  path: (string | number)[];
+  message: string;
+  /** For unrecognized_keys: the properties the type does not define. */
+  keys?: string[];
 }
 
 /** Inclusive bounds on lastModifiedDateTime, in epoch ms. */

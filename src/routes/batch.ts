@@ -7,11 +7,12 @@ import { errorBody, GraphError, invalidRequest } from "../graph/errors";
 import { jsonBody } from "../graph/json-body";
 import { versionPrefix } from "../graph/odata";
 import { echoedClientRequestId } from "../graph/request-id";
-import { methodNotAllowed, queryOptions } from "../graph/route-guards";
+import { methodNotAllowed } from "../graph/route-guards";
 import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
 import { batchBodySchema, batchResponseSchema, type BatchRequest } from "../schemas/batch";
 import { errorResponses } from "../schemas/error";
+import { queryOptions } from "../schemas/query";
 
 /** Sends one request through the whole Worker app, as if it had arrived on its own. */
 export type Dispatch = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
@@ -33,8 +34,8 @@ const postBatch = createRoute({
     "Requests without dependsOn may run concurrently; one whose dependency did not succeed answers 424 without running. " +
     `The batch body holds at most ${limits.batchRequests} requests and ${limits.batchBodyBytes} bytes.`,
   // The batch itself is authenticated but not throttled: each of its requests counts on its own.
-  middleware: [authenticate(), queryOptions(), jsonBody({ maxBytes: limits.batchBodyBytes })] as const,
-  request: { body: { required: true, content: { "application/json": { schema: batchBodySchema } } } },
+  middleware: [authenticate(), jsonBody({ maxBytes: limits.batchBodyBytes })] as const,
+  request: { query: queryOptions({}), body: { required: true, content: { "application/json": { schema: batchBodySchema } } } },
   responses: {
     200: { description: "Every request's answer, in request order.", content: { "application/json": { schema: batchResponseSchema } } },
     ...errorResponses(400, 413, 415),

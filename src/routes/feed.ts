@@ -2,82 +2,111 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { Caller } from "../auth/verify-token";
+import { callObject } from "../graph/call-object";
 import { invalidSkiptoken } from "../graph/errors";
-import { activitiesPath, nextLink, odataContext } from "../graph/odata";
-import { parseExpand, parseFilter, parseTop } from "../graph/query";
-import { methodNotAllowed, queryOptions } from "../graph/route-guards";
+import { activitiesPath, nextLink, odataContext, selectProperties } from "../graph/odata";
 import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
 import { activityObject, feedObject } from "../objects/addresses";
-import { callObject } from "../graph/call-object";
-import type { HistoryItemSelection } from "../objects/ActivityObject";
 import type { FeedPage, FeedQuery } from "../objects/FeedObject";
-import { ALL_TIME } from "../objects/records";
-import { type ActivityResource, activitySchema, toActivityResource } from "../schemas/activity";
-import { pagingQuerySchema } from "../schemas/common";
+import { type ActivityResource, activitySchema, activitySelectable, toActivityResource } from "../schemas/activity";
 import { errorResponses } from "../schemas/error";
-import { toHistoryItemResource } from "../schemas/history-item";
+import { historyItemSelectable, toHistoryItemResource } from "../schemas/history-item";
+import { countOption, expandOption, type Expansion, filterOption, orderbyOption, queryOptions, selectOption, skiptokenOption, topOption } from "../schemas/query";
 
-const OPTIONS = ["$top", "$expand", "$filter", "$skiptoken"];
+const pageOptions = {
+  $top: topOption(limits.feedPageDefault, limits.feedPageMax),
+  $filter: filterOption,
+  $expand: expandOption(historyItemSelectable),
+  $select: selectOption(activitySelectable),
+  $skiptoken: skiptokenOption,
+  $count: countOption,
+};
 
-const feedQuery = pagingQuerySchema(limits.feedPageDefault, limits.feedPageMax).extend({
-  $expand: z.string().optional().openapi({
-    description: "historyItems, optionally historyItems($filter=lastModifiedDateTime ge 2018-01-01T00:00:00Z).",
-  }),
-});
+/** GET /activities: in its own order, most recently modified first, which $orderby may name. */
+const listQuery = queryOptions({ ...pageOptions, $orderby: orderbyOption });
+
+/** GET /activities/recent: ordered by its newest history item, which no $orderby on an activity can name. */
+const recentQuery = queryOptions(pageOptions);
+
+type PageQuery = z.output<typeof recentQuery>;
 
 const collectionSchema = z
-  .object({ "@odata.context": z.string(), value: z.array(activitySchema), "@odata.nextLink": z.string().optional() })
+  .object({
+    "@odata.context": z.string(),
+    "@odata.count": z.number().int().optional(),
+    value: z.array(activitySchema),
+    "@odata.nextLink": z.string().optional(),
+  })
   .openapi("userActivityCollection");
 
-const feedRoute = (path: string, summary: string, description: string) =>
+const pageResponses = {
+  200: {
+    description: "One page; follow @odata.nextLink for the next. With $select, only the selected properties (and id).",
+    content: { "application/json": { schema: collectionSchema } },
+  },
+  ...errorResponses(400, 429),
+};
+
+const listActivities = createRoute({
+  method: "get",
+  path: "/activities",
+  summary: "List the caller's activities",
+  description: "This user's activities through this app, most recently modified first.",
+  request: { query: listQuery },
+  responses: pageResponses,
+});
+
+const RECENT_PATHS = ["/activities/recent", "/activities/recent()", "/activities/microsoft.graph.recent()"];
+
+// One operation in the OpenAPI document for each; the other spellings answer the same.
+const recentActivities = RECENT_PATHS.map((path, index) =>
   createRoute({
     method: "get",
     path,
+    hide: index > 0,
+    summary: "List recent activities",
+    description: "Activities that have history items, ordered by their newest item's lastModifiedDateTime, newest first.",
+    request: { query: recentQuery },
+    responses: pageResponses,
+  }),
+);
+
+const countQuery = queryOptions({ $filter: filterOption });
+
+const countRoute = (path: string, summary: string, hide: boolean) =>
+  createRoute({
+    method: "get",
+    path,
+    hide,
     summary,
-    description,
-    middleware: [queryOptions(...OPTIONS)] as const,
-    request: { query: feedQuery },
+    description: "The number of live activities, with $filter applied, as text/plain.",
+    request: { query: countQuery },
     responses: {
-      200: { description: "One page; follow @odata.nextLink for the next.", content: { "application/json": { schema: collectionSchema } } },
+      200: { description: "The count, as a decimal number.", content: { "text/plain": { schema: z.string().openapi({ example: "42" }) } } },
       ...errorResponses(400, 429),
     },
   });
 
-const listActivities = feedRoute(
-  "/me/activities",
-  "List the caller's activities",
-  "This user's activities through this app, most recently modified first.",
-);
-
-const RECENT_PATHS = ["/me/activities/recent", "/me/activities/recent()", "/me/activities/microsoft.graph.recent()"];
-
-const recentActivities = RECENT_PATHS.map((path, index) =>
-  ({
-    ...feedRoute(
-      path,
-      "List recent activities",
-      "Activities that have history items, ordered by their newest item's lastModifiedDateTime, newest first.",
-    ),
-    // One operation in the OpenAPI document; the other spellings answer the same.
-    hide: index > 0,
-  }),
-);
+const countActivities = countRoute("/activities/$count", "Count the caller's activities", false);
+const countRecent = RECENT_PATHS.map((path, index) => countRoute(`${path}/$count`, "Count recent activities", index > 0));
 
 /** Activities whose items are read at once, in parallel, while an expanded page is filled. */
 const EXPAND_BATCH = 20;
 
 /**
- * The page's activities with their items, read from each activity's object (which also has the
- * freshest activity), a batch at a time and only while the page stays within limits.pageChars:
- * a page cut short continues after its last activity. The first activity is always included.
+ * The page's activities with their (selected) items, read from each activity's object (which also
+ * has the freshest activity), a batch at a time and only while the page stays within
+ * limits.pageChars: a page cut short continues after its last activity. The first activity is
+ * always included.
  */
 async function expandPage(
   env: Env,
   caller: Caller,
   page: Extract<FeedPage, { kind: "page" }>,
-  items: HistoryItemSelection,
+  expand: Expansion,
 ): Promise<{ value: ActivityResource[]; nextCursor: string | null }> {
+  const items = { range: expand.range, top: limits.historyItemsPerExpand };
   const value: ActivityResource[] = [];
   let chars = 0;
   for (let start = 0; start < page.activities.length; start += EXPAND_BATCH) {
@@ -86,7 +115,10 @@ async function expandPage(
     for (const [k, expanded] of found.entries()) {
       // Deleted or expired since the feed listed it.
       if (!expanded) continue;
-      const resource = { ...toActivityResource(expanded.activity), historyItems: (expanded.historyItems ?? []).map(toHistoryItemResource) };
+      const resource = {
+        ...toActivityResource(expanded.activity),
+        historyItems: (expanded.historyItems ?? []).map((item) => selectProperties(toHistoryItemResource(item), expand.select)),
+      };
       chars += JSON.stringify(resource).length;
       if (value.length > 0 && chars > limits.pageChars) return { value, nextCursor: page.cursorsAfter[start + k - 1]! };
       value.push(resource);
@@ -95,19 +127,18 @@ async function expandPage(
   return { value, nextCursor: page.nextCursor };
 }
 
-/** One page of the feed in Graph's collection shape, with items expanded when asked. */
-async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"]) {
+/** One page of the feed in Graph's collection shape, with items expanded and properties selected as asked. */
+async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"], options: PageQuery) {
   const caller = c.var.caller;
-  const params = new URL(c.req.url).searchParams;
-  const expand = params.has("$expand") ? { range: parseExpand(params.get("$expand")!), top: limits.historyItemsPerExpand } : null;
+  const expand = options.$expand;
   const query: FeedQuery = {
     view,
-    top: parseTop(params.get("$top") ?? undefined, limits.feedPageDefault, limits.feedPageMax),
-    range: params.has("$filter") ? parseFilter(params.get("$filter")!) : ALL_TIME,
-    cursor: params.get("$skiptoken"),
+    top: options.$top,
+    range: options.$filter,
+    cursor: options.$skiptoken,
     cursorsAfter: expand !== null,
+    count: options.$count,
   };
-
   const page = await callObject(feedObject(c.env, caller), (feed) => feed.list(query));
   if (page.kind === "bad-cursor") throw invalidSkiptoken();
 
@@ -115,16 +146,25 @@ async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"]) {
     ? await expandPage(c.env, caller, page, expand)
     : { value: page.activities.map((activity) => toActivityResource(activity)), nextCursor: page.nextCursor };
 
-  const fragment = view === "recent" ? "Collection(microsoft.graph.userActivity)" : activitiesPath(caller.userId);
-  const body: z.infer<typeof collectionSchema> = { "@odata.context": odataContext(c.req.url, fragment), value };
+  const fragment = view === "recent" ? "Collection(microsoft.graph.userActivity)" : activitiesPath(c.var.pathUser);
+  const body: z.infer<typeof collectionSchema> = {
+    "@odata.context": odataContext(c.req.url, fragment),
+    ...(page.count === null ? {} : { "@odata.count": page.count }),
+    value: value.map((activity) => selectProperties(activity, options.$select)),
+  };
   if (nextCursor) body["@odata.nextLink"] = nextLink(c.req.url, nextCursor);
   return c.json(body, 200);
 }
 
-/** GET /me/activities and /me/activities/recent, paged by an opaque keyset cursor. */
-export const feedRoutes = recentActivities
-  .reduce(
-    (routes, route) => routes.openapi(route, (c) => feedPage(c, "recent")),
-    new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(listActivities, (c) => feedPage(c, "activities")),
-  )
-  .all("/me/activities", methodNotAllowed(["GET"]));
+/** How many live activities a view holds within the $filter, as text/plain. */
+async function feedCount(c: Context<AppEnv>, view: FeedQuery["view"], options: z.output<typeof countQuery>) {
+  const count = await callObject(feedObject(c.env, c.var.caller), (feed) => feed.count(view, options.$filter));
+  return c.text(String(count), 200);
+}
+
+/** GET /activities, /activities/recent and their /$count, paged by an opaque keyset cursor. */
+export const feedRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(listActivities, (c) => feedPage(c, "activities", c.req.valid("query")))
+  .openapi(countActivities, (c) => feedCount(c, "activities", c.req.valid("query")));
+for (const route of recentActivities) feedRoutes.openapi(route, (c) => feedPage(c, "recent", c.req.valid("query")));
+for (const route of countRecent) feedRoutes.openapi(route, (c) => feedCount(c, "recent", c.req.valid("query")));

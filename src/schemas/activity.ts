@@ -2,8 +2,11 @@ import { z } from "@hono/zod-openapi";
 import { formatDateTime } from "../graph/dates";
 import { limits } from "../limits";
 import type { ActivityRecord } from "../objects/records";
-import { expected, graphObject, ignoredSchema, jsonObjectSchema, jsonSchema, originSchema, readOnlyMembers, statusSchema, textSchema, urlSchema } from "./common";
+import type { BodyIssue } from "../objects/records";
+import { bodyIssues, CONTROL_CHARACTER, expected, graphObject, ignoredSchema, jsonObjectSchema, jsonSchema, originSchema, readOnlyMembers, statusSchema, textSchema, urlSchema } from "./common";
 import { historyItemCreateSchema, historyItemSchema } from "./history-item";
+import { mergePatch } from "./merge";
+import type { Selectable } from "./query";
 
 const ACTIVITY_TYPE = "microsoft.graph.userActivity";
 
@@ -37,38 +40,92 @@ const visualInfoSchema = z
   )
   .openapi("visualInfo");
 
+/** An appActivityId in a body: 1 to limits.appActivityIdChars characters, no control characters. */
+const appActivityIdSchema = z
+  .string(expected("a string"))
+  .min(1, `expected 1 to ${limits.appActivityIdChars} characters`)
+  .max(limits.appActivityIdChars, `expected 1 to ${limits.appActivityIdChars} characters`)
+  .refine((text) => !CONTROL_CHARACTER.test(text), "expected no control characters");
+
+/** The members of an activity's body, PUT's and POST's alike but for appActivityId. */
+const activityMembers = {
+  ...readOnlyMembers,
+  id: ignoredSchema,
+  expirationDateTime: ignoredSchema,
+  activitySourceHost: originSchema,
+  activationUrl: urlSchema,
+  appDisplayName: textSchema().nullish(),
+  fallbackUrl: urlSchema.nullish(),
+  contentUrl: urlSchema.nullish(),
+  visualElements: visualInfoSchema,
+  contentInfo: jsonObjectSchema.nullish().openapi({ description: "Any JSON object (JSON-LD)." }),
+  userTimezone: textSchema(limits.timezoneChars).nullish(),
+  historyItems: z
+    .array(historyItemCreateSchema, expected("an array of activityHistoryItem"))
+    .max(limits.historyItemsPerRequest, `expected at most ${limits.historyItemsPerRequest} items`)
+    .nullish()
+    .openapi({ description: "Deep insert: items with an id are created or replaced, items without one are created." }),
+};
+
 /** The body of PUT /me/activities/{appActivityId}. */
 export const activityBodySchema = z
   .strictObject(
     {
-      ...readOnlyMembers,
-      id: ignoredSchema,
-      expirationDateTime: ignoredSchema,
+      ...activityMembers,
       appActivityId: z.string(expected("a string")).optional().openapi({
         description: "If present, must equal the appActivityId in the URL (decoded).",
       }),
-      activitySourceHost: originSchema,
-      activationUrl: urlSchema,
-      appDisplayName: textSchema().nullish(),
-      fallbackUrl: urlSchema.nullish(),
-      contentUrl: urlSchema.nullish(),
-      visualElements: visualInfoSchema,
-      contentInfo: jsonObjectSchema.nullish().openapi({ description: "Any JSON object (JSON-LD)." }),
-      userTimezone: textSchema(limits.timezoneChars).nullish(),
-      historyItems: z
-        .array(historyItemCreateSchema, expected("an array of activityHistoryItem"))
-        .max(limits.historyItemsPerRequest, `expected at most ${limits.historyItemsPerRequest} items`)
-        .nullish()
-        .openapi({ description: "Deep insert: items with an id are created or replaced, items without one are created." }),
     },
     graphObject(ACTIVITY_TYPE),
   )
   .openapi("userActivityPut");
 
+/** The body of POST /me/activities: the PUT's, with the appActivityId that the PUT's URL would carry. */
+export const activityCreateSchema = z
+  .strictObject(
+    {
+      ...activityMembers,
+      appActivityId: appActivityIdSchema.openapi({ description: "The app's own id for the activity; the server id is derived from it.", example: "/article?12345" }),
+    },
+    graphObject(ACTIVITY_TYPE),
+  )
+  .openapi("userActivityCreate");
+
 type ActivityBody = z.infer<typeof activityBodySchema>;
 
+/**
+ * The body of PATCH /me/activities/{id} as the OpenAPI document shows it: any of the PUT's
+ * properties but historyItems; visualElements and its attribution merge member by member, and
+ * null removes an optional property. Documentation only: the activity's object validates the
+ * merged result with activityBodySchema, the PUT's own rules.
+ */
+export const activityPatchSchema = activityBodySchema
+  .omit({ historyItems: true })
+  .partial()
+  .extend({ visualElements: visualInfoSchema.partial().optional() })
+  .openapi("userActivityPatch");
+
+/** The typed complex values of an activity, which a PATCH merges member by member; the rest it replaces. */
+const MEMBERWISE = ["visualElements", "visualElements.attribution"];
+
+/** An activity's content after a PATCH, with the appActivityId the patch named; or what breaks a PUT rule. */
+type MergedActivity = { kind: "merged"; content: ActivityContent; appActivityId: string | undefined } | { kind: "invalid"; issues: BodyIssue[] };
+
+/**
+ * An activity's client properties after a PATCH: the patch merged into them, then held to every
+ * rule a PUT must pass (activityBodySchema), so a PATCH stores nothing a PUT would refuse.
+ */
+export function patchActivityContent(stored: ActivityContent, patch: unknown): MergedActivity {
+  if (patch !== null && typeof patch === "object" && "historyItems" in patch) {
+    return { kind: "invalid", issues: [{ code: "custom", path: ["historyItems"], message: "cannot be changed by a PATCH of the activity; use its historyItems" }] };
+  }
+  const parsed = activityBodySchema.safeParse(mergePatch(stored, patch, MEMBERWISE));
+  if (!parsed.success) return { kind: "invalid", issues: bodyIssues(parsed.error.issues) };
+  return { kind: "merged", content: toActivityContent(parsed.data), appActivityId: parsed.data.appActivityId };
+}
+
 /** The client-owned properties of an activity, stored and returned as one JSON document. */
-interface ActivityContent {
+export interface ActivityContent {
   activitySourceHost: string;
   activationUrl: string;
   appDisplayName: string | null;
@@ -149,6 +206,12 @@ export const activitySchema = z
   .openapi("userActivity");
 
 export type ActivityResource = z.infer<typeof activitySchema>;
+
+/** What $select may name on an activity: its properties, not the @odata annotations or the historyItems navigation. */
+export const activitySelectable: Selectable = {
+  typeName: ACTIVITY_TYPE,
+  properties: Object.keys(activitySchema.shape).filter((name) => !name.startsWith("@odata.") && name !== "historyItems"),
+};
 
 /** The wire form of a stored activity (without its history items). */
 export function toActivityResource(activity: ActivityRecord): ActivityResource {

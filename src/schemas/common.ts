@@ -1,9 +1,22 @@
 import { z } from "@hono/zod-openapi";
 import { parseDateTime } from "../graph/dates";
 import { limits } from "../limits";
+import type { BodyIssue } from "../objects/records";
 
 /** The message a required property gets when it is missing; the error formatter recognises it. */
 export const REQUIRED = "required";
+
+/** C0 and C1 control characters: no place in an identifier, and they break logs and headers. */
+export const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/** zod's issues as plain data, so they cross RPC: where, what kind, and what was expected. */
+export const bodyIssues = (issues: readonly z.core.$ZodIssue[]): BodyIssue[] =>
+  issues.map((issue) => ({
+    code: issue.code,
+    path: issue.path.map((key) => (typeof key === "number" ? key : String(key))),
+    message: issue.message,
+    ...(issue.code === "unrecognized_keys" ? { keys: issue.keys } : {}),
+  }));
 
 /** A zod error option: REQUIRED when the value is absent, otherwise what was expected. */
 export const expected = (what: string) => ({

@@ -21,13 +21,13 @@ const retryAfter = { "Retry-After": { description: "Seconds to wait before retry
 const errors = {
   400: { description: "Invalid request: the message names the property, segment or query option." },
   401: { description: "Missing or invalid access token (InvalidAuthenticationToken)." },
-  403: { description: "The token lacks the delegated scope UserActivity.ReadWrite.CreatedByApp, or is app-only (accessDenied)." },
+  403: { description: "The token lacks the delegated scope UserActivity.ReadWrite.CreatedByApp, is app-only, or /users/{user} names someone other than the caller (accessDenied)." },
   404: { description: "No such activity or history item for this user and app (itemNotFound)." },
   405: {
     description: "The path does not take this method; Allow lists the ones it takes (notAllowed).",
     headers: { Allow: { description: "The methods this path takes.", schema: { type: "string" as const } } },
   },
-  409: { description: "A history item with this id already exists (conflict)." },
+  409: { description: "A history item with this id, or a live activity with this appActivityId, already exists (conflict)." },
   413: { description: "The body is over the size limit (requestTooLarge)." },
   415: { description: "The body is not application/json (UnsupportedMediaType)." },
   429: { description: "This user's read or write rate limit is used up; retry after Retry-After seconds (TooManyRequests).", headers: retryAfter },

@@ -1,8 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { formatDateTime, parseDateTime } from "../graph/dates";
 import { limits } from "../limits";
-import type { HistoryItemRecord, HistoryItemWrite } from "../objects/records";
-import { dateTimeSchema, expected, graphObject, guidSchema, ignoredSchema, readOnlyMembers, statusSchema, textSchema } from "./common";
+import type { BodyIssue, HistoryItemRecord, HistoryItemWrite } from "../objects/records";
+import type { Selectable } from "./query";
+import { mergePatch } from "./merge";
+import { bodyIssues, dateTimeSchema, expected, graphObject, guidSchema, ignoredSchema, readOnlyMembers, statusSchema, textSchema } from "./common";
 
 const HISTORY_ITEM_TYPE = "microsoft.graph.activityHistoryItem";
 
@@ -50,6 +52,15 @@ export const historyItemReplaceSchema = z
 
 type HistoryItemBody = z.infer<typeof historyItemReplaceSchema>;
 
+/**
+ * The body of PATCH .../historyItems/{historyItemId} as the OpenAPI document shows it: any of the
+ * PUT's properties; null removes an optional one. Documentation only: the activity's object
+ * validates the merged item with historyItemReplaceSchema, the PUT's own rules.
+ */
+export const historyItemPatchSchema = z
+  .strictObject({ ...clientMembers, startedDateTime: dateTimeSchema.optional(), id: ignoredSchema })
+  .openapi("activityHistoryItemPatch");
+
 /** The write the object performs for a validated body (dates as epoch ms, duration computed when absent). */
 export function toHistoryItemWrite(id: string, body: HistoryItemBody): HistoryItemWrite {
   const startedMs = parseDateTime(body.startedDateTime)!;
@@ -60,9 +71,31 @@ export function toHistoryItemWrite(id: string, body: HistoryItemBody): HistoryIt
     startedMs,
     lastActiveMs,
     activeDurationSeconds: body.activeDurationSeconds ?? computedSeconds,
+    activeDurationComputed: body.activeDurationSeconds == null && computedSeconds !== null,
     expirationMs: body.expirationDateTime == null ? null : parseDateTime(body.expirationDateTime)!,
     userTimezone: body.userTimezone ?? null,
   };
+}
+
+/** A history item after a PATCH: the write that stores it, or what breaks a PUT rule. */
+type MergedHistoryItem = { kind: "merged"; write: HistoryItemWrite } | { kind: "invalid"; issues: BodyIssue[] };
+
+/**
+ * A history item after a PATCH: the patch merged into what the client has set (a computed
+ * activeDurationSeconds is left out, so it is computed again from the merged times), then held to
+ * every rule a PUT must pass (historyItemReplaceSchema). The expiry stays unless the patch sets it.
+ */
+export function patchHistoryItem(stored: HistoryItemRecord, patch: unknown): MergedHistoryItem {
+  const client: Record<string, unknown> = {
+    startedDateTime: formatDateTime(stored.startedMs),
+    lastActiveDateTime: stored.lastActiveMs === null ? null : formatDateTime(stored.lastActiveMs),
+    activeDurationSeconds: stored.activeDurationComputed ? null : stored.activeDurationSeconds,
+    expirationDateTime: formatDateTime(stored.expirationMs),
+    userTimezone: stored.userTimezone,
+  };
+  const parsed = historyItemReplaceSchema.safeParse(mergePatch(client, patch, []));
+  if (!parsed.success) return { kind: "invalid", issues: bodyIssues(parsed.error.issues) };
+  return { kind: "merged", write: toHistoryItemWrite(stored.id, parsed.data) };
 }
 
 export const historyItemSchema = z
@@ -81,6 +114,12 @@ export const historyItemSchema = z
   .openapi("activityHistoryItem");
 
 export type HistoryItemResource = z.infer<typeof historyItemSchema>;
+
+/** What $select may name on a history item: its properties, not the @odata annotations. */
+export const historyItemSelectable: Selectable = {
+  typeName: HISTORY_ITEM_TYPE,
+  properties: Object.keys(historyItemSchema.shape).filter((name) => !name.startsWith("@odata.")),
+};
 
 /** The wire form of a stored item. */
 export function toHistoryItemResource(item: HistoryItemRecord): HistoryItemResource {

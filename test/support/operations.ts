@@ -1,15 +1,28 @@
 // Every operation the service documents, as "METHOD /path": the OpenAPI document lists each once,
 // and the /docs page renders each (test/openapi.test.ts, test/node/docs.test.ts).
+
+/** The routes on a user's activities, relative to the user: declared once, mounted under /me and /users/{user}. */
+const USER_ACTIVITY_OPERATIONS = [
+  "GET /activities",
+  "POST /activities",
+  "GET /activities/$count",
+  "GET /activities/recent",
+  "GET /activities/recent/$count",
+  "PUT /activities/{id}",
+  "GET /activities/{id}",
+  "PATCH /activities/{id}",
+  "DELETE /activities/{id}",
+  "POST /activities/{id}/historyItems",
+  "GET /activities/{id}/historyItems",
+  "GET /activities/{id}/historyItems/$count",
+  "PUT /activities/{id}/historyItems/{historyItemId}",
+  "GET /activities/{id}/historyItems/{historyItemId}",
+  "PATCH /activities/{id}/historyItems/{historyItemId}",
+  "DELETE /activities/{id}/historyItems/{historyItemId}",
+  "GET /activities/{id}/historyItems/{historyItemId}/activity",
+];
+
 export const DOCUMENTED_OPERATIONS = [
-  "GET /me/activities",
-  "GET /me/activities/recent",
-  "PUT /me/activities/{id}",
-  "GET /me/activities/{id}",
-  "DELETE /me/activities/{id}",
-  "POST /me/activities/{id}/historyItems",
-  "GET /me/activities/{id}/historyItems",
-  "PUT /me/activities/{id}/historyItems/{historyItemId}",
-  "GET /me/activities/{id}/historyItems/{historyItemId}",
-  "DELETE /me/activities/{id}/historyItems/{historyItemId}",
+  ...["/me", "/users/{user}"].flatMap((user) => USER_ACTIVITY_OPERATIONS.map((operation) => operation.replace(" ", ` ${user}`))),
   "POST /$batch",
 ];
