@@ -15,9 +15,13 @@ export interface DevTokenOptions {
   scope?: string;
   /** Seconds until exp; negative for a token that has already expired. */
   ttl?: number;
+  /** upn, as v1.0 tokens carry the user principal name; none when absent. */
+  upn?: string;
+  /** preferred_username, as v2.0 tokens carry the user principal name; none when absent. */
+  preferredUsername?: string;
 }
 
-export const DEV_TOKEN_DEFAULTS = { ...DEV_IDENTITY, ttl: 3600 } satisfies Required<DevTokenOptions>;
+export const DEV_TOKEN_DEFAULTS = { ...DEV_IDENTITY, ttl: 3600 } satisfies Required<Omit<DevTokenOptions, "upn" | "preferredUsername">>;
 
 /** KEY=value lines of .dev.vars, the local configuration `wrangler dev` overlays on [vars]. */
 function devVars(): Record<string, string> {
@@ -35,7 +39,7 @@ const signingKey = await importJWK(key, "RS256");
 
 /** A bearer token as Entra ID would issue it, with the issuer and audience of .dev.vars. */
 export async function mintDevToken(options: DevTokenOptions = {}): Promise<string> {
-  const { user, tenant, app, scope, ttl } = { ...DEV_TOKEN_DEFAULTS, ...options };
+  const { user, tenant, app, scope, ttl, upn, preferredUsername } = { ...DEV_TOKEN_DEFAULTS, ...options };
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
     iss: vars.AUTH_ISSUERS!.split(",")[0]!.replace("{tenantid}", tenant),
@@ -44,6 +48,8 @@ export async function mintDevToken(options: DevTokenOptions = {}): Promise<strin
     oid: user,
     azp: app,
     scp: scope,
+    ...(upn === undefined ? {} : { upn }),
+    ...(preferredUsername === undefined ? {} : { preferred_username: preferredUsername }),
     iat: now,
     nbf: now,
     exp: now + ttl,

@@ -4,12 +4,18 @@ import { parseArgs } from "node:util";
 import { DEV_TOKEN_DEFAULTS, mintDevToken } from "./dev-token.ts";
 
 const USAGE = `Usage: npm run -s token -- [--user <oid>] [--tenant <tid>] [--app <appId>] [--scope "<scopes>"] [--ttl <seconds>]
+                             [--upn <name>] [--preferred-username <name>]
 
   --user    the user's object id (oid)         default ${DEV_TOKEN_DEFAULTS.user}
   --tenant  the tenant id (tid)                default ${DEV_TOKEN_DEFAULTS.tenant}
   --app     the client application id (azp)    default ${DEV_TOKEN_DEFAULTS.app}
   --scope   space-separated delegated scopes   default ${DEV_TOKEN_DEFAULTS.scope}
-  --ttl     lifetime in seconds; negative mints an expired token   default ${DEV_TOKEN_DEFAULTS.ttl}`;
+  --ttl     lifetime in seconds; negative mints an expired token   default ${DEV_TOKEN_DEFAULTS.ttl}
+  --upn     the user principal name as v1.0 tokens carry it (upn)       default none
+  --preferred-username <name>
+            the same as v2.0 tokens carry it (preferred_username)      default none
+
+  /users/{user}/activities accepts the user's oid, upn or preferred_username as {user}.`;
 
 const options = {
   user: { type: "string", default: DEV_TOKEN_DEFAULTS.user },
@@ -17,6 +23,8 @@ const options = {
   app: { type: "string", default: DEV_TOKEN_DEFAULTS.app },
   scope: { type: "string", default: DEV_TOKEN_DEFAULTS.scope },
   ttl: { type: "string", default: String(DEV_TOKEN_DEFAULTS.ttl) },
+  upn: { type: "string" },
+  "preferred-username": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -29,7 +37,7 @@ for (let i = 0; i < argv.length; i++) {
   args.push(takesValue && i + 1 < argv.length ? `${argv[i]}=${argv[++i]}` : argv[i]!);
 }
 
-let values: { [K in keyof typeof options]: (typeof options)[K]["default"] };
+let values: { [K in keyof typeof options]: "default" extends keyof (typeof options)[K] ? (typeof options)[K]["default"] : string | undefined };
 try {
   ({ values } = parseArgs({ args, options, strict: true }) as { values: typeof values });
 } catch (error) {
@@ -47,4 +55,14 @@ if (!Number.isInteger(ttl)) {
   process.exit(2);
 }
 
-console.log(await mintDevToken({ user: values.user, tenant: values.tenant, app: values.app, scope: values.scope, ttl }));
+console.log(
+  await mintDevToken({
+    user: values.user,
+    tenant: values.tenant,
+    app: values.app,
+    scope: values.scope,
+    ttl,
+    upn: values.upn,
+    preferredUsername: values["preferred-username"],
+  }),
+);
