@@ -1,6 +1,22 @@
 // Microsoft's SDKs set up as an app would point them at this service instead of graph.microsoft.com.
 import { getCACertificates, setDefaultCACertificates } from "node:tls";
-import { AllowedHostsValidator, BaseBearerTokenAuthenticationProvider, validateProtocol, type AccessTokenProvider, type ErrorMappings } from "@microsoft/kiota-abstractions";
+import {
+  AllowedHostsValidator,
+  BaseBearerTokenAuthenticationProvider,
+  createUntypedArray,
+  createUntypedBoolean,
+  createUntypedNull,
+  createUntypedNumber,
+  createUntypedObject,
+  createUntypedString,
+  isUntypedArray,
+  isUntypedNode,
+  isUntypedObject,
+  validateProtocol,
+  type AccessTokenProvider,
+  type ErrorMappings,
+  type UntypedNode,
+} from "@microsoft/kiota-abstractions";
 import { Client } from "@microsoft/microsoft-graph-client";
 import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from "@microsoft/msgraph-sdk";
 import { createODataErrorFromDiscriminatorValue } from "@microsoft/msgraph-sdk/models/oDataErrors/index.js";
@@ -51,4 +67,28 @@ export function classicClient(origin: string, certificate: string, token: string
     defaultVersion: "v1.0",
     customHosts: new Set([new URL(origin).hostname]),
   });
+}
+
+/** JSON as the SDK's untyped nodes (contentInfo, visualElements.content). */
+export function untyped(value: unknown): UntypedNode {
+  if (value === null) return createUntypedNull();
+  if (Array.isArray(value)) return createUntypedArray(value.map(untyped));
+  if (typeof value === "object") return createUntypedObject(Object.fromEntries(Object.entries(value).map(([key, item]) => [key, untyped(item)])));
+  if (typeof value === "number") return createUntypedNumber(value);
+  if (typeof value === "boolean") return createUntypedBoolean(value);
+  return createUntypedString(String(value));
+}
+
+/** A model with every untyped node turned back into plain JSON, so that whole models compare with toEqual. */
+export function plain(value: unknown): unknown {
+  if (isUntypedNode(value)) {
+    if (isUntypedObject(value)) return Object.fromEntries(Object.entries(value.getValue()).map(([key, node]) => [key, plain(node)]));
+    if (isUntypedArray(value)) return value.getValue().map(plain);
+    return value.getValue();
+  }
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === "object" && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plain(item)]));
+  }
+  return value;
 }

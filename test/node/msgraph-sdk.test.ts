@@ -5,22 +5,12 @@
 import {
   AllowedHostsValidator,
   BaseBearerTokenAuthenticationProvider,
-  createUntypedArray,
-  createUntypedBoolean,
-  createUntypedNull,
-  createUntypedNumber,
-  createUntypedObject,
-  createUntypedString,
   HttpMethod,
-  isUntypedArray,
-  isUntypedNode,
-  isUntypedObject,
   validateProtocol,
   type AccessTokenProvider,
   type ErrorMappings,
   type Parsable,
   type ParsableFactory,
-  type UntypedNode,
 } from "@microsoft/kiota-abstractions";
 import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from "@microsoft/msgraph-sdk";
 import { PageIterator, type PageCollection } from "@microsoft/msgraph-sdk-core";
@@ -35,6 +25,7 @@ import { createODataErrorFromDiscriminatorValue, type ODataError } from "@micros
 import "@microsoft/msgraph-sdk-users";
 import { createRecentGetResponseFromDiscriminatorValue } from "@microsoft/msgraph-sdk-users/users/item/activities/recent/index.js";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import { plain, untyped } from "./clients";
 import { mintToken } from "./token";
 
 const origin = inject("serviceUrl");
@@ -87,30 +78,6 @@ beforeEach(async () => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/** JSON as the SDK's untyped nodes (contentInfo, visualElements.content). */
-function untyped(value: unknown): UntypedNode {
-  if (value === null) return createUntypedNull();
-  if (Array.isArray(value)) return createUntypedArray(value.map(untyped));
-  if (typeof value === "object") return createUntypedObject(Object.fromEntries(Object.entries(value).map(([key, item]) => [key, untyped(item)])));
-  if (typeof value === "number") return createUntypedNumber(value);
-  if (typeof value === "boolean") return createUntypedBoolean(value);
-  return createUntypedString(String(value));
-}
-
-/** A model with every untyped node turned back into plain JSON, so that whole models compare with toEqual. */
-function plain(value: unknown): unknown {
-  if (isUntypedNode(value)) {
-    if (isUntypedObject(value)) return Object.fromEntries(Object.entries(value.getValue()).map(([key, node]) => [key, plain(node)]));
-    if (isUntypedArray(value)) return value.getValue().map(plain);
-    return value.getValue();
-  }
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object" && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plain(item)]));
-  }
-  return value;
-}
 
 const contentInfo = { "@context": "https://schema.org", "@type": "Article", author: "Jennifer Booth", name: "How to Tie a Reef Knot" };
 const card = {
