@@ -142,14 +142,3 @@ export const activityIdSchema = z
 
 /** A history item id in the URL: a GUID. */
 export const historyItemIdSchema = guidSchema.openapi({ description: "The history item's id: a GUID." });
-
-/** The query options of a paged collection: $top within `max` (default `fallback`), $filter, $skiptoken. */
-export const pagingQuerySchema = (fallback: number, max: number) =>
-  z.object({
-    $top: z.string().optional().openapi({ description: `Page size, 1 to ${max}; default ${fallback}.` }),
-    $filter: z.string().optional().openapi({
-      description: "Conditions on lastModifiedDateTime with lt, le, gt, ge, joined by and.",
-      example: "lastModifiedDateTime ge 2018-01-01T00:00:00Z",
-    }),
-    $skiptoken: z.string().optional().openapi({ description: "The cursor from @odata.nextLink; opaque." }),
-  });
