@@ -322,7 +322,7 @@ describe("POST /$batch", () => {
       durationMs: expect.any(Number),
       tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
     });
-    // The second and third run concurrently with the first: their lines may come in either order.
+    // The third runs concurrently with the first two: the lines may come in either order.
     const byRequestId = (a: { requestId: string }, b: { requestId: string }) => a.requestId.localeCompare(b.requestId);
     expect(lines.map((text) => JSON.parse(text)).sort(byRequestId)).toEqual(
       [
