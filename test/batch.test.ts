@@ -261,6 +261,49 @@ describe("POST /$batch", () => {
     expect(responses[0].body.userTimezone).toBe("???>>>?>?>??>>");
   });
 
+  it("answers a text answer ($count) as its text, and runs /users/{user}, POST and PATCH requests as sent alone", async () => {
+    const [user, other] = [crypto.randomUUID(), crypto.randomUUID()];
+    const appActivityId = freshAppActivityId();
+    const sent = await batch(
+      [
+        { id: "create", method: "POST", url: "/me/activities", headers: JSON_HEADERS, body: activityBody({ appActivityId }) },
+        { id: "feed-count", method: "GET", url: `/users/${user}/activities/$count`, dependsOn: ["create"] },
+        { id: "other-user", method: "GET", url: `/users/${other}/activities` },
+      ],
+      { as: { user } },
+    );
+    const [created, , otherUser] = sent.body.responses;
+    const id: string = created.body.id;
+    const alone = (path: string) => call("GET", `/v1.0${path}`, { as: { user } });
+    const [activityAlone, otherUserAlone] = [await alone(`/me/activities/${id}`), await alone(`/users/${other}/activities`)];
+    expectBatchAnswer(sent, [
+      answer("create", 201, activityAlone.body),
+      { id: "feed-count", status: 200, headers: { ...answer("", 0, null).headers, "Content-Type": "text/plain; charset=UTF-8" }, body: "1" },
+      errorAnswer(otherUser, "other-user", 403, otherUserAlone.body.error.code, otherUserAlone.body.error.message),
+    ]);
+
+    const itemId = crypto.randomUUID();
+    const patched = await batch(
+      [
+        { id: "item", method: "POST", url: `/users/${user}/activities/${id}/historyItems`, headers: JSON_HEADERS, body: { id: itemId, startedDateTime: STARTED } },
+        { id: "patch-item", method: "PATCH", url: `${itemsUrl(id)}/${itemId}`, headers: JSON_HEADERS, body: { userTimezone: "Africa/Casablanca" }, dependsOn: ["item"] },
+        { id: "patch-activity", method: "patch", url: `/me/activities/${id}`, headers: JSON_HEADERS, body: { visualElements: { description: "patched" } }, dependsOn: ["patch-item"] },
+        { id: "count", method: "GET", url: `${itemsUrl(id)}/$count`, dependsOn: ["patch-item"] },
+      ],
+      { as: { user } },
+    );
+    const [item, patchItem, patchActivity] = patched.body.responses;
+    const itemAlone = await alone(`${itemsUrl(id)}/${itemId}`);
+    expectBatchAnswer(patched, [
+      answer("item", 201, { ...itemAlone.body, "@odata.context": item.body["@odata.context"], status: "active", userTimezone: null, lastModifiedDateTime: item.body.lastModifiedDateTime }),
+      answer("patch-item", 200, itemAlone.body),
+      answer("patch-activity", 200, (await alone(`/me/activities/${id}`)).body),
+      { id: "count", status: 200, headers: { ...answer("", 0, null).headers, "Content-Type": "text/plain; charset=UTF-8" }, body: "1" },
+    ]);
+    expect(item.body["@odata.context"]).toBe(`https://feed.test/v1.0/$metadata#users('${user}')/activities('${id}')/historyItems/$entity`);
+    expect([patchItem.body.userTimezone, patchItem.body.status, patchActivity.body.visualElements.description]).toEqual(["Africa/Casablanca", "updated", "patched"]);
+  });
+
   it("runs 20 writes to one activity concurrently and loses none", async () => {
     const id = await createActivity();
     const ids = Array.from({ length: limits.batchRequests }, () => crypto.randomUUID());

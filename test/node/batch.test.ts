@@ -1,7 +1,7 @@
 // JSON batching through both Microsoft SDKs' own batching helpers, unchanged, against the service as
 // `npm run dev` serves it: Kiota core's BatchRequestContent + BatchRequestBuilder fed by the typed
 // builders' RequestInformation, and the classic client's BatchRequestContent/BatchResponseContent.
-import { createUntypedObject, createUntypedString, HttpMethod } from "@microsoft/kiota-abstractions";
+import { createUntypedObject, createUntypedString } from "@microsoft/kiota-abstractions";
 import { BatchRequestContent as ClassicBatchRequestContent, BatchResponseContent as ClassicBatchResponseContent, type Client } from "@microsoft/microsoft-graph-client";
 import { BatchRequestBuilder, BatchRequestContent, type BatchRequestStep } from "@microsoft/msgraph-sdk-core";
 import type { ActivityHistoryItem, UserActivity } from "@microsoft/msgraph-sdk/models/index.js";
@@ -51,6 +51,9 @@ const itemResource = (context: string, id: string) => ({
   expirationDateTime: expect.stringMatching(UTC_MS),
   activeDurationSeconds: null,
 });
+
+/** A resource as a collection or $expand lists it: without its @odata.context. */
+const withoutContext = ({ "@odata.context": _context, ...rest }: Record<string, unknown>) => rest;
 
 /** Graph's error envelope with the ids its answer carries. */
 const errorEnvelope = (code: string, message: unknown, requestId: unknown, clientRequestId: unknown) => ({
@@ -111,11 +114,8 @@ describe("Kiota core's BatchRequestContent and BatchRequestBuilder", () => {
     const appActivityId = `/article?${crypto.randomUUID()}`;
     const activities = sdk.client.me.activities;
 
-    // The typed SDK has no PUT for an activity: its item builder's request sent as PUT, as in msgraph-sdk.test.ts.
     const first = new BatchRequestContent(sdk.adapter, errorMappings);
-    const put = activities.byUserActivityId(appActivityId).toPatchRequestInformation(activity("Contoso article") as UserActivity);
-    put.httpMethod = HttpMethod.PUT;
-    addWrite(first, put, "create");
+    addWrite(first, activities.toPostRequestInformation({ appActivityId, ...activity("Contoso article") } as UserActivity), "create");
     first.addBatchRequest(activities.toGetRequestInformation(), "feed").dependsOn = ["create"];
     const created = await post(first);
     expect(await created.answer.getResponsesStatusCodes()).toEqual(new Map([["create", 201], ["feed", 200]]));
@@ -126,23 +126,49 @@ describe("Kiota core's BatchRequestContent and BatchRequestBuilder", () => {
       headers: { "Content-Type": "application/json", "request-id": expect.stringMatching(GUID), "client-request-id": expect.any(String) },
       body: activityResource(`${origin}${context}`, appActivityId, "Contoso article"),
     });
-    expect(feedAnswer.body).toEqual({ "@odata.context": `${origin}${context}`, value: [(({ "@odata.context": _context, ...rest }) => rest)(createAnswer.body)] });
+    expect(feedAnswer.body).toEqual({ "@odata.context": `${origin}${context}`, value: [withoutContext(createAnswer.body)] });
     const id: string = createAnswer.body.id;
 
-    // A serial chain on that activity through its typed builders: create an item, read the activity with it, delete it, read it again.
+    // A serial chain on that activity through its typed builders: create an item, patch it and the
+    // activity, count the items, read the activity with them, delete the item, read it again.
     const itemId = crypto.randomUUID();
-    const items = activities.byUserActivityId(id).historyItems;
+    const activityBuilder = activities.byUserActivityId(id);
+    const items = activityBuilder.historyItems;
     const second = new BatchRequestContent(sdk.adapter, errorMappings);
-    addWrite(second, items.toPostRequestInformation({ id: itemId, startedDateTime: new Date(STARTED) } as ActivityHistoryItem), "item");
-    second.addBatchRequest(activities.byUserActivityId(id).toGetRequestInformation({ queryParameters: { expand: ["historyItems"] } }), "expanded").dependsOn = ["item"];
-    second.addBatchRequest(items.byActivityHistoryItemId(itemId).toDeleteRequestInformation(), "delete").dependsOn = ["expanded"];
-    second.addBatchRequest(items.byActivityHistoryItemId(itemId).toGetRequestInformation(), "gone").dependsOn = ["delete"];
+    const steps: [string, BatchRequestStep][] = [
+      ["item", addWrite(second, items.toPostRequestInformation({ id: itemId, startedDateTime: new Date(STARTED) } as ActivityHistoryItem), "item")],
+      ["patch-item", addWrite(second, items.byActivityHistoryItemId(itemId).toPatchRequestInformation({ userTimezone: "Africa/Casablanca" }), "patch-item")],
+      ["patch-activity", addWrite(second, activityBuilder.toPatchRequestInformation({ visualElements: { description: "Knots, step by step" } }), "patch-activity")],
+      ["count", second.addBatchRequest(items.count.toGetRequestInformation(), "count")],
+      ["expanded", second.addBatchRequest(activityBuilder.toGetRequestInformation({ queryParameters: { expand: ["historyItems"] } }), "expanded")],
+      ["delete", second.addBatchRequest(items.byActivityHistoryItemId(itemId).toDeleteRequestInformation(), "delete")],
+      ["gone", second.addBatchRequest(items.byActivityHistoryItemId(itemId).toGetRequestInformation(), "gone")],
+    ];
+    // The SDK's helper takes dependencies only as a chain (or all on one request).
+    steps.slice(1).forEach(([, step], index) => (step.dependsOn = [steps[index]![0]]));
     const chained = await post(second);
-    expect(await chained.answer.getResponsesStatusCodes()).toEqual(new Map([["item", 201], ["expanded", 200], ["delete", 204], ["gone", 404]]));
-    const [item, expanded, deleted, gone] = chained.wire.responses;
+    expect(await chained.answer.getResponsesStatusCodes()).toEqual(
+      new Map([["item", 201], ["patch-item", 200], ["patch-activity", 200], ["count", 200], ["expanded", 200], ["delete", 204], ["gone", 404]]),
+    );
+    const [item, patchedItem, patchedActivity, count, expanded, deleted, gone] = chained.wire.responses;
     const itemsContext = `${origin}${context}('${id}')/historyItems`;
     expect(item.body).toEqual(itemResource(itemsContext, itemId));
-    expect(expanded.body).toEqual({ ...createAnswer.body, historyItems: [(({ "@odata.context": _context, ...rest }) => rest)(item.body)] });
+    expect(patchedItem.body).toEqual({ ...item.body, userTimezone: "Africa/Casablanca", status: "updated", lastModifiedDateTime: expect.stringMatching(UTC_MS) });
+    expect(patchedActivity.body).toEqual({
+      ...createAnswer.body,
+      visualElements: { ...createAnswer.body.visualElements, description: "Knots, step by step" },
+      status: "updated",
+      lastModifiedDateTime: expect.stringMatching(UTC_MS),
+      expirationDateTime: expect.stringMatching(UTC_MS),
+    });
+    // A text answer is the text itself; Kiota core reads every body as base64, so it cannot decode this one.
+    expect(count).toEqual({
+      id: "count",
+      status: 200,
+      headers: { "Content-Type": "text/plain; charset=UTF-8", "request-id": expect.stringMatching(GUID), "client-request-id": expect.any(String) },
+      body: "1",
+    });
+    expect(expanded.body).toEqual({ ...patchedActivity.body, historyItems: [withoutContext(patchedItem.body)] });
     expect(deleted).toEqual({ id: "delete", status: 204, headers: { "request-id": expect.stringMatching(GUID), "client-request-id": expect.any(String) }, body: null });
     expect(gone.body).toEqual(errorEnvelope("itemNotFound", `The history item '${itemId}' does not exist.`, gone.headers["request-id"], gone.headers["client-request-id"]));
   });
@@ -174,21 +200,24 @@ describe("the classic client's BatchRequestContent and BatchResponseContent", ()
     new Request(`${origin}/v1.0${path}`, body === undefined ? { method } : { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 
   it("runs a serial dependsOn chain that ends in a 424 for the request after a failure, which is not run", async () => {
-    const appActivityId = `/article?${crypto.randomUUID()}`;
-    const created = await client.api(`/me/activities/${encodeURIComponent(appActivityId)}`).put(activity("Contoso article"));
+    const created = await client.api("/me/activities").post({ appActivityId: `/article?${crypto.randomUUID()}`, ...activity("Contoso article") });
     const itemId = crypto.randomUUID();
     const items = `/me/activities/${created.id}/historyItems`;
     const missing = crypto.randomUUID();
 
     const content = new ClassicBatchRequestContent([
       { id: "item", request: request("POST", items, { id: itemId, startedDateTime: STARTED }) },
-      { id: "read", request: request("GET", `${items}/${itemId}`), dependsOn: ["item"] },
+      { id: "patch", request: request("PATCH", `${items}/${itemId}`, { userTimezone: "Africa/Casablanca" }), dependsOn: ["item"] },
+      { id: "count", request: request("GET", `${items}/$count`), dependsOn: ["patch"] },
+      { id: "read", request: request("GET", `${items}/${itemId}`), dependsOn: ["count"] },
       { id: "missing", request: request("DELETE", `${items}/${missing}`), dependsOn: ["read"] },
       { id: "activity", request: request("DELETE", `/me/activities/${created.id}`), dependsOn: ["missing"] },
     ]);
     const body = await content.getContent();
     expect(body.requests.map(({ id, url, method }) => [id, method, url])).toEqual([
       ["item", "POST", `/v1.0${items}`],
+      ["patch", "PATCH", `/v1.0${items}/${itemId}`],
+      ["count", "GET", `/v1.0${items}/$count`],
       ["read", "GET", `/v1.0${items}/${itemId}`],
       ["missing", "DELETE", `/v1.0${items}/${missing}`],
       ["activity", "DELETE", `/v1.0/me/activities/${created.id}`],
@@ -197,13 +226,23 @@ describe("the classic client's BatchRequestContent and BatchResponseContent", ()
 
     const itemsContext = `${origin}${context}('${created.id}')/historyItems`;
     const response = (id: string) => answer.getResponseById(id);
-    expect([...answer.getResponses().keys()]).toEqual(["item", "read", "missing", "activity"]);
-    expect([response("item").status, response("read").status, response("missing").status, response("activity").status]).toEqual([201, 200, 404, 424]);
+    expect([...answer.getResponses()].map(([id, { status }]) => [id, status])).toEqual([
+      ["item", 201],
+      ["patch", 200],
+      ["count", 200],
+      ["read", 200],
+      ["missing", 404],
+      ["activity", 424],
+    ]);
     expect(response("item").headers.get("Content-Type")).toBe("application/json");
     expect(response("item").headers.get("request-id")).toMatch(GUID);
     const posted = await response("item").json();
     expect(posted).toEqual(itemResource(itemsContext, itemId));
-    expect(await response("read").json()).toEqual(posted);
+    const patched = await response("patch").json();
+    expect(patched).toEqual({ ...posted, userTimezone: "Africa/Casablanca", status: "updated", lastModifiedDateTime: expect.stringMatching(UTC_MS) });
+    expect(response("count").headers.get("Content-Type")).toBe("text/plain; charset=UTF-8");
+    expect(await response("count").text()).toBe("1");
+    expect(await response("read").json()).toEqual(patched);
     const [missingAnswer, notRun] = [response("missing"), response("activity")];
     expect(await missingAnswer.json()).toEqual(
       errorEnvelope("itemNotFound", `The history item '${missing}' does not exist.`, missingAnswer.headers.get("request-id"), missingAnswer.headers.get("client-request-id")),
