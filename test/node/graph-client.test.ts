@@ -2,28 +2,17 @@
 // service: every route it can express, its PageIterator over the feed, and its GraphError for ours.
 // The client sends the token only to https:// hosts named in customHosts, so it talks to the HTTPS
 // instance that test/node/service.ts starts, trusting that instance's self-signed certificate.
-import { getCACertificates, setDefaultCACertificates } from "node:tls";
-import { Client, GraphError, PageIterator, type PageCollection } from "@microsoft/microsoft-graph-client";
+import { type Client, GraphError, PageIterator, type PageCollection } from "@microsoft/microsoft-graph-client";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import { classicClient } from "./clients";
 import { mintToken } from "./token";
 
 const origin = inject("secureServiceUrl");
-setDefaultCACertificates([...getCACertificates("default"), inject("secureServiceCertificate")]);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000;
 const plus30Days = (utc: string) => new Date(Date.parse(utc) + THIRTY_DAYS_MS).toISOString();
-
-/** A client as an app would build one for its own Graph-compatible host. */
-function graphClient(token: string): Client {
-  return Client.initWithMiddleware({
-    authProvider: { getAccessToken: async () => token },
-    baseUrl: `${origin}/`,
-    defaultVersion: "v1.0",
-    customHosts: new Set([new URL(origin).hostname]),
-  });
-}
 
 let user: string;
 let client: Client;
@@ -32,7 +21,7 @@ let context: string;
 beforeEach(async () => {
   // Each test its own user, so that feeds and ids never meet.
   user = crypto.randomUUID();
-  client = graphClient(await mintToken({ user }));
+  client = classicClient(origin, inject("secureServiceCertificate"), await mintToken({ user }));
   context = `${origin}/v1.0/$metadata#users('${user}')/activities`;
 });
 
@@ -345,7 +334,7 @@ describe("errors surface as the client's GraphError with our code, message and r
   });
 
   it("401 InvalidAuthenticationToken with a Bearer challenge for an expired token", async () => {
-    const expired = graphClient(await mintToken({ user, ttl: -3600 }));
+    const expired = classicClient(origin, inject("secureServiceCertificate"), await mintToken({ user, ttl: -3600 }));
     const error = await rejection(expired.api("/me/activities").get());
     expectGraphError(error, 401, "InvalidAuthenticationToken", "Lifetime validation failed: the token is expired.");
     expect(error.headers?.get("www-authenticate")).toBe(

@@ -2,17 +2,7 @@
 // unchanged, against the service as `npm run dev` serves it (plain HTTP on 127.0.0.1, which Kiota allows
 // for a bearer token): its fluent builders where it has them, its raw request API for the PUTs it lacks,
 // its PageIterator over the feed, and its ODataError for our errors.
-import {
-  AllowedHostsValidator,
-  BaseBearerTokenAuthenticationProvider,
-  HttpMethod,
-  validateProtocol,
-  type AccessTokenProvider,
-  type ErrorMappings,
-  type Parsable,
-  type ParsableFactory,
-} from "@microsoft/kiota-abstractions";
-import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from "@microsoft/msgraph-sdk";
+import { HttpMethod, type Parsable, type ParsableFactory } from "@microsoft/kiota-abstractions";
 import { PageIterator, type PageCollection } from "@microsoft/msgraph-sdk-core";
 import {
   createActivityHistoryItemFromDiscriminatorValue,
@@ -21,11 +11,10 @@ import {
   type ActivityHistoryItem,
   type UserActivity,
 } from "@microsoft/msgraph-sdk/models/index.js";
-import { createODataErrorFromDiscriminatorValue, type ODataError } from "@microsoft/msgraph-sdk/models/oDataErrors/index.js";
-import "@microsoft/msgraph-sdk-users";
+import type { ODataError } from "@microsoft/msgraph-sdk/models/oDataErrors/index.js";
 import { createRecentGetResponseFromDiscriminatorValue } from "@microsoft/msgraph-sdk-users/users/item/activities/recent/index.js";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { plain, untyped } from "./clients";
+import { errorMappings, kiotaSdk, plain, untyped, type KiotaSdk } from "./clients";
 import { mintToken } from "./token";
 
 const origin = inject("serviceUrl");
@@ -33,45 +22,15 @@ const origin = inject("serviceUrl");
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000;
 const plus30Days = (date: Date) => new Date(date.getTime() + THIRTY_DAYS_MS);
-const errorMappings: ErrorMappings = { XXX: createODataErrorFromDiscriminatorValue };
-
-/** Hands out a development token for the service's host, as an Entra ID token provider would for Graph's. */
-class DevelopmentTokenProvider implements AccessTokenProvider {
-  private readonly hosts: AllowedHostsValidator;
-  constructor(
-    private readonly token: string,
-    host: string,
-  ) {
-    this.hosts = new AllowedHostsValidator(new Set([host]));
-  }
-  getAuthorizationToken = async (url?: string): Promise<string> => {
-    if (!url || !this.hosts.isUrlHostValid(url)) return "";
-    validateProtocol(url);
-    return this.token;
-  };
-  getAllowedHostsValidator = () => this.hosts;
-}
-
-interface Sdk {
-  client: GraphServiceClient;
-  adapter: GraphRequestAdapter;
-}
-
-/** The SDK's client and request adapter, pointed at the service's /v1.0. */
-function graphSdk(token: string): Sdk {
-  const adapter = new GraphRequestAdapter(new BaseBearerTokenAuthenticationProvider(new DevelopmentTokenProvider(token, new URL(origin).hostname)));
-  adapter.baseUrl = `${origin}/v1.0`;
-  return { client: createGraphServiceClient(adapter), adapter };
-}
 
 let user: string;
-let sdk: Sdk;
+let sdk: KiotaSdk;
 let context: string;
 
 beforeEach(async () => {
   // Each test its own user, so that feeds and ids never meet.
   user = crypto.randomUUID();
-  sdk = graphSdk(await mintToken({ user }));
+  sdk = kiotaSdk(origin, await mintToken({ user }));
   context = `${origin}/v1.0/$metadata#users('${user}')/activities`;
 });
 
@@ -122,7 +81,7 @@ const freshAppActivityId = () => `/artículo?id=${crypto.randomUUID()}&lang=es e
  * PUT /me/activities/{appActivityId}: the SDK has no PUT for activities, so this is its raw request API,
  * the item builder's own request (URL template, path escaping, Accept, JSON body) sent as PUT.
  */
-async function putActivity({ client, adapter }: Sdk, appActivityId: string, body: UserActivity): Promise<UserActivity> {
+async function putActivity({ client, adapter }: KiotaSdk, appActivityId: string, body: UserActivity): Promise<UserActivity> {
   const request = client.me.activities.byUserActivityId(appActivityId).toPatchRequestInformation(body);
   request.httpMethod = HttpMethod.PUT;
   const activity = await adapter.send<UserActivity>(request, createUserActivityFromDiscriminatorValue, errorMappings);
@@ -131,7 +90,7 @@ async function putActivity({ client, adapter }: Sdk, appActivityId: string, body
 }
 
 /** PUT .../historyItems/{historyItemId}, likewise through the raw request API. */
-async function putHistoryItem({ client, adapter }: Sdk, activityId: string, itemId: string, body: ActivityHistoryItem) {
+async function putHistoryItem({ client, adapter }: KiotaSdk, activityId: string, itemId: string, body: ActivityHistoryItem) {
   const request = client.me.activities.byUserActivityId(activityId).historyItems.byActivityHistoryItemId(itemId).toPatchRequestInformation(body);
   request.httpMethod = HttpMethod.PUT;
   const item = await adapter.send<ActivityHistoryItem>(request, createActivityHistoryItemFromDiscriminatorValue, errorMappings);
@@ -430,7 +389,7 @@ describe("errors surface as the SDK's ODataError with our code, message and requ
   });
 
   it("401 InvalidAuthenticationToken with a Bearer challenge for an expired token", async () => {
-    const expired = graphSdk(await mintToken({ user, ttl: -3600 }));
+    const expired = kiotaSdk(origin, await mintToken({ user, ttl: -3600 }));
     const error = await rejection(expired.client.me.activities.get());
     expectODataError(error, 401, "InvalidAuthenticationToken", "Lifetime validation failed: the token is expired.");
     // The SDK splits every response header on commas, the challenge's parameters included.
