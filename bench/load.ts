@@ -14,7 +14,7 @@ export interface LoadSpec {
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
-  method: "GET" | "PUT" | "POST";
+  method: "GET" | "PUT" | "POST" | "PATCH";
   headers: Record<string, string>;
   body?: string;
   /** Each request picks one at random; "{guid}" in a path becomes a fresh random GUID. */

@@ -334,7 +334,7 @@ export function renderReport(results: Results): string {
 
   out.push("## Workloads", "");
   out.push(
-    "The baseline (bench/baseline) does the same read-then-upsert of `history_item` in the same Durable Object binding, with no framework, validation, auth or feed index; it answers the same URLs with the same bodies. The baseline + feed push rows are the same baseline writes followed by one RPC to a second object that upserts one row, the least the spec's feed index needs before a write is acknowledged: they are the write targets' denominators (PUT activity, which has no twin, is divided by PUT replace's). Reads are divided by the bare baseline's GET. The bare baseline write and the floor (bench/floor, a constant) are references.",
+    "The baseline (bench/baseline) does the same read-then-upsert of `history_item` in the same Durable Object binding, with no framework, validation, auth or feed index; it answers the same URLs with the same bodies. The baseline + feed push rows are the same baseline writes followed by one RPC to a second object that upserts one row, the least the spec's feed index needs before a write is acknowledged: they are the write targets' denominators (PATCH and PUT activity, which have no twin, are divided by PUT replace's). Reads are divided by the bare baseline's GET. The bare baseline write and the floor (bench/floor, a constant) are references.",
     "",
   );
   out.push(

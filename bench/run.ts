@@ -170,6 +170,8 @@ const load = (worker: RunningWorker, spec: Omit<LoadSpec, "origin" | "connection
   });
 
 const ITEM_BODY = JSON.stringify(historyItemBody());
+/** A PATCH that moves an item's last activity (its computed activeDurationSeconds is computed again). */
+const ITEM_PATCH_BODY = JSON.stringify({ lastActiveDateTime: "2015-02-11T20:55:04.3457274+00:00" });
 
 /** A reference run on the baseline Worker: the bare write or read, or the write with its feed push. */
 type ReferenceKey = "bare put-item-replace" | "bare get-item" | `feed ${"put-item-create" | "put-item-replace" | "post-item"}`;
@@ -275,6 +277,13 @@ async function runWorkloads(): Promise<void> {
       kind: "write",
       denominator: "feed post-item",
       spec: { method: "POST", paths: activityIds.map((id) => `/v1.0/me/activities/${id}/historyItems`), body: ITEM_BODY },
+    },
+    {
+      key: "patch-item",
+      label: "PATCH history item",
+      kind: "write",
+      denominator: "feed put-item-replace",
+      spec: { method: "PATCH", paths: itemPaths, body: ITEM_PATCH_BODY },
     },
     {
       key: "put-activity",
@@ -677,6 +686,7 @@ async function runCounts(): Promise<void> {
     { label: "PUT history item (create)", request: () => [itemPath(crypto.randomUUID()), { method: "PUT", body: ITEM_BODY }] },
     { label: "PUT history item (replace)", request: (i) => [itemPath(countIds[i]!), { method: "PUT", body: ITEM_BODY }] },
     { label: "POST history item", request: () => [`/v1.0/me/activities/${countActivity}/historyItems`, { method: "POST", body: ITEM_BODY }] },
+    { label: "PATCH history item", request: (i) => [itemPath(countIds[i]!), { method: "PATCH", body: ITEM_PATCH_BODY }] },
     { label: "PUT activity (replace)", request: () => [`/v1.0/me/activities/${encodeURIComponent("/bench/counts")}`, { method: "PUT", body: activityBody() }] },
     { label: "GET history item", request: (i) => [itemPath(countIds[i]!), { method: "GET" }] },
     { label: "GET activity", request: () => [`/v1.0/me/activities/${countActivity}`, { method: "GET" }] },
