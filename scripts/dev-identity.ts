@@ -10,3 +10,11 @@ export const DEV_IDENTITY = {
   /** scp: the one delegated scope this API asks for */
   scope: "UserActivity.ReadWrite.CreatedByApp",
 } as const;
+
+/** Who an application token (`--app-only`) names unless told otherwise: a tenant's daemon app. */
+export const DEV_APPLICATION = {
+  /** oid: Entra ID puts the calling app's service principal here */
+  servicePrincipal: "00000000-0000-0000-0000-0000000000ad",
+  /** roles: the app role the admin routes ask for (ADMIN_ROLE's default) */
+  roles: ["UserActivity.Admin"],
+} as const;

@@ -2,7 +2,7 @@
 // and the tests trust. One place for `npm run token`, the Node-side tests, the soak and the bench.
 import { readFileSync } from "node:fs";
 import { importJWK, SignJWT, type JWK } from "jose";
-import { DEV_IDENTITY } from "./dev-identity.ts";
+import { DEV_APPLICATION, DEV_IDENTITY } from "./dev-identity.ts";
 
 export interface DevTokenOptions {
   /** oid */
@@ -19,9 +19,18 @@ export interface DevTokenOptions {
   upn?: string;
   /** preferred_username, as v2.0 tokens carry the user principal name; none when absent. */
   preferredUsername?: string;
+  /** An application token (client credentials): no user and no scp, but `roles`; `user` is then the app's service principal. */
+  appOnly?: boolean;
+  /** roles: the app roles granted to the application (application tokens only). */
+  roles?: string[];
 }
 
-export const DEV_TOKEN_DEFAULTS = { ...DEV_IDENTITY, ttl: 3600 } satisfies Required<Omit<DevTokenOptions, "upn" | "preferredUsername">>;
+export const DEV_TOKEN_DEFAULTS = {
+  ...DEV_IDENTITY,
+  ttl: 3600,
+  appOnly: false,
+  roles: [...DEV_APPLICATION.roles],
+} satisfies Required<Omit<DevTokenOptions, "upn" | "preferredUsername">>;
 
 /** KEY=value lines of .dev.vars, the local configuration `wrangler dev` overlays on [vars]. */
 function devVars(): Record<string, string> {
@@ -39,7 +48,9 @@ const signingKey = await importJWK(key, "RS256");
 
 /** A bearer token as Entra ID would issue it, with the issuer and audience of .dev.vars. */
 export async function mintDevToken(options: DevTokenOptions = {}): Promise<string> {
-  const { user, tenant, app, scope, ttl, upn, preferredUsername } = { ...DEV_TOKEN_DEFAULTS, ...options };
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const { tenant, app, scope, ttl, upn, preferredUsername, appOnly, roles } = { ...DEV_TOKEN_DEFAULTS, ...given } as typeof DEV_TOKEN_DEFAULTS & DevTokenOptions;
+  const user = options.user ?? (appOnly ? DEV_APPLICATION.servicePrincipal : DEV_TOKEN_DEFAULTS.user);
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
     iss: vars.AUTH_ISSUERS!.split(",")[0]!.replace("{tenantid}", tenant),
@@ -47,7 +58,7 @@ export async function mintDevToken(options: DevTokenOptions = {}): Promise<strin
     tid: tenant,
     oid: user,
     azp: app,
-    scp: scope,
+    ...(appOnly ? { roles, idtyp: "app" } : { scp: scope }),
     ...(upn === undefined ? {} : { upn }),
     ...(preferredUsername === undefined ? {} : { preferred_username: preferredUsername }),
     iat: now,

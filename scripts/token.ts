@@ -1,12 +1,15 @@
 // Mints a development access token signed by the local key set (dev/signing-key.json).
 // Only `wrangler dev` and the tests trust that key; a deployed instance never does.
 import { parseArgs } from "node:util";
+import { DEV_APPLICATION } from "./dev-identity.ts";
 import { DEV_TOKEN_DEFAULTS, mintDevToken } from "./dev-token.ts";
 
 const USAGE = `Usage: npm run -s token -- [--user <oid>] [--tenant <tid>] [--app <appId>] [--scope "<scopes>"] [--ttl <seconds>]
                              [--upn <name>] [--preferred-username <name>]
+       npm run -s token -- --app-only [--role <role>]... [--tenant <tid>] [--app <appId>] [--user <oid>] [--ttl <seconds>]
 
   --user    the user's object id (oid)         default ${DEV_TOKEN_DEFAULTS.user}
+            (with --app-only: the app's service principal, default ${DEV_APPLICATION.servicePrincipal})
   --tenant  the tenant id (tid)                default ${DEV_TOKEN_DEFAULTS.tenant}
   --app     the client application id (azp)    default ${DEV_TOKEN_DEFAULTS.app}
   --scope   space-separated delegated scopes   default ${DEV_TOKEN_DEFAULTS.scope}
@@ -14,17 +17,22 @@ const USAGE = `Usage: npm run -s token -- [--user <oid>] [--tenant <tid>] [--app
   --upn     the user principal name as v1.0 tokens carry it (upn)       default none
   --preferred-username <name>
             the same as v2.0 tokens carry it (preferred_username)      default none
+  --app-only
+            an application token (client credentials), as the /admin routes need: roles instead of scp
+  --role    an app role in roles (repeat for several; --app-only only)   default ${DEV_APPLICATION.roles.join(", ")}
 
   /users/{user}/activities accepts the user's oid, upn or preferred_username as {user}.`;
 
 const options = {
-  user: { type: "string", default: DEV_TOKEN_DEFAULTS.user },
+  user: { type: "string" },
   tenant: { type: "string", default: DEV_TOKEN_DEFAULTS.tenant },
   app: { type: "string", default: DEV_TOKEN_DEFAULTS.app },
   scope: { type: "string", default: DEV_TOKEN_DEFAULTS.scope },
   ttl: { type: "string", default: String(DEV_TOKEN_DEFAULTS.ttl) },
   upn: { type: "string" },
   "preferred-username": { type: "string" },
+  "app-only": { type: "boolean", default: false },
+  role: { type: "string", multiple: true },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -37,9 +45,9 @@ for (let i = 0; i < argv.length; i++) {
   args.push(takesValue && i + 1 < argv.length ? `${argv[i]}=${argv[++i]}` : argv[i]!);
 }
 
-let values: { [K in keyof typeof options]: "default" extends keyof (typeof options)[K] ? (typeof options)[K]["default"] : string | undefined };
+let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true }>>["values"];
 try {
-  ({ values } = parseArgs({ args, options, strict: true }) as { values: typeof values });
+  ({ values } = parseArgs({ args, options, strict: true }));
 } catch (error) {
   console.error(`${(error as Error).message}\n\n${USAGE}`);
   process.exit(2);
@@ -55,6 +63,11 @@ if (!Number.isInteger(ttl)) {
   process.exit(2);
 }
 
+if (values.role && !values["app-only"]) {
+  console.error(`--role needs --app-only: delegated tokens carry scopes (--scope), application tokens carry roles.\n\n${USAGE}`);
+  process.exit(2);
+}
+
 console.log(
   await mintDevToken({
     user: values.user,
@@ -64,5 +77,7 @@ console.log(
     ttl,
     upn: values.upn,
     preferredUsername: values["preferred-username"],
+    appOnly: values["app-only"],
+    roles: values.role,
   }),
 );

@@ -1,4 +1,4 @@
-import type { Caller } from "./auth/verify-token";
+import type { Administrator, Caller } from "./auth/verify-token";
 
 /** Hono's typing of this app: the Worker's bindings and what middleware puts on `c.var`. */
 export type AppEnv = {
@@ -13,5 +13,7 @@ export type AppEnv = {
     principalNames: string[];
     /** The user as the request's path names them: the caller's oid for /me, the decoded {user} of /users/{user}. */
     pathUser: string;
+    /** On the admin routes: the tenant's administrative application. */
+    administrator: Administrator;
   };
 };

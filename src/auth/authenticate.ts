@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
-import { verifyAccessToken } from "./verify-token";
+import { verifyAccessToken, verifyAdministratorToken } from "./verify-token";
 
 /** Verifies the bearer token and sets `c.var.caller` and `c.var.principalNames`; failures become 401/403 Graph errors. */
 export function authenticate(): MiddlewareHandler<AppEnv> {
@@ -8,6 +8,14 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     const { caller, principalNames } = await verifyAccessToken(c.req.header("Authorization"), c.env);
     c.set("caller", caller);
     c.set("principalNames", principalNames);
+    await next();
+  };
+}
+
+/** Verifies an application token with the admin role and sets `c.var.administrator`; failures become 401/403 Graph errors. */
+export function authenticateAdministrator(): MiddlewareHandler<AppEnv> {
+  return async function authenticateAdministrator(c, next) {
+    c.set("administrator", await verifyAdministratorToken(c.req.header("Authorization"), c.env));
     await next();
   };
 }

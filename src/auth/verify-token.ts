@@ -33,10 +33,21 @@ interface VerifiedToken {
   principalNames: string[];
 }
 
+/** A tenant's administrative application (an app-only token with the admin role): it acts on that tenant's users only. */
+export interface Administrator {
+  tenantId: string;
+  appId: string;
+}
+
+/** The claims of a token whose signature, lifetime, audience, tenant and issuer all passed. */
+interface CheckedClaims extends JWTPayload {
+  tid: string;
+}
+
 interface AuthConfig {
   keys: JWTVerifyGetKey;
-  /** Tokens that passed every check, with the caller they name, until they must be checked again. */
-  verified: Map<string, { token: VerifiedToken; until: number }>;
+  /** Tokens that passed every check common to all routes, with their claims, until they must be checked again. */
+  verified: Map<string, { claims: CheckedClaims; until: number }>;
   tenants: "*" | string[];
   issuerTemplates: string[];
   audiences: string[];
@@ -110,8 +121,51 @@ function describeJoseError(error: unknown): string {
 const isIdentity = (value: unknown): value is string =>
   typeof value === "string" && value.length > 0 && value.length <= limits.identityClaimChars;
 
-/** Verifies a bearer token and returns the caller it names, or throws the Graph error to answer with. */
+/** Verifies a delegated (user) bearer token and returns the caller it names, or throws the Graph error to answer with. */
 export async function verifyAccessToken(authorization: string | undefined, env: Env): Promise<VerifiedToken> {
+  const claims = await checkedClaims(authorization, env);
+  const scopes = typeof claims.scp === "string" ? claims.scp.split(" ") : [];
+  if (scopes.length === 0 || claims.idtyp === "app") {
+    throw new GraphError(403, "accessDenied", "Application-only tokens are not supported; this API needs a delegated (user) token.");
+  }
+  const userId = claims.oid;
+  if (!isIdentity(userId)) throw invalidToken("The token has no user (oid claim).");
+  const appId = clientApp(claims);
+  if (!scopes.includes(REQUIRED_SCOPE)) {
+    throw new GraphError(403, "accessDenied", `Insufficient privileges: the token needs the delegated scope ${REQUIRED_SCOPE}.`, {
+      "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${REQUIRED_SCOPE}"`,
+    });
+  }
+  const principalNames = [claims.upn, claims.preferred_username].filter(isIdentity);
+  return { caller: { tenantId: claims.tid, userId, appId }, principalNames };
+}
+
+/**
+ * Verifies an application (client-credentials) token for the admin routes: no user in it
+ * (no `scp`), and the app role `ADMIN_ROLE` in `roles`. Returns the administrator, whose tenant
+ * is the only one it may act on.
+ */
+export async function verifyAdministratorToken(authorization: string | undefined, env: Env): Promise<Administrator> {
+  const claims = await checkedClaims(authorization, env);
+  if (claims.scp !== undefined || claims.idtyp === "user") {
+    throw new GraphError(403, "accessDenied", "Delegated (user) tokens are not accepted here; this route needs an application token (client credentials).");
+  }
+  const appId = clientApp(claims);
+  const roles = Array.isArray(claims.roles) ? claims.roles : [];
+  if (!env.ADMIN_ROLE || !roles.includes(env.ADMIN_ROLE)) {
+    throw new GraphError(403, "accessDenied", `Insufficient privileges: the application token needs the app role ${env.ADMIN_ROLE || "(none is configured)"}.`);
+  }
+  return { tenantId: claims.tid, appId };
+}
+
+function clientApp(claims: CheckedClaims): string {
+  const appId = claims.azp ?? claims.appid;
+  if (!isIdentity(appId)) throw invalidToken("The token has no client application (azp or appid claim).");
+  return appId;
+}
+
+/** The checks every route makes: header, size, signature, lifetime, audience, tenant and issuer. Remembers tokens that passed. */
+async function checkedClaims(authorization: string | undefined, env: Env): Promise<CheckedClaims> {
   if (!authorization) throw invalidToken("Access token is empty. Send 'Authorization: Bearer <token>'.", false);
   if (authorization.length > limits.tokenChars) throw invalidToken(`The access token is longer than ${limits.tokenChars} characters.`);
   const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization.trim());
@@ -119,16 +173,16 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
   const config = authConfig(env);
   const token = match[1]!;
   const remembered = config.verified.get(token);
-  if (remembered && Date.now() < remembered.until) return remembered.token;
-  const checked = await verify(token, config);
+  if (remembered && Date.now() < remembered.until) return remembered.claims;
+  const claims = await verify(token, config);
   // Forget the oldest when full (a Map iterates in insertion order).
   if (config.verified.size >= VERIFIED_TOKENS) config.verified.delete(config.verified.keys().next().value!);
-  config.verified.set(token, { token: checked.token, until: Math.min(checked.expiresMs, Date.now() + VERIFIED_TOKEN_MS) });
-  return checked.token;
+  config.verified.set(token, { claims, until: Math.min((claims.exp! + CLOCK_TOLERANCE_SECONDS) * 1000, Date.now() + VERIFIED_TOKEN_MS) });
+  return claims;
 }
 
-/** Every check on one token; the caller it names and when it stops being valid. */
-async function verify(token: string, config: AuthConfig): Promise<{ token: VerifiedToken; expiresMs: number }> {
+/** Checks one token's signature, lifetime, audience, tenant and issuer. */
+async function verify(token: string, config: AuthConfig): Promise<CheckedClaims> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, config.keys, {
@@ -149,20 +203,5 @@ async function verify(token: string, config: AuthConfig): Promise<{ token: Verif
   if (config.tenants !== "*" && !config.tenants.includes(tenantId)) throw invalidToken("The token's tenant is not allowed to call this service.");
   const issuers = config.issuerTemplates.map((template) => template.replaceAll("{tenantid}", tenantId));
   if (!issuers.includes(payload.iss!)) throw invalidToken("Invalid issuer: the token was not issued for this service's tenants.");
-
-  const scopes = typeof payload.scp === "string" ? payload.scp.split(" ") : [];
-  if (scopes.length === 0 || payload.idtyp === "app") {
-    throw new GraphError(403, "accessDenied", "Application-only tokens are not supported; this API needs a delegated (user) token.");
-  }
-  const userId = payload.oid;
-  if (!isIdentity(userId)) throw invalidToken("The token has no user (oid claim).");
-  const appId = payload.azp ?? payload.appid;
-  if (!isIdentity(appId)) throw invalidToken("The token has no client application (azp or appid claim).");
-  if (!scopes.includes(REQUIRED_SCOPE)) {
-    throw new GraphError(403, "accessDenied", `Insufficient privileges: the token needs the delegated scope ${REQUIRED_SCOPE}.`, {
-      "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${REQUIRED_SCOPE}"`,
-    });
-  }
-  const principalNames = [payload.upn, payload.preferred_username].filter(isIdentity);
-  return { token: { caller: { tenantId, userId, appId }, principalNames }, expiresMs: (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 };
+  return { ...payload, tid: tenantId };
 }

@@ -21,7 +21,7 @@ export function accessLog(): MiddlewareHandler<AppEnv> {
         route: c.req.routePath,
         status: c.res.status,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
-        tenantId: c.var.caller?.tenantId ?? null,
+        tenantId: c.var.caller?.tenantId ?? c.var.administrator?.tenantId ?? null,
       }),
     );
   };
