@@ -14,6 +14,17 @@ export default tseslint.config(
     },
   },
   {
+    // Every Durable Object is reached through src/objects/addresses.ts, which places it in DATA_JURISDICTION.
+    files: ["src/**/*.ts"],
+    ignores: ["src/objects/addresses.ts"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        ...["ACTIVITIES", "FEEDS", "USERS"].map((property) => ({ property, message: "Reach Durable Objects through src/objects/addresses.ts." })),
+      ],
+    },
+  },
+  {
     files: ["public/**/*.js"],
     languageOptions: { globals: { window: "readonly", SwaggerUIBundle: "readonly" } },
   },

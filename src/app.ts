@@ -11,6 +11,7 @@ import { errorBody, GraphError } from "./graph/errors";
 import { accessLog } from "./graph/access-log";
 import { requestId } from "./graph/request-id";
 import { validationHook } from "./graph/validation";
+import { adminRoutes } from "./routes/admin";
 import { batchRoutes, type Dispatch } from "./routes/batch";
 import { userActivityRoutes } from "./routes/user-activities";
 
@@ -67,8 +68,9 @@ function respond(c: Context<AppEnv>, failure: GraphError) {
 }
 
 /**
- * The Worker's app: request ids, the API under /v1.0, /beta and no prefix, one error envelope.
- * The OpenAPI document is a static asset (public/openapi.json, from src/openapi.ts).
+ * The Worker's app: request ids, the API under /v1.0, /beta and no prefix, the admin routes, one
+ * error envelope. The OpenAPI documents are static assets (public/openapi.json and
+ * public/admin/openapi.json, from src/openapi.ts).
  */
 export function buildApp() {
   // strict: false, so that a trailing slash names the same resource (Graph's own DELETE example ends in one).
@@ -89,6 +91,8 @@ export function buildApp() {
   app.use((c, next) => (c.req.header("Origin") === undefined ? next() : browserAccess(c, next)));
   app.use(canonicalRequest());
   for (const prefix of ["/v1.0", "/beta", "/"]) app.route(prefix, api);
+  // Not Graph's: served once, without a version prefix, and out of $batch's reach.
+  app.route("/", adminRoutes);
 
   app.notFound((c) => respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)));
   app.onError((error, c) => respond(c, toGraphError(error, c.var.requestId)));

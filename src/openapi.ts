@@ -1,4 +1,5 @@
 import { buildApi } from "./app";
+import { adminRoutes } from "./routes/admin";
 import type { Dispatch } from "./routes/batch";
 
 /** The document's API only lists its routes; no request is ever dispatched through it. */
@@ -41,4 +42,18 @@ export function openApiDocument() {
     security: [{ bearer: [] }],
   });
   return withUserParameter(document);
+}
+
+/** The admin routes' OpenAPI 3.1 document, generated ahead of time into public/admin/openapi.json the same way. */
+export function adminOpenApiDocument() {
+  return adminRoutes.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "Graph-compatible user activity feed: administration",
+      version: "1.0.0",
+      description: "A tenant administrator's routes: export and erase one user's data. They take application tokens with the admin role.",
+    },
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }],
+  });
 }

@@ -249,8 +249,9 @@ describe("3. pages bounded by size as well as count", () => {
       lastModifiedMs: now - n,
       expirationMs: now - n + 30 * DAY_MS,
     }));
-    const feed = feedStub(callerFor({ user }));
-    await Promise.all(records.map((activity) => feed.apply({ activityId: activity.id, version: 1, activity, recentMs: activity.lastModifiedMs })));
+    const owner = callerFor({ user });
+    const feed = feedStub(owner);
+    await Promise.all(records.map((activity) => feed.apply({ activityId: activity.id, version: 1, activity, recentMs: activity.lastModifiedMs }, owner)));
     const pages = await walk(user, "/v1.0/me/activities?$top=200");
     expectBounded(pages);
     expect(pages.flatMap((page) => page.activities)).toEqual(records.map(toActivityResource));

@@ -23,8 +23,8 @@ function scriptedFeed() {
           apply: (update: FeedUpdate) => {
             applied.push(update);
             if (feed.behaviour === "fail") return Promise.reject(new Error("feed down"));
-            if (feed.behaviour === "hold") return new Promise<void>((resolve) => held.push(resolve));
-            return Promise.resolve();
+            if (feed.behaviour === "hold") return new Promise((resolve) => held.push(() => resolve({ kind: "applied" })));
+            return Promise.resolve({ kind: "applied" });
           },
         }),
       },
@@ -38,7 +38,11 @@ async function withOutbox(test: (outbox: FeedOutbox, sql: SqlStorage, feed: Retu
   const id = await createActivity();
   await runInDurableObject(activityStub(id), async (_instance, state) => {
     const feed = scriptedFeed();
-    const outbox = new FeedOutbox(state.storage.sql, feed.env, () => ({ activity: null, recentMs: 42 }));
+    const outbox = new FeedOutbox(state.storage.sql, feed.env, {
+      currentState: () => ({ activity: null, recentMs: 42 }),
+      holdsData: () => true,
+      eraseWrittenBefore: () => Promise.reject(new Error("this feed never refuses an update")),
+    });
     await test(outbox, state.storage.sql, feed);
   });
 }
@@ -50,7 +54,7 @@ describe("FeedOutbox", () => {
   it("pushes the noted state with its version, then empties the outbox", async () => {
     await withOutbox(async (outbox, sql, feed) => {
       const before = Date.now();
-      outbox.note();
+      outbox.note(Date.now());
       const noted = version(sql);
       // The note schedules its own retry, just past the push's 2 s deadline and the first 1 s delay.
       expect(outboxRows(sql)).toEqual([{ version: noted, attempts: 0, retry_at_ms: expect.any(Number) }]);
@@ -73,11 +77,12 @@ describe("FeedOutbox", () => {
   it("coalesces a burst: writes during a push share one queued push carrying the newest version", async () => {
     await withOutbox(async (outbox, sql, feed) => {
       feed.behaviour = "hold";
-      outbox.note();
+      outbox.note(Date.now());
+      const noted = version(sql);
       const first = outbox.push();
       await Promise.resolve();
       const followers = [1, 2, 3, 4].map(() => {
-        outbox.note();
+        outbox.note(Date.now());
         return outbox.push();
       });
       // Every follower shares the one queued push.
@@ -85,7 +90,9 @@ describe("FeedOutbox", () => {
       feed.behaviour = "answer";
       feed.release();
       await Promise.all([first, ...followers]);
-      expect(feed.applied.map((update) => update.version)).toEqual([version(sql) - 4, version(sql)]);
+      // The held push carries the first note; the queued one the newest of the four after it.
+      expect(feed.applied.map((update) => update.version)).toEqual([noted, version(sql)]);
+      expect(version(sql)).toBeGreaterThanOrEqual(noted + 4);
       expect(outboxRows(sql)).toEqual([]);
     });
   });
@@ -93,7 +100,7 @@ describe("FeedOutbox", () => {
   it("schedules a retry 1 s out after a failure, doubling per attempt, and clears it once delivered", async () => {
     await withOutbox(async (outbox, sql, feed) => {
       feed.behaviour = "fail";
-      outbox.note();
+      outbox.note(Date.now());
       const noted = version(sql);
       for (const [attempts, delayMs] of [[1, 1000], [2, 2000], [3, 4000]] as const) {
         const before = Date.now();
@@ -115,11 +122,11 @@ describe("FeedOutbox", () => {
   it("keeps a newer note that arrived during an older push pending", async () => {
     await withOutbox(async (outbox, sql, feed) => {
       feed.behaviour = "hold";
-      outbox.note();
+      outbox.note(Date.now());
       const firstRetry = outbox.retryAt();
       const pushing = outbox.push();
       await Promise.resolve();
-      outbox.note();
+      outbox.note(Date.now());
       feed.release();
       await pushing;
       // The acknowledged push carried the older version: the newer one is still pending, with the sooner retry.

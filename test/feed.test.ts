@@ -862,16 +862,16 @@ describe("out-of-order delivery", () => {
 
     for (const stale of [version - 1, version, 0]) {
       const update: FeedUpdate = { activityId: a!.resource.id, version: stale, activity: recordOf(a!.resource, `stale ${stale}`), recentMs: null };
-      await feed.apply(update);
+      await feed.apply(update, callerOf(user));
       await expectList(user, listBefore);
       await expectRecent(user, recentBefore);
     }
     // A stale delete does not remove it either.
-    await feed.apply({ activityId: a!.resource.id, version: version - 1, activity: null, recentMs: null });
+    await feed.apply({ activityId: a!.resource.id, version: version - 1, activity: null, recentMs: null }, callerOf(user));
     await expectList(user, listBefore);
 
     // The control: a newer version does take effect, so the checks above could fail.
-    await feed.apply({ activityId: a!.resource.id, version: version + 1, activity: recordOf(a!.resource, "newer"), recentMs: null });
+    await feed.apply({ activityId: a!.resource.id, version: version + 1, activity: recordOf(a!.resource, "newer"), recentMs: null }, callerOf(user));
     const list = await get(user, "/v1.0/me/activities");
     expect(list.body.value.map((r: Resource) => [r.id, (r.visualElements as { displayText: string }).displayText])).toEqual([
       [a!.resource.id, "newer"],
@@ -891,7 +891,7 @@ describe("out-of-order delivery", () => {
 
     const feed = feedOf(user);
     for (const late of [beforeDelete, deletedVersion - 1, deletedVersion]) {
-      await feed.apply({ activityId: a!.resource.id, version: late, activity: recordOf(a!.resource, "late"), recentMs: Date.now() });
+      await feed.apply({ activityId: a!.resource.id, version: late, activity: recordOf(a!.resource, "late"), recentMs: Date.now() }, callerOf(user));
       await expectList(user, [b!.resource]);
       await expectRecent(user, []);
     }

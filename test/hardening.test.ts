@@ -479,7 +479,9 @@ describe("faults", () => {
         outbox: state.storage.sql.exec("SELECT version, attempts, retry_at_ms FROM feed_outbox").toArray(),
         alarm: await state.storage.getAlarm(),
       }));
-      expect(pending).toEqual({ outbox: [{ version: 1, attempts: 1, retry_at_ms: pending.alarm }], alarm: expect.any(Number) });
+      // Its version is the write's instant in microseconds (the first change of a new activity).
+      const version = Date.parse(put.body.lastModifiedDateTime) * 1000;
+      expect(pending).toEqual({ outbox: [{ version, attempts: 1, retry_at_ms: pending.alarm }], alarm: expect.any(Number) });
       // The first retry comes 1 s after the failed push.
       expect(pending.alarm).toBeGreaterThanOrEqual(startedAt + 2900);
       expect(pending.alarm).toBeLessThanOrEqual(Date.now() + 1000);

@@ -17,9 +17,11 @@
 // module state that the Worker can read back.
 // Nothing here is reachable from the deployed service: src/ has no bench code.
 import { ActivityObject as ServiceActivityObject, FeedObject as ServiceFeedObject } from "../../src/index";
+// The registry needs no bench door; it is bound as it is.
+export { UserObject } from "../../src/index";
 import service from "../../src/index";
 import type { Caller } from "../../src/auth/verify-token";
-import type { FeedUpdate } from "../../src/objects/records";
+import type { FeedApplyResult, FeedUpdate } from "../../src/objects/records";
 import { activityIdFor, activityObject, feedObject } from "../../src/objects/addresses";
 import { historyItemReplaceSchema, toHistoryItemWrite } from "../../src/schemas/history-item";
 
@@ -172,43 +174,45 @@ export class FeedObject extends ServiceFeedObject {
     return queryPlans(this.rawExec, "FeedObject");
   }
 
-  override async apply(update: FeedUpdate): Promise<void> {
+  override async apply(update: FeedUpdate, owner: Caller): Promise<FeedApplyResult> {
     count("FeedObject rpc: apply");
-    return super.apply(update);
+    return super.apply(update, owner);
   }
 
-  /** Records `total` synthetic activities through the real apply(), in one transaction. */
-  async benchSeed(total: number, firstIndex: number): Promise<number> {
+  /** Records `total` synthetic activities through the real apply(), in one transaction (after the first, which registers the feed). */
+  async benchSeed(owner: Caller, total: number, firstIndex: number): Promise<number> {
     const now = Date.now();
+    const update = (i: number): FeedUpdate => {
+      const lastModifiedMs = now - i * 1000;
+      return {
+        activityId: String(1_000_000_000_000 + i),
+        version: 1,
+        activity: {
+          id: String(1_000_000_000_000 + i),
+          appActivityId: `/bench/${i}`,
+          content: JSON.stringify({
+            activitySourceHost: "https://bench.example",
+            activationUrl: `https://bench.example/${i}`,
+            appDisplayName: "bench",
+            fallbackUrl: null,
+            contentUrl: null,
+            visualElements: { displayText: `Activity ${i}`, description: null, backgroundColor: null, content: null, attribution: null },
+            contentInfo: null,
+            userTimezone: null,
+          }),
+          status: "active",
+          createdMs: lastModifiedMs,
+          lastModifiedMs,
+          expirationMs: lastModifiedMs + 30 * 24 * 3600 * 1000,
+        },
+        recentMs: lastModifiedMs,
+      };
+    };
+    // The first apply of a feed calls its registry; once registered, apply() does its SQL synchronously
+    // before its first await, so the rest run inside one transaction.
+    if (total > 0) await this.apply(update(firstIndex), owner);
     this.ctx.storage.transactionSync(() => {
-      for (let i = firstIndex; i < firstIndex + total; i++) {
-        const lastModifiedMs = now - i * 1000;
-        const update: FeedUpdate = {
-          activityId: String(1_000_000_000_000 + i),
-          version: 1,
-          activity: {
-            id: String(1_000_000_000_000 + i),
-            appActivityId: `/bench/${i}`,
-            content: JSON.stringify({
-              activitySourceHost: "https://bench.example",
-              activationUrl: `https://bench.example/${i}`,
-              appDisplayName: "bench",
-              fallbackUrl: null,
-              contentUrl: null,
-              visualElements: { displayText: `Activity ${i}`, description: null, backgroundColor: null, content: null, attribution: null },
-              contentInfo: null,
-              userTimezone: null,
-            }),
-            status: "active",
-            createdMs: lastModifiedMs,
-            lastModifiedMs,
-            expirationMs: lastModifiedMs + 30 * 24 * 3600 * 1000,
-          },
-          recentMs: lastModifiedMs,
-        };
-        // apply() does its SQL synchronously before its first await, so this runs inside the transaction.
-        void this.apply(update);
-      }
+      for (let i = firstIndex + 1; i < firstIndex + total; i++) void this.apply(update(i), owner);
     });
     return total;
   }
@@ -264,7 +268,7 @@ export default {
     if (url.pathname === "/__bench/seed-feed" && request.method === "POST") {
       const { caller, total, firstIndex } = (await request.json()) as { caller: Caller; total: number; firstIndex: number };
       const stub = feedObject(env, caller) as unknown as DurableObjectStub<FeedObject>;
-      return json({ seeded: await stub.benchSeed(total, firstIndex) });
+      return json({ seeded: await stub.benchSeed(caller, total, firstIndex) });
     }
     return service.fetch(request, env, ctx);
   },

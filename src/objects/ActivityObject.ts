@@ -5,7 +5,7 @@ import { type ActivityRow, type HistoryItemRow, MIGRATIONS, toActivity, toHistor
 import { FeedOutbox, type FeedState } from "./feed-outbox";
 import { afterPosition, Keyset, keysetBindings, type KeysetPosition } from "./keyset";
 import { Schema } from "./migrations";
-import type { ActivityRecord, BodyIssue, DateRange, HistoryItemRecord, HistoryItemWrite } from "./records";
+import type { ActivityErasure, ActivityInventory, ActivityRecord, BodyIssue, DateRange, HistoryItemRecord, HistoryItemWrite } from "./records";
 import { type ActivityContent, patchActivityContent } from "../schemas/activity";
 import { patchHistoryItem } from "../schemas/history-item";
 
@@ -75,7 +75,7 @@ const SWEEP_BATCH = 1000;
  */
 export class ActivityObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly keyset: Keyset;
+  private keyset: Keyset;
   private readonly outbox: FeedOutbox;
   private readonly schema: Schema;
   /** The alarm time this instance last set (null: none); undefined until it has set one. */
@@ -85,7 +85,11 @@ export class ActivityObject extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.keyset = new Keyset(this.sql);
-    this.outbox = new FeedOutbox(this.sql, env, (now) => this.feedState(now));
+    this.outbox = new FeedOutbox(this.sql, env, {
+      currentState: (now) => this.feedState(now),
+      holdsData: () => this.schema.exists,
+      eraseWrittenBefore: (beforeMs) => this.eraseOrKeep(beforeMs),
+    });
     this.schema = new Schema(ctx.storage, MIGRATIONS);
     void ctx.blockConcurrencyWhile(async () => this.schema.upgrade());
   }
@@ -115,7 +119,7 @@ export class ActivityObject extends DurableObject<Env> {
         return { kind: "app-activity-id-differs", appActivityId: row.app_activity_id };
       }
       const activity = this.storeActivity(toActivity(row), true, JSON.stringify(patched.content), now);
-      this.outbox.note();
+      this.outbox.note(now);
       return { kind: "patched", activity };
     });
     await this.settle();
@@ -132,6 +136,14 @@ export class ActivityObject extends DurableObject<Env> {
     return { activity: toActivity(row), historyItems: historyItems ? this.liveHistoryItems(now, historyItems) : null };
   }
 
+  /** The activity with the first page of its live items and the cursor that continues them (one call for both); null when it does not exist. */
+  async getActivityPage(selection: HistoryItemSelection): Promise<{ activity: ActivityRecord; items: Extract<HistoryItemPage, { kind: "page" }> } | null> {
+    const row = this.liveActivityRow(Date.now());
+    if (!row) return null;
+    const items = await this.listHistoryItems({ ...selection, cursor: null, count: false });
+    return items.kind === "page" ? { activity: toActivity(row), items } : null;
+  }
+
   /** Deletes the activity and its history items; false when there was none. */
   async deleteActivity(): Promise<boolean> {
     const now = Date.now();
@@ -139,7 +151,7 @@ export class ActivityObject extends DurableObject<Env> {
       const existed = this.liveActivityRow(now) !== undefined;
       if (this.activityRow()) {
         this.deleteEverything();
-        this.outbox.note();
+        this.outbox.note(now);
       }
       return existed;
     });
@@ -214,7 +226,7 @@ export class ActivityObject extends DurableObject<Env> {
       const patched = patchHistoryItem(toHistoryItem(row), patch);
       if (patched.kind === "invalid") return patched;
       const { item } = this.upsertHistoryItem(patched.write, now);
-      this.outbox.note();
+      this.outbox.note(now);
       return { kind: "patched", item };
     });
     await this.settle();
@@ -228,11 +240,30 @@ export class ActivityObject extends DurableObject<Env> {
       if (this.sql.exec("DELETE FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).rowsWritten === 0) {
         return { kind: "item-not-found" };
       }
-      this.outbox.note();
+      this.outbox.note(now);
       return { kind: "found", value: null };
     });
     await this.settle();
     return found;
+  }
+
+  /** What an erasure would remove here: the live activity, and its live history items. */
+  async inventory(): Promise<ActivityInventory> {
+    const now = Date.now();
+    if (!this.liveActivityRow(now)) return { live: false, historyItems: 0 };
+    const historyItems = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM history_item WHERE expiration_ms > ?", now).one().n;
+    return { live: true, historyItems };
+  }
+
+  /**
+   * Erases everything here (the object then holds nothing, not even a schema), unless the
+   * activity was created at or after `beforeMs`: then it is kept, with a new cursor key, and its
+   * feed is told of it again. Idempotent.
+   */
+  async eraseWrittenBefore(beforeMs: number): Promise<ActivityErasure> {
+    const outcome = await this.eraseOrKeep(beforeMs);
+    if (outcome.kind === "kept") await this.settle();
+    return outcome;
   }
 
   /**
@@ -242,12 +273,13 @@ export class ActivityObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     // A running alarm is no longer set; whatever comes next must be set again.
     this.alarmAt = undefined;
+    if (!this.schema.exists) return;
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       const activity = this.activityRow();
       if (activity && activity.expiration_ms <= now) {
         this.deleteEverything();
-        this.outbox.note();
+        this.outbox.note(now);
         return;
       }
       const swept = this.sql.exec(
@@ -256,14 +288,14 @@ export class ActivityObject extends DurableObject<Env> {
         now,
         SWEEP_BATCH,
       ).rowsWritten;
-      if (swept > 0) this.outbox.note();
+      if (swept > 0) this.outbox.note(now);
     });
     await this.settle();
   }
 
   private async writeActivity(put: ActivityPut, mode: "create" | "upsert"): Promise<ActivityPutResult> {
-    const now = Date.now();
     this.schema.ensure();
+    const now = Date.now();
     const result = this.ctx.storage.transactionSync((): ActivityPutResult => {
       let existing = this.activityRow();
       if (existing && existing.app_activity_id !== put.appActivityId) return { kind: "conflict" };
@@ -276,7 +308,7 @@ export class ActivityObject extends DurableObject<Env> {
       const base = existing ? toActivity(existing) : { id: put.id, appActivityId: put.appActivityId, createdMs: now };
       const activity = this.storeActivity(base, existing !== undefined, put.content, now);
       const historyItems = put.historyItems.map((item) => this.upsertHistoryItem(item, now).item);
-      this.outbox.note();
+      this.outbox.note(now);
       return { kind: existing ? "replaced" : "created", activity, historyItems };
     });
     await this.settle();
@@ -324,7 +356,7 @@ export class ActivityObject extends DurableObject<Env> {
       if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
       if (mode === "create" && this.liveHistoryItemRow(write.id, now)) return { kind: "conflict" };
       const written = this.upsertHistoryItem(write, now);
-      this.outbox.note();
+      this.outbox.note(now);
       return written;
     });
     await this.settle();
@@ -387,6 +419,8 @@ export class ActivityObject extends DurableObject<Env> {
 
   /** Sets the alarm to the earliest expiry or feed retry still pending, or clears it when there is none. */
   private async armAlarm(): Promise<void> {
+    // An object that holds nothing has no alarm either (erasing it removed it).
+    if (!this.schema.exists) return;
     const expiry = this.sql
       .exec<{ at: number | null }>(
         `SELECT min(at) AS at FROM (
@@ -405,6 +439,25 @@ export class ActivityObject extends DurableObject<Env> {
     else await this.ctx.storage.setAlarm(next);
     // Recorded once set: a refused alarm must not pass for one that is set.
     this.alarmAt = next;
+  }
+
+  /** The erasure itself: see eraseWrittenBefore (which also tells the feed of a kept activity). */
+  private async eraseOrKeep(beforeMs: number): Promise<ActivityErasure> {
+    if (!this.schema.exists) return { kind: "erased" };
+    const activity = this.activityRow();
+    // A new key, so no cursor issued before the erasure opens again.
+    this.keyset = new Keyset(this.sql);
+    if (activity && activity.created_ms >= beforeMs) {
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("DELETE FROM cursor_key");
+        this.outbox.note(Date.now());
+      });
+      return { kind: "kept" };
+    }
+    this.schema.forget();
+    this.alarmAt = null;
+    await this.ctx.storage.deleteAll();
+    return { kind: "erased" };
   }
 
   private deleteEverything(): void {

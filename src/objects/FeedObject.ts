@@ -1,7 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
+import type { Caller } from "../auth/verify-token";
+import { DEFAULT_LIFETIME_MS } from "../limits";
+import { userObject } from "./addresses";
+import { writtenBefore, WRITTEN_BEFORE_SQL, writtenBeforeBindings } from "./erasure-rule";
 import { afterPosition, Keyset, keysetBindings } from "./keyset";
 import { Schema } from "./migrations";
-import type { ActivityRecord, DateRange, FeedUpdate } from "./records";
+import type { ActivityRecord, DateRange, FeedApplyResult, FeedUpdate } from "./records";
 
 export interface FeedQuery {
   /** activities: by lastModifiedDateTime; recent: those with history items, by their newest item. */
@@ -39,7 +43,25 @@ const MIGRATIONS: string[] = [
    CREATE INDEX feed_by_last_modified ON feed_entry (last_modified_ms, activity_id) WHERE activity IS NOT NULL;
    CREATE INDEX feed_by_recent ON feed_entry (recent_ms, activity_id) WHERE recent_ms IS NOT NULL;
    CREATE TABLE cursor_key (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), raw BLOB NOT NULL);`,
+  // When each tombstone was recorded, so it can go once it is no longer needed (those already there count from now);
+  // and the feed's registration with its user's registry, with the latest erasure's instant it enforces.
+  `ALTER TABLE feed_entry ADD COLUMN deleted_ms INTEGER;
+   UPDATE feed_entry SET deleted_ms = CAST(unixepoch('subsec') * 1000 AS INTEGER) WHERE activity IS NULL;
+   CREATE INDEX feed_tombstone_by_deleted ON feed_entry (deleted_ms) WHERE activity IS NULL;
+   CREATE TABLE registration (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), erased_before_ms INTEGER);`,
 ];
+
+/**
+ * How long a tombstone lives. It exists to beat a late push of an older state of its activity.
+ * Any older state that was live was last modified before the delete, so it expired (activity
+ * lifetime) before the tombstone is this old, and a feed stores an expired state as a tombstone:
+ * after this, no push can bring the activity back, however late it arrives. The extra day covers
+ * clock differences between objects.
+ */
+export const TOMBSTONE_LIFETIME_MS = DEFAULT_LIFETIME_MS + 24 * 60 * 60 * 1000;
+
+/** Tombstones deleted per alarm run. */
+const PRUNE_BATCH = 1000;
 
 const SORT_COLUMN = { activities: "last_modified_ms", recent: "recent_ms" } as const;
 const INDEX = { activities: "feed_by_last_modified", recent: "feed_by_recent" } as const;
@@ -47,38 +69,80 @@ const INDEX = { activities: "feed_by_last_modified", recent: "feed_by_recent" } 
 /**
  * The index of one (tenant, user, app)'s activities, kept in step by the activities' own
  * objects. A deleted activity stays as a tombstone row (its id and version) so that a late,
- * older update cannot bring it back.
+ * older update cannot bring it back, until the alarm prunes it (TOMBSTONE_LIFETIME_MS). Before
+ * its first entry the feed registers with its user's registry (one call in the feed's life),
+ * and from then on refuses updates written before the user's latest erasure.
  */
 export class FeedObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly keyset: Keyset;
+  private keyset: Keyset;
   private readonly schema: Schema;
+  /** Whether the user's registry lists this feed's app. */
+  private registered = false;
+  /** Whether `registered` and `erasedBeforeMs` are stored as they are here. */
+  private registrationStored = false;
+  /** The latest erasure's instant: updates written before it are refused. */
+  private erasedBeforeMs: number | null = null;
+  /** The alarm time this instance last set (null: none); undefined until it has set one. */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.keyset = new Keyset(this.sql);
     this.schema = new Schema(ctx.storage, MIGRATIONS);
-    void ctx.blockConcurrencyWhile(async () => this.schema.upgrade());
+    void ctx.blockConcurrencyWhile(async () => {
+      this.schema.upgrade();
+      if (this.schema.exists) this.loadRegistration();
+    });
   }
 
-  /** Records an activity's state unless a newer one is already recorded. Idempotent. */
-  async apply(update: FeedUpdate): Promise<void> {
-    this.schema.ensure();
-    const activity = update.activity;
-    this.sql.exec(
-      `INSERT INTO feed_entry (activity_id, version, activity, last_modified_ms, recent_ms, expiration_ms)
-       VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (activity_id) DO UPDATE SET version = excluded.version, activity = excluded.activity,
-         last_modified_ms = excluded.last_modified_ms, recent_ms = excluded.recent_ms, expiration_ms = excluded.expiration_ms
-       WHERE excluded.version > feed_entry.version`,
-      update.activityId,
-      update.version,
-      activity ? JSON.stringify(activity) : null,
-      activity?.lastModifiedMs ?? null,
-      activity ? update.recentMs : null,
-      activity?.expirationMs ?? null,
-    );
+  /**
+   * Records an activity's state unless a newer one is already recorded. Idempotent. An update
+   * written before the user's latest erasure is refused (and the entry removed): the activity
+   * must erase itself.
+   */
+  async apply(update: FeedUpdate, owner: Caller): Promise<FeedApplyResult> {
+    if (!this.registered) {
+      const answer = await userObject(this.env, owner).registerFeed(owner, owner.appId, update);
+      if (answer.registered) this.registered = true;
+      this.raiseErasedBefore(answer.erasedBeforeMs);
+    }
+    const now = Date.now();
+    // Read the watermark only now: an erasure may have begun while the registry answered.
+    const result = this.ctx.storage.transactionSync((): FeedApplyResult & { tombstone?: boolean } => {
+      if (this.erasedBeforeMs !== null && writtenBefore(update, this.erasedBeforeMs)) {
+        const stored = this.schema.exists
+          ? this.sql.exec<{ version: number }>("SELECT version FROM feed_entry WHERE activity_id = ?", update.activityId).toArray()[0]?.version
+          : undefined;
+        // An older update than the one stored is merely superseded; a newer one is refused, and its entry goes.
+        if (stored !== undefined && stored >= update.version) return { kind: "applied" };
+        if (stored !== undefined) this.sql.exec("DELETE FROM feed_entry WHERE activity_id = ?", update.activityId);
+        return { kind: "erased", beforeMs: this.erasedBeforeMs };
+      }
+      this.schema.ensure();
+      if (!this.registrationStored) this.storeRegistration();
+      // An expired state is stored as a tombstone: it shows nothing, and the alarm prunes it.
+      const activity = update.activity !== null && update.activity.expirationMs > now ? update.activity : null;
+      this.sql.exec(
+        `INSERT INTO feed_entry (activity_id, version, activity, last_modified_ms, recent_ms, expiration_ms, deleted_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (activity_id) DO UPDATE SET version = excluded.version, activity = excluded.activity,
+           last_modified_ms = excluded.last_modified_ms, recent_ms = excluded.recent_ms, expiration_ms = excluded.expiration_ms,
+           deleted_ms = excluded.deleted_ms
+         WHERE excluded.version > feed_entry.version`,
+        update.activityId,
+        update.version,
+        activity ? JSON.stringify(activity) : null,
+        activity?.lastModifiedMs ?? null,
+        activity ? update.recentMs : null,
+        activity?.expirationMs ?? null,
+        activity ? null : now,
+      );
+      return { kind: "applied", tombstone: activity === null };
+    });
+    if (result.tombstone) await this.armAlarm();
+    return result.kind === "erased" ? { kind: "erased", beforeMs: result.beforeMs } : { kind: "applied" };
   }
 
   /** How many live activities a view holds with lastModifiedDateTime in the range. */
@@ -128,6 +192,91 @@ export class FeedObject extends DurableObject<Env> {
     return this.sql
       .exec<{ count: number }>(`SELECT count(*) AS count FROM feed_entry WHERE ${conditions.join(" AND ")}`, ...bindings)
       .one().count;
+  }
+
+  /** Starts an erasure here: from now on, updates written before `beforeMs` are refused. Idempotent. */
+  async beginErasure(beforeMs: number): Promise<void> {
+    this.schema.ensure();
+    this.registered = true;
+    this.raiseErasedBefore(beforeMs);
+    this.storeRegistration();
+  }
+
+  /** Ids of the entries (live or tombstones) after `after`, in id order: at most `top`. */
+  async activityIds(after: string | null, top: number): Promise<string[]> {
+    if (!this.schema.exists) return [];
+    return this.sql
+      .exec<{ activity_id: string }>("SELECT activity_id FROM feed_entry WHERE activity_id > ? ORDER BY activity_id LIMIT ?", after ?? "", top)
+      .toArray()
+      .map((row) => row.activity_id);
+  }
+
+  /**
+   * Ends an erasure here: removes every entry written before `beforeMs` and the cursor key; a feed
+   * left with no entry is deleted altogether (it holds nothing, not even a schema). Idempotent.
+   */
+  async finishErasure(beforeMs: number): Promise<{ emptied: boolean }> {
+    if (!this.schema.exists) return { emptied: true };
+    const remaining = this.ctx.storage.transactionSync(() => {
+      this.sql.exec(`DELETE FROM feed_entry WHERE ${WRITTEN_BEFORE_SQL}`, ...writtenBeforeBindings(beforeMs));
+      this.sql.exec("DELETE FROM cursor_key");
+      return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM feed_entry").one().n;
+    });
+    this.keyset = new Keyset(this.sql);
+    if (remaining > 0) return { emptied: false };
+    await this.ctx.storage.deleteAll();
+    this.schema.forget();
+    this.registered = false;
+    this.registrationStored = false;
+    this.erasedBeforeMs = null;
+    this.alarmAt = null;
+    return { emptied: true };
+  }
+
+  /** Prunes the tombstones that have outlived TOMBSTONE_LIFETIME_MS (a batch at a time) and re-arms. Safe to run any number of times. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = undefined;
+    if (!this.schema.exists) return;
+    this.sql.exec(
+      `DELETE FROM feed_entry WHERE activity_id IN (SELECT activity_id FROM feed_entry INDEXED BY feed_tombstone_by_deleted
+         WHERE activity IS NULL AND deleted_ms <= ? ORDER BY deleted_ms LIMIT ?)`,
+      Date.now() - TOMBSTONE_LIFETIME_MS,
+      PRUNE_BATCH,
+    );
+    await this.armAlarm();
+  }
+
+  /** Sets the alarm to when the oldest tombstone is due to go, or clears it when there is none. */
+  private async armAlarm(): Promise<void> {
+    const oldest = this.sql
+      .exec<{ at: number | null }>("SELECT min(deleted_ms) AS at FROM feed_entry INDEXED BY feed_tombstone_by_deleted WHERE activity IS NULL")
+      .one().at;
+    const next = oldest === null ? null : oldest + TOMBSTONE_LIFETIME_MS;
+    // Most tombstones are younger than the oldest: skip the storage write then.
+    if (next === this.alarmAt) return;
+    this.alarmAt = next;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  private raiseErasedBefore(instantMs: number | null): void {
+    if (instantMs === null || (this.erasedBeforeMs !== null && this.erasedBeforeMs >= instantMs)) return;
+    this.erasedBeforeMs = instantMs;
+    this.registrationStored = false;
+  }
+
+  private storeRegistration(): void {
+    this.sql.exec("INSERT OR REPLACE INTO registration (singleton, erased_before_ms) VALUES (1, ?)", this.erasedBeforeMs);
+    this.registrationStored = true;
+  }
+
+  /** Reads the registration a feed stored with its first entry (a feed from before registries has none: it registers on its next update). */
+  private loadRegistration(): void {
+    const registration = this.sql.exec<{ erased_before_ms: number | null }>("SELECT erased_before_ms FROM registration").toArray()[0];
+    if (!registration) return;
+    this.registered = true;
+    this.raiseErasedBefore(registration.erased_before_ms);
+    this.registrationStored = this.erasedBeforeMs === registration.erased_before_ms;
   }
 }
 

@@ -1,6 +1,8 @@
 import type { Caller } from "../auth/verify-token";
 import { feedObject } from "./addresses";
-import type { ActivityRecord, FeedUpdate } from "./records";
+import { withDeadline } from "./deadline";
+import { VERSIONS_PER_MS } from "./erasure-rule";
+import type { ActivityErasure, ActivityRecord, FeedUpdate } from "./records";
 
 /** How long a write waits for its feed to acknowledge before leaving the update to the retry. */
 const FEED_PUSH_TIMEOUT_MS = 2000;
@@ -21,6 +23,16 @@ export interface FeedState {
   recentMs: number | null;
 }
 
+/** What the outbox needs from its activity's object besides its tables. */
+export interface OutboxOwner {
+  /** The state to push now. */
+  currentState(now: number): FeedState;
+  /** false once the object holds nothing (it never wrote, or it was erased): there is nothing to push. */
+  holdsData(): boolean;
+  /** The feed refused the update as written before an erasure: erase the object, unless its activity is newer. */
+  eraseWrittenBefore(beforeMs: number): Promise<ActivityErasure>;
+}
+
 type OwnerRow = { tenant_id: string; user_id: string; app_id: string; id: string; feed_version: number };
 
 /**
@@ -29,7 +41,8 @@ type OwnerRow = { tenant_id: string; user_id: string; app_id: string; id: string
  * if it has not (`note`); the owner arms its alarm for that retry (`retryAt`) and then pushes the
  * state (`push`). A push that fails moves the retry later, one that is acknowledged clears it.
  * Each push carries the current state and a version, so pushes are idempotent and an older one
- * never wins.
+ * never wins. A version is a microsecond clock reading (see erasure-rule.ts), so it keeps
+ * increasing even across an erasure of the object.
  */
 export class FeedOutbox {
   /** The push under way, and the one queued behind it that later writes share. */
@@ -39,7 +52,7 @@ export class FeedOutbox {
   constructor(
     private readonly sql: SqlStorage,
     private readonly env: Env,
-    private readonly currentState: (now: number) => FeedState,
+    private readonly owner: OutboxOwner,
   ) {}
 
   /** Records whose activity this is (once: it is fixed for the object's life). */
@@ -53,10 +66,16 @@ export class FeedOutbox {
     );
   }
 
-  /** Records, inside the caller's transaction, that the feed must learn this activity's new state, and schedules its retry. */
-  note(): void {
+  /**
+   * Records, inside the caller's transaction, that the feed must learn this activity's new state
+   * as of the write's instant `now`, and schedules its retry.
+   */
+  note(now: number): void {
     const version = this.sql
-      .exec<{ feed_version: number }>("UPDATE owner SET feed_version = feed_version + 1 RETURNING feed_version")
+      .exec<{ feed_version: number }>(
+        "UPDATE owner SET feed_version = max(feed_version + 1, ?) RETURNING feed_version",
+        now * VERSIONS_PER_MS,
+      )
       .toArray()[0]?.feed_version;
     if (version === undefined) return;
     // A retry already due sooner stays: a burst of writes keeps one alarm time.
@@ -65,12 +84,13 @@ export class FeedOutbox {
        ON CONFLICT (singleton) DO UPDATE SET version = excluded.version,
          retry_at_ms = min(coalesce(feed_outbox.retry_at_ms, excluded.retry_at_ms), excluded.retry_at_ms)`,
       version,
-      Date.now() + FIRST_RETRY_MS,
+      now + FIRST_RETRY_MS,
     );
   }
 
   /** When the next retry is due; null when the feed is up to date. */
   retryAt(): number | null {
+    if (!this.owner.holdsData()) return null;
     return this.sql.exec<{ retry_at_ms: number | null }>("SELECT retry_at_ms FROM feed_outbox").toArray()[0]?.retry_at_ms ?? null;
   }
 
@@ -96,14 +116,17 @@ export class FeedOutbox {
     const pending = this.pending(Date.now());
     if (!pending) return;
     const { owner, update } = pending;
-    let timer: ReturnType<typeof setTimeout> | null = null;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${FEED_PUSH_TIMEOUT_MS} ms`)), FEED_PUSH_TIMEOUT_MS);
-      });
-      await Promise.race([feedObject(this.env, owner).apply(update), timeout]);
-      this.sql.exec("DELETE FROM feed_outbox WHERE version <= ?", update.version);
+      const answer = await withDeadline(feedObject(this.env, owner).apply(update, owner), FEED_PUSH_TIMEOUT_MS, "feed update");
+      if (answer.kind === "erased") {
+        // Erased, the object holds nothing more to push; kept (created after the erasure), it noted itself anew.
+        if ((await this.owner.eraseWrittenBefore(answer.beforeMs)).kind === "kept") return this.pushOnce();
+        return;
+      }
+      // An erasure may have emptied the object while the feed answered.
+      if (this.owner.holdsData()) this.sql.exec("DELETE FROM feed_outbox WHERE version <= ?", update.version);
     } catch (error) {
+      if (!this.owner.holdsData()) return;
       // A concurrent push may have delivered a newer state meanwhile and emptied the outbox.
       const attempts = this.sql
         .exec<{ attempts: number }>("UPDATE feed_outbox SET attempts = attempts + 1 RETURNING attempts")
@@ -113,18 +136,16 @@ export class FeedOutbox {
       console.warn(
         JSON.stringify({ level: "warn", message: "feed update failed; will retry", activityId: update.activityId, attempts, error: String(error) }),
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
 
   /** The pending update and where it goes; undefined when the feed is up to date. */
   private pending(now: number): { owner: Caller; update: FeedUpdate } | undefined {
-    if (!this.sql.exec("SELECT 1 FROM feed_outbox").toArray().length) return undefined;
+    if (!this.owner.holdsData() || !this.sql.exec("SELECT 1 FROM feed_outbox").toArray().length) return undefined;
     const owner = this.sql.exec<OwnerRow>("SELECT * FROM owner").one();
     return {
       owner: { tenantId: owner.tenant_id, userId: owner.user_id, appId: owner.app_id },
-      update: { activityId: owner.id, version: owner.feed_version, ...this.currentState(now) },
+      update: { activityId: owner.id, version: owner.feed_version, ...this.owner.currentState(now) },
     };
   }
 }

@@ -45,4 +45,9 @@ export class Schema {
     migrate(this.storage, this.steps);
     this.created = true;
   }
+
+  /** Records that the object's storage was deleted (an erasure's deleteAll): it has no schema again until its next write. */
+  forget(): void {
+    this.created = false;
+  }
 }

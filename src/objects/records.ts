@@ -61,3 +61,36 @@ export interface FeedUpdate {
   /** The newest live history item's lastModifiedDateTime; null when it has none. */
   recentMs: number | null;
 }
+
+/** Whose data a registry holds: one user of one tenant, across apps. */
+export interface UserKey {
+  tenantId: string;
+  userId: string;
+}
+
+/** What a feed learns when it registers with its user's registry. */
+export interface FeedRegistration {
+  /** false: the update was written before the latest erasure, so the app was not registered for it. */
+  registered: boolean;
+  /** The latest erasure's request instant: the feed refuses anything written before it. null: none. */
+  erasedBeforeMs: number | null;
+}
+
+/** A feed's answer to an update: applied (or already superseded), or refused as written before an erasure. */
+export type FeedApplyResult = { kind: "applied" } | { kind: "erased"; beforeMs: number };
+
+/** What an erasure would remove from an activity's object. */
+export interface ActivityInventory {
+  live: boolean;
+  historyItems: number;
+}
+
+/** An activity's object after an erasure: emptied, or kept because the activity was created after the request. */
+export type ActivityErasure = { kind: "erased" } | { kind: "kept" };
+
+/** What an erasure removed. */
+export interface ErasureCounts {
+  apps: number;
+  activities: number;
+  historyItems: number;
+}

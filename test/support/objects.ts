@@ -3,7 +3,7 @@
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Caller } from "../../src/auth/verify-token";
-import { activityObject, feedObject } from "../../src/objects/addresses";
+import { activityObject, feedObject, userObject } from "../../src/objects/addresses";
 import { DEV_CALLER } from "./tokens";
 
 /** The object that holds activity `activityId` for `caller` (the development identity unless told otherwise). */
@@ -11,6 +11,18 @@ export const activityStub = (activityId: string, caller: Caller = DEV_CALLER) =>
 
 /** The feed index of `caller`'s activities. */
 export const feedStub = (caller: Caller = DEV_CALLER) => feedObject(env, caller);
+
+/** The registry of one user's apps and erasures (the development identity's unless told otherwise). */
+export const userStub = (caller: Pick<Caller, "tenantId" | "userId"> = DEV_CALLER) => userObject(env, { tenantId: caller.tenantId, userId: caller.userId });
+
+/** Every table and index an object has, and its alarm: an object that holds nothing has none (`HOLDS_NOTHING`). */
+export const storageOf = (stub: DurableObjectStub<Rpc.DurableObjectBranded | undefined>) =>
+  runInDurableObject(stub, async (_instance, state) => ({
+    tables: state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master").toArray().map((row) => row.name),
+    alarm: await state.storage.getAlarm(),
+  }));
+
+export const HOLDS_NOTHING = { tables: [], alarm: null };
 
 /** Runs one SQL statement inside an object and returns its rows. */
 export const sqlIn = (stub: DurableObjectStub, query: string, ...bindings: unknown[]) =>

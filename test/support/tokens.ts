@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
 import devSigningKey from "../../dev/signing-key.json";
-import { DEV_IDENTITY } from "../../scripts/dev-identity";
+import { DEV_APPLICATION, DEV_IDENTITY } from "../../scripts/dev-identity";
 import type { Caller } from "../../src/auth/verify-token";
 
 export const SCOPE = DEV_IDENTITY.scope;
@@ -53,4 +53,18 @@ export async function mintToken(options: TokenOptions = {}): Promise<string> {
   for (const name of Object.keys(claims)) if (claims[name] === undefined) delete claims[name];
   const key = options.key ?? ((await importJWK(devSigningKey as JWK, "RS256")) as CryptoKey);
   return new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: options.kid ?? devSigningKey.kid }).sign(key);
+}
+
+/** The app role the admin routes need (ADMIN_ROLE). */
+export const ADMIN_ROLE = env.ADMIN_ROLE;
+
+/** An application token (client credentials) of `tenant`'s daemon app, as `npm run token -- --app-only` mints it: the admin role unless `roles` says otherwise. */
+export function mintAdminToken(options: { tenant?: string; roles?: string[]; claims?: JWTPayload; ttl?: number } = {}): Promise<string> {
+  return mintToken({
+    tenant: options.tenant,
+    user: DEV_APPLICATION.servicePrincipal,
+    scope: null,
+    ttl: options.ttl,
+    claims: { roles: options.roles ?? [ADMIN_ROLE], idtyp: "app", ...options.claims },
+  });
 }

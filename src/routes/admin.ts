@@ -1,0 +1,122 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import { authenticateAdministrator } from "../auth/authenticate";
+import { callObject } from "../graph/call-object";
+import { itemNotFound } from "../graph/errors";
+import { methodNotAllowed } from "../graph/route-guards";
+import { validationHook } from "../graph/validation";
+import { limits } from "../limits";
+import { userObject } from "../objects/addresses";
+import type { UserKey } from "../objects/records";
+import { activitySchema } from "../schemas/activity";
+import { guidSchema } from "../schemas/common";
+import { errorResponses } from "../schemas/error";
+import { erasureOperationSchema, toErasureOperationResource } from "../schemas/operation";
+import { queryOptions } from "../schemas/query";
+import { userExport } from "./user-export";
+
+// A tenant administrator's duties: hand one user their data, and erase it. Called by the
+// tenant's own daemon app (an application token with the admin role), never by a user, and only
+// ever about users of the token's own tenant.
+
+const userParams = z.object({
+  oid: z
+    .string()
+    .min(1)
+    .max(limits.identityClaimChars, `expected a user's object id (oid) of at most ${limits.identityClaimChars} characters`)
+    .openapi({ description: "The user's object id (the oid claim of their tokens), in the administrator's own tenant.", example: "00000000-0000-0000-0000-00000000a11c" }),
+});
+
+const noOptions = queryOptions({});
+
+const operationParams = userParams.extend({ operationId: guidSchema.openapi({ description: "The erasure's id, from the Location of the DELETE." }) });
+
+/** The errors an admin route documents: Graph's envelope, as for every route, with what 403 and 404 mean here. */
+const adminErrors = (...statuses: (400 | 404)[]) => {
+  const documented = errorResponses(...statuses);
+  return {
+    ...documented,
+    403: { ...documented[403], description: "Not an application token with the admin role (ADMIN_ROLE): a delegated token, or one without the role (accessDenied)." },
+    ...(statuses.includes(404) ? { 404: { ...documented[404], description: "No such operation for this user (itemNotFound)." } } : {}),
+  };
+};
+
+const exportRoute = createRoute({
+  method: "get",
+  path: "/admin/users/{oid}/activities",
+  summary: "Export a user's activities",
+  description:
+    "Every live activity of the user, across apps, each with all its history items: one JSON object per line (NDJSON), streamed. " +
+    "Each line is the activity as GET /me/activities/{id}?$expand=historyItems shows it, without @odata.context, plus appId.",
+  request: { params: userParams, query: noOptions },
+  responses: {
+    200: {
+      description: "The export, one activity per line; a stream that ends without a final newline was cut short, and should be fetched again.",
+      content: { "application/x-ndjson": { schema: activitySchema.extend({ appId: z.string() }).openapi("userActivityExportLine") } },
+    },
+    ...adminErrors(400),
+  },
+});
+
+const eraseRoute = createRoute({
+  method: "delete",
+  path: "/admin/users/{oid}",
+  summary: "Erase a user's data",
+  description:
+    "Starts erasing everything of the user written before now, across apps: activities, history items, feed entries, tombstones, cursor keys, the registry's list of apps. " +
+    "Answers at once; follow Location. While an erasure of this user runs, another DELETE answers that one.",
+  request: { params: userParams, query: noOptions },
+  responses: {
+    202: {
+      description: "Accepted: the erasure runs in the background.",
+      headers: z.object({ Location: z.string().openapi({ description: "The operation's URL." }) }),
+      content: { "application/json": { schema: erasureOperationSchema } },
+    },
+    ...adminErrors(400),
+  },
+});
+
+const operationRoute = createRoute({
+  method: "get",
+  path: "/admin/users/{oid}/operations/{operationId}",
+  summary: "Get an erasure's status",
+  request: { params: operationParams, query: noOptions },
+  responses: {
+    200: { description: "The erasure: running, or succeeded, with what it erased.", content: { "application/json": { schema: erasureOperationSchema } } },
+    ...adminErrors(400, 404),
+  },
+});
+
+/** The user an administrator names: always one of the administrator's own tenant. */
+const userOf = (administrator: { tenantId: string }, oid: string): UserKey => ({ tenantId: administrator.tenantId, userId: oid });
+
+/** The operation's absolute URL, as Location carries it. */
+const operationUrl = (requestUrl: string, oid: string, id: string) =>
+  `${new URL(requestUrl).origin}/admin/users/${encodeURIComponent(oid)}/operations/${id}`;
+
+/** The admin routes: export and erasure of one user's data. */
+export const adminRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+adminRoutes.use("/admin/users/*", authenticateAdministrator());
+adminRoutes
+  .openapi(exportRoute, async (c) => {
+    const { oid } = c.req.valid("param");
+    const body = await userExport(c.env, userOf(c.var.administrator, oid), c.var.requestId);
+    // zod-openapi types every application/…json… media type as a JSON body, NDJSON included: hence the cast.
+    return c.body(body, 200, { "Content-Type": "application/x-ndjson" }) as never;
+  })
+  .openapi(eraseRoute, async (c) => {
+    const { oid } = c.req.valid("param");
+    const user = userOf(c.var.administrator, oid);
+    const request = await callObject(userObject(c.env, user), (registry) => registry.requestErasure(user));
+    return c.json(toErasureOperationResource(request.erasure), 202, { Location: operationUrl(c.req.url, oid, request.erasure.id) });
+  })
+  .openapi(operationRoute, async (c) => {
+    const { oid, operationId } = c.req.valid("param");
+    const erasure = await callObject(userObject(c.env, userOf(c.var.administrator, oid)), (registry) => registry.erasure(operationId.toLowerCase()));
+    if (!erasure) throw itemNotFound(`No erasure '${operationId}' exists for this user.`);
+    return c.json(toErasureOperationResource(erasure), 200);
+  })
+  .all("/admin/users/:oid", methodNotAllowed(["DELETE"]))
+  .all("/admin/users/:oid/activities", methodNotAllowed(["GET"]))
+  .all("/admin/users/:oid/operations/:operationId", methodNotAllowed(["GET"]));
+adminRoutes.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
