@@ -194,7 +194,9 @@ describe("2. a crash between the commit and the feed push", () => {
         outbox: state.storage.sql.exec("SELECT version, retry_at_ms FROM feed_outbox").toArray(),
         alarm: await state.storage.getAlarm(),
       }));
-      expect(pending).toEqual({ outbox: [{ version: 1, retry_at_ms: pending.alarm }], alarm: expect.any(Number) });
+      // Its version is the write's instant in microseconds (the first change of a new activity).
+      const version = Date.parse(stored.body.createdDateTime) * 1000;
+      expect(pending).toEqual({ outbox: [{ version, retry_at_ms: pending.alarm }], alarm: expect.any(Number) });
 
       // Due in a few seconds; run it now (false only if it has just run by itself).
       await runDurableObjectAlarm(activityStub(id, caller));
