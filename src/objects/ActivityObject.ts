@@ -5,7 +5,7 @@ import { type ActivityRow, type HistoryItemRow, MIGRATIONS, toActivity, toHistor
 import { FeedOutbox, type FeedState } from "./feed-outbox";
 import { afterPosition, Keyset, keysetBindings, type KeysetPosition } from "./keyset";
 import { Schema } from "./migrations";
-import type { ActivityErasure, ActivityInventory, ActivityRecord, BodyIssue, DateRange, HistoryItemRecord, HistoryItemWrite } from "./records";
+import type { ActivityErasure, ActivityInventory, ActivityRecord, BodyIssue, DateRange, HistoryItemRecord, HistoryItemWrite, Status } from "./records";
 import { type ActivityContent, patchActivityContent } from "../schemas/activity";
 import { patchHistoryItem } from "../schemas/history-item";
 
@@ -64,6 +64,9 @@ interface HistoryItemPageQuery extends HistoryItemSelection {
   count: boolean;
 }
 
+/** An item as written, and whether that created or replaced it. */
+type WrittenItem = { kind: "created" | "replaced"; item: HistoryItemRecord };
+
 /** Rows deleted per alarm run, so one sweep never holds the object for long. */
 const SWEEP_BATCH = 1000;
 
@@ -86,7 +89,7 @@ export class ActivityObject extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.keyset = new Keyset(this.sql);
     this.outbox = new FeedOutbox(this.sql, env, {
-      currentState: (now) => this.feedState(now),
+      currentState: (now, withActivity) => this.feedState(now, withActivity),
       holdsData: () => this.schema.exists,
       eraseWrittenBefore: (beforeMs) => this.eraseOrKeep(beforeMs),
     });
@@ -148,8 +151,9 @@ export class ActivityObject extends DurableObject<Env> {
   async deleteActivity(): Promise<boolean> {
     const now = Date.now();
     const existed = this.ctx.storage.transactionSync(() => {
-      const existed = this.liveActivityRow(now) !== undefined;
-      if (this.activityRow()) {
+      const expiration = this.activityExpiration();
+      const existed = expiration !== undefined && expiration > now;
+      if (expiration !== undefined) {
         this.deleteEverything();
         this.outbox.note(now);
       }
@@ -171,7 +175,7 @@ export class ActivityObject extends DurableObject<Env> {
 
   async getHistoryItem(id: string): Promise<Found<HistoryItemRecord>> {
     const now = Date.now();
-    if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
+    if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
     const row = this.liveHistoryItemRow(id, now);
     return row ? { kind: "found", value: toHistoryItem(row) } : { kind: "item-not-found" };
   }
@@ -190,7 +194,7 @@ export class ActivityObject extends DurableObject<Env> {
 
   /** One page of the live items, most recently modified first, a cursor for the next page, and their number when asked. */
   async listHistoryItems(query: HistoryItemPageQuery): Promise<HistoryItemPage> {
-    if (!this.liveActivityRow(Date.now())) return { kind: "activity-not-found" };
+    if (!this.activityIsLive(Date.now())) return { kind: "activity-not-found" };
     const scope = JSON.stringify([query.range.from, query.range.to]);
     let after: KeysetPosition | undefined;
     if (query.cursor !== null) {
@@ -209,7 +213,7 @@ export class ActivityObject extends DurableObject<Env> {
   /** How many live items have lastModifiedDateTime in the range. */
   async countHistoryItems(range: DateRange): Promise<Found<number>> {
     const now = Date.now();
-    if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
+    if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
     return { kind: "found", value: this.countLiveHistoryItems(now, range) };
   }
 
@@ -220,13 +224,13 @@ export class ActivityObject extends DurableObject<Env> {
   async patchHistoryItem(id: string, patch: unknown): Promise<HistoryItemPatchResult> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): HistoryItemPatchResult => {
-      if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
+      if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
       const row = this.liveHistoryItemRow(id, now);
       if (!row) return { kind: "item-not-found" };
       const patched = patchHistoryItem(toHistoryItem(row), patch);
       if (patched.kind === "invalid") return patched;
       const { item } = this.upsertHistoryItem(patched.write, now);
-      this.outbox.note(now);
+      this.outbox.note(now, "history-items");
       return { kind: "patched", item };
     });
     await this.settle();
@@ -236,11 +240,11 @@ export class ActivityObject extends DurableObject<Env> {
   async deleteHistoryItem(id: string): Promise<Found<null>> {
     const now = Date.now();
     const found = this.ctx.storage.transactionSync((): Found<null> => {
-      if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
+      if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
       if (this.sql.exec("DELETE FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).rowsWritten === 0) {
         return { kind: "item-not-found" };
       }
-      this.outbox.note(now);
+      this.outbox.note(now, "history-items");
       return { kind: "found", value: null };
     });
     await this.settle();
@@ -250,7 +254,7 @@ export class ActivityObject extends DurableObject<Env> {
   /** What an erasure would remove here: the live activity, and its live history items. */
   async inventory(): Promise<ActivityInventory> {
     const now = Date.now();
-    if (!this.liveActivityRow(now)) return { live: false, historyItems: 0 };
+    if (!this.activityIsLive(now)) return { live: false, historyItems: 0 };
     const historyItems = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM history_item WHERE expiration_ms > ?", now).one().n;
     return { live: true, historyItems };
   }
@@ -276,8 +280,8 @@ export class ActivityObject extends DurableObject<Env> {
     if (!this.schema.exists) return;
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
-      const activity = this.activityRow();
-      if (activity && activity.expiration_ms <= now) {
+      const expiration = this.activityExpiration();
+      if (expiration !== undefined && expiration <= now) {
         this.deleteEverything();
         this.outbox.note(now);
         return;
@@ -288,7 +292,7 @@ export class ActivityObject extends DurableObject<Env> {
         now,
         SWEEP_BATCH,
       ).rowsWritten;
-      if (swept > 0) this.outbox.note(now);
+      if (swept > 0) this.outbox.note(now, "history-items");
     });
     await this.settle();
   }
@@ -353,43 +357,54 @@ export class ActivityObject extends DurableObject<Env> {
   private async writeHistoryItem(write: HistoryItemWrite, mode: "create" | "upsert"): Promise<HistoryItemWriteResult> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): HistoryItemWriteResult => {
-      if (!this.liveActivityRow(now)) return { kind: "activity-not-found" };
-      if (mode === "create" && this.liveHistoryItemRow(write.id, now)) return { kind: "conflict" };
-      const written = this.upsertHistoryItem(write, now);
-      this.outbox.note(now);
+      if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
+      const written = this.upsertHistoryItem(write, now, mode === "create");
+      if (!written) return { kind: "conflict" };
+      this.outbox.note(now, "history-items");
       return written;
     });
     await this.settle();
     return result;
   }
 
-  /** Writes one item: a live item with this id is replaced (keeping createdDateTime), anything else is created. */
-  private upsertHistoryItem(write: HistoryItemWrite, now: number): { kind: "created" | "replaced"; item: HistoryItemRecord } {
-    const existing = this.liveHistoryItemRow(write.id, now);
-    const createdMs = existing?.created_ms ?? now;
-    const item: HistoryItemRecord = {
-      ...write,
-      status: existing ? "updated" : "active",
-      createdMs,
-      lastModifiedMs: now,
-      expirationMs: write.expirationMs ?? createdMs + DEFAULT_LIFETIME_MS,
-    };
-    this.sql.exec(
-      `INSERT OR REPLACE INTO history_item
-         (id, started_ms, last_active_ms, active_duration_seconds, active_duration_computed, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      item.id,
-      item.startedMs,
-      item.lastActiveMs,
-      item.activeDurationSeconds,
-      item.activeDurationComputed ? 1 : 0,
-      item.userTimezone,
-      item.status,
-      item.createdMs,
-      item.lastModifiedMs,
-      item.expirationMs,
-    );
-    return { kind: existing ? "replaced" : "created", item };
+  /**
+   * Writes one item in one statement: a live item with this id is replaced (status updated,
+   * createdDateTime kept, and with it the default expiry), an expired or absent one is created.
+   * With `createOnly`, a live item is left as it was, and undefined returned.
+   */
+  private upsertHistoryItem(write: HistoryItemWrite, now: number): WrittenItem;
+  private upsertHistoryItem(write: HistoryItemWrite, now: number, createOnly: boolean): WrittenItem | undefined;
+  private upsertHistoryItem(write: HistoryItemWrite, now: number, createOnly = false): WrittenItem | undefined {
+    // In DO UPDATE every expression reads the stored row: the new values follow from whether it is live.
+    const stored = this.sql
+      .exec<{ status: Status; created_ms: number; expiration_ms: number }>(
+        `INSERT INTO history_item
+           (id, started_ms, last_active_ms, active_duration_seconds, active_duration_computed, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7, coalesce(?8, ?7 + ?9))
+         ON CONFLICT (id) DO UPDATE SET
+           started_ms = excluded.started_ms, last_active_ms = excluded.last_active_ms,
+           active_duration_seconds = excluded.active_duration_seconds, active_duration_computed = excluded.active_duration_computed,
+           user_timezone = excluded.user_timezone, last_modified_ms = excluded.last_modified_ms,
+           status = iif(history_item.expiration_ms > ?7, 'updated', 'active'),
+           created_ms = iif(history_item.expiration_ms > ?7, history_item.created_ms, ?7),
+           expiration_ms = coalesce(?8, iif(history_item.expiration_ms > ?7, history_item.created_ms, ?7) + ?9)
+         WHERE ?10 = 0 OR history_item.expiration_ms <= ?7
+         RETURNING status, created_ms, expiration_ms`,
+        write.id,
+        write.startedMs,
+        write.lastActiveMs,
+        write.activeDurationSeconds,
+        write.activeDurationComputed ? 1 : 0,
+        write.userTimezone,
+        now,
+        write.expirationMs,
+        DEFAULT_LIFETIME_MS,
+        createOnly ? 1 : 0,
+      )
+      .toArray()[0];
+    if (!stored) return undefined;
+    const item: HistoryItemRecord = { ...write, status: stored.status, createdMs: stored.created_ms, lastModifiedMs: now, expirationMs: stored.expiration_ms };
+    return { kind: stored.status === "updated" ? "replaced" : "created", item };
   }
 
   /**
@@ -399,14 +414,26 @@ export class ActivityObject extends DurableObject<Env> {
   private async settle(): Promise<void> {
     // An object that has never written has nothing to push or expire.
     if (!this.schema.exists) return;
-    await this.armAlarm();
+    const retryAt = this.outbox.scheduledRetry();
+    if (retryAt !== null) await this.armForRetry(retryAt);
     await this.outbox.push();
     await this.armAlarm();
   }
 
-  /** The activity as its feed should show it: the live activity and its newest live item's time. */
-  private feedState(now: number): FeedState {
-    const activity = this.liveActivityRow(now);
+  /**
+   * Makes the alarm fire no later than a retry just scheduled. Once this instance has set the
+   * alarm it knows when it fires, so most writes need no query, and none when it is already sooner.
+   */
+  private async armForRetry(retryAt: number): Promise<void> {
+    if (this.alarmAt === undefined) return this.armAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= retryAt) return;
+    const next = Math.max(retryAt, Date.now());
+    await this.ctx.storage.setAlarm(next);
+    this.alarmAt = next;
+  }
+
+  /** The activity as its feed should show it: its newest live item's time, and the live activity when asked for. */
+  private feedState(now: number, withActivity: boolean): FeedState {
     const recent = this.sql
       .exec<{ last_modified_ms: number }>(
         // Walk the newest-first index until a live item; left to itself SQLite would sort every live item.
@@ -414,7 +441,10 @@ export class ActivityObject extends DurableObject<Env> {
         now,
       )
       .toArray()[0];
-    return { activity: activity ? toActivity(activity) : null, recentMs: recent?.last_modified_ms ?? null };
+    const recentMs = recent?.last_modified_ms ?? null;
+    if (!withActivity) return { recentMs };
+    const activity = this.liveActivityRow(now);
+    return { activity: activity ? toActivity(activity) : null, recentMs };
   }
 
   /** Sets the alarm to the earliest expiry or feed retry still pending, or clears it when there is none. */
@@ -474,6 +504,18 @@ export class ActivityObject extends DurableObject<Env> {
   private liveActivityRow(now: number): ActivityRow | undefined {
     const row = this.activityRow();
     return row && row.expiration_ms > now ? row : undefined;
+  }
+
+  /** The activity's expiry, live or not (undefined: there is none), read without its content, which may be as large as a body. */
+  private activityExpiration(): number | undefined {
+    if (!this.schema.exists) return undefined;
+    return this.sql.exec<{ expiration_ms: number }>("SELECT expiration_ms FROM activity").toArray()[0]?.expiration_ms;
+  }
+
+  /** Whether the activity exists and has not expired. */
+  private activityIsLive(now: number): boolean {
+    const expiration = this.activityExpiration();
+    return expiration !== undefined && expiration > now;
   }
 
   private liveHistoryItems(now: number, selection: HistoryItemSelection, after?: KeysetPosition): HistoryItemRecord[] {

@@ -98,20 +98,22 @@ export class FeedObject extends DurableObject<Env> {
   }
 
   /**
-   * Records an activity's state unless a newer one is already recorded. Idempotent. An update
-   * written before the user's latest erasure is refused (and the entry removed): the activity
-   * must erase itself.
+   * Records an activity's state, or what changed of it, unless a newer one is already recorded.
+   * Idempotent. An update written before the user's latest erasure is refused (and the entry
+   * removed): the activity must erase itself.
    */
   async apply(update: FeedUpdate, owner: Caller): Promise<FeedApplyResult> {
+    const whole = update.activity;
+    if (whole === undefined) return this.applyHistoryItems(update);
     if (!this.registered) {
-      const answer = await userObject(this.env, owner).registerFeed(owner, owner.appId, update);
+      const answer = await userObject(this.env, owner).registerFeed(owner, owner.appId, { version: update.version, activity: whole });
       if (answer.registered) this.registered = true;
       this.raiseErasedBefore(answer.erasedBeforeMs);
     }
     const now = Date.now();
     // Read the watermark only now: an erasure may have begun while the registry answered.
     const result = this.ctx.storage.transactionSync((): FeedApplyResult & { tombstone?: boolean } => {
-      if (this.erasedBeforeMs !== null && writtenBefore(update, this.erasedBeforeMs)) {
+      if (this.erasedBeforeMs !== null && writtenBefore({ version: update.version, activity: whole }, this.erasedBeforeMs)) {
         const stored = this.schema.exists
           ? this.sql.exec<{ version: number }>("SELECT version FROM feed_entry WHERE activity_id = ?", update.activityId).toArray()[0]?.version
           : undefined;
@@ -123,7 +125,7 @@ export class FeedObject extends DurableObject<Env> {
       this.schema.ensure();
       if (!this.registrationStored) this.storeRegistration();
       // An expired state is stored as a tombstone: it shows nothing, and the alarm prunes it.
-      const activity = update.activity !== null && update.activity.expirationMs > now ? update.activity : null;
+      const activity = whole !== null && whole.expirationMs > now ? whole : null;
       this.sql.exec(
         `INSERT INTO feed_entry (activity_id, version, activity, last_modified_ms, recent_ms, expiration_ms, deleted_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -143,6 +145,28 @@ export class FeedObject extends DurableObject<Env> {
     });
     if (result.tombstone) await this.armAlarm();
     return result.kind === "erased" ? { kind: "erased", beforeMs: result.beforeMs } : { kind: "applied" };
+  }
+
+  /**
+   * An update without the activity (only its history items changed): the entry keeps the activity
+   * it holds, sent with every change to it until one was acknowledged, and takes the newer version
+   * and newest item time; a tombstone stays one. Where it cannot be judged alone (no registration
+   * or no entry here, or an erasure in force, which judges whole states), the whole is asked for.
+   */
+  private applyHistoryItems(update: FeedUpdate): FeedApplyResult {
+    if (!this.registered || !this.schema.exists || this.erasedBeforeMs !== null) return { kind: "needs-activity" };
+    return this.ctx.storage.transactionSync((): FeedApplyResult => {
+      const applied = this.sql.exec(
+        "UPDATE feed_entry SET version = ?, recent_ms = CASE WHEN activity IS NULL THEN NULL ELSE ? END WHERE activity_id = ? AND version < ?",
+        update.version,
+        update.recentMs,
+        update.activityId,
+        update.version,
+      ).rowsWritten;
+      // Nothing written: an older update, superseded, unless there is no entry at all.
+      if (applied > 0 || this.sql.exec("SELECT 1 FROM feed_entry WHERE activity_id = ?", update.activityId).toArray().length) return { kind: "applied" };
+      return { kind: "needs-activity" };
+    });
   }
 
   /** How many live activities a view holds with lastModifiedDateTime in the range. */

@@ -1,9 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { activityObject, feedObject } from "./addresses";
 import { withDeadline } from "./deadline";
-import { writtenBefore } from "./erasure-rule";
+import { type WholeState, writtenBefore } from "./erasure-rule";
 import { Schema } from "./migrations";
-import type { ErasureCounts, FeedRegistration, FeedUpdate, UserKey } from "./records";
+import type { ErasureCounts, FeedRegistration, UserKey } from "./records";
 
 export interface ErasureRecord {
   id: string;
@@ -111,7 +111,7 @@ export class UserObject extends DurableObject<Env> {
    * erasure's instant, which the feed enforces from then on; an update written before it does
    * not register the app (the feed refuses it, and the activity erases itself).
    */
-  async registerFeed(user: UserKey, appId: string, first: Pick<FeedUpdate, "version" | "activity">): Promise<FeedRegistration> {
+  async registerFeed(user: UserKey, appId: string, first: WholeState): Promise<FeedRegistration> {
     this.schema.ensure();
     return this.ctx.storage.transactionSync((): FeedRegistration => {
       this.adopt(user);

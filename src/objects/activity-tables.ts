@@ -46,6 +46,9 @@ export const MIGRATIONS: string[] = [
   // Whether activeDurationSeconds was computed rather than sent, so a PATCH that moves the times computes it again.
   // Items written before this step count as sent: their duration stays as it is.
   `ALTER TABLE history_item ADD COLUMN active_duration_computed INTEGER NOT NULL DEFAULT 0;`,
+  // Whether the pending change includes the activity itself (else only its history items): only then
+  // does the push carry the activity. A change already pending counts as one that does.
+  `ALTER TABLE feed_outbox ADD COLUMN activity_changed INTEGER NOT NULL DEFAULT 1;`,
 ];
 
 export type ActivityRow = {

@@ -1,4 +1,4 @@
-import type { FeedUpdate } from "./records";
+import type { ActivityRecord, FeedUpdate } from "./records";
 
 // What an erasure of a user's data erases, in one place: the feed, the registry and the activity
 // objects all apply this rule, so they agree on what survives without asking each other.
@@ -11,11 +11,14 @@ import type { FeedUpdate } from "./records";
  */
 export const VERSIONS_PER_MS = 1000;
 
+/** A whole state an update carries: its version, and the activity (null once deleted). */
+export type WholeState = Pick<FeedUpdate, "version"> & { activity: ActivityRecord | null };
+
 /**
  * Whether a feed update carries anything written before `instantMs` (an erasure's request): a
  * change made before it, or an activity created before it (whose history items may be older).
  */
-export function writtenBefore(update: Pick<FeedUpdate, "version" | "activity">, instantMs: number): boolean {
+export function writtenBefore(update: WholeState, instantMs: number): boolean {
   return update.version < instantMs * VERSIONS_PER_MS || (update.activity !== null && update.activity.createdMs < instantMs);
 }
 

@@ -17,37 +17,43 @@ const feedRetryDelayMs = (attempts: number) => Math.min(1000 * 2 ** (attempts - 
  */
 const FIRST_RETRY_MS = FEED_PUSH_TIMEOUT_MS + feedRetryDelayMs(1);
 
-/** The activity's state as its feed should show it. */
+/** The activity's state as its feed should show it: the activity itself only when asked for. */
 export interface FeedState {
-  activity: ActivityRecord | null;
+  activity?: ActivityRecord | null;
   recentMs: number | null;
 }
 
+/** What a change touched: the activity itself (or its life), or only its history items. */
+export type FeedChange = "activity" | "history-items";
+
 /** What the outbox needs from its activity's object besides its tables. */
 export interface OutboxOwner {
-  /** The state to push now. */
-  currentState(now: number): FeedState;
+  /** The state to push now; with `withActivity`, the activity too. */
+  currentState(now: number, withActivity: boolean): FeedState;
   /** false once the object holds nothing (it never wrote, or it was erased): there is nothing to push. */
   holdsData(): boolean;
   /** The feed refused the update as written before an erasure: erase the object, unless its activity is newer. */
   eraseWrittenBefore(beforeMs: number): Promise<ActivityErasure>;
 }
 
-type OwnerRow = { tenant_id: string; user_id: string; app_id: string; id: string; feed_version: number };
+type PendingRow = { tenant_id: string; user_id: string; app_id: string; id: string; feed_version: number; activity_changed: number };
 
 /**
  * An activity object's outbox to its owner's feed (tables `owner` and `feed_outbox`). A write
  * records, inside its own transaction, that the feed must learn the new state and when to retry
- * if it has not (`note`); the owner arms its alarm for that retry (`retryAt`) and then pushes the
- * state (`push`). A push that fails moves the retry later, one that is acknowledged clears it.
- * Each push carries the current state and a version, so pushes are idempotent and an older one
- * never wins. A version is a microsecond clock reading (see erasure-rule.ts), so it keeps
- * increasing even across an erasure of the object.
+ * if it has not (`note`); the owner arms its alarm for that retry and then pushes the state
+ * (`push`). A push that fails moves the retry later, one that is acknowledged clears it. Each push
+ * carries the current state and a version, so pushes are idempotent and an older one never wins;
+ * the activity itself goes only while a change to it is unacknowledged (a history-item write
+ * changes no more than the newest item's time). A version is a microsecond clock reading (see
+ * erasure-rule.ts), so it keeps increasing even across an erasure of the object.
  */
 export class FeedOutbox {
   /** The push under way, and the one queued behind it that later writes share. */
   private pushing: Promise<void> | null = null;
   private queuedPush: Promise<void> | null = null;
+  /** When the retry the latest note scheduled is due, until the owner has armed for it. */
+  private unarmedRetry: number | null = null;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -70,7 +76,7 @@ export class FeedOutbox {
    * Records, inside the caller's transaction, that the feed must learn this activity's new state
    * as of the write's instant `now`, and schedules its retry.
    */
-  note(now: number): void {
+  note(now: number, change: FeedChange = "activity"): void {
     const version = this.sql
       .exec<{ feed_version: number }>(
         "UPDATE owner SET feed_version = max(feed_version + 1, ?) RETURNING feed_version",
@@ -78,14 +84,27 @@ export class FeedOutbox {
       )
       .toArray()[0]?.feed_version;
     if (version === undefined) return;
-    // A retry already due sooner stays: a burst of writes keeps one alarm time.
-    this.sql.exec(
-      `INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms) VALUES (1, ?, 0, ?)
-       ON CONFLICT (singleton) DO UPDATE SET version = excluded.version,
-         retry_at_ms = min(coalesce(feed_outbox.retry_at_ms, excluded.retry_at_ms), excluded.retry_at_ms)`,
-      version,
-      now + FIRST_RETRY_MS,
-    );
+    // A retry already due sooner stays: a burst of writes keeps one alarm time. A change to the
+    // activity stays noted until a push that carried it is acknowledged.
+    this.unarmedRetry = this.sql
+      .exec<{ retry_at_ms: number }>(
+        `INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms, activity_changed) VALUES (1, ?, 0, ?, ?)
+         ON CONFLICT (singleton) DO UPDATE SET version = excluded.version,
+           retry_at_ms = min(coalesce(feed_outbox.retry_at_ms, excluded.retry_at_ms), excluded.retry_at_ms),
+           activity_changed = max(feed_outbox.activity_changed, excluded.activity_changed)
+         RETURNING retry_at_ms`,
+        version,
+        now + FIRST_RETRY_MS,
+        change === "activity" ? 1 : 0,
+      )
+      .one().retry_at_ms;
+  }
+
+  /** The retry the notes since the last call scheduled (null: none): the owner arms its alarm for it before pushing. */
+  scheduledRetry(): number | null {
+    const retryAt = this.unarmedRetry;
+    this.unarmedRetry = null;
+    return retryAt;
   }
 
   /** When the next retry is due; null when the feed is up to date. */
@@ -118,6 +137,11 @@ export class FeedOutbox {
     const { owner, update } = pending;
     try {
       const answer = await withDeadline(feedObject(this.env, owner).apply(update, owner), FEED_PUSH_TIMEOUT_MS, "feed update");
+      if (answer.kind === "needs-activity") {
+        // The feed could not apply what changed alone: note the activity as changed, and push the whole.
+        this.sql.exec("UPDATE feed_outbox SET activity_changed = 1");
+        return this.pushOnce();
+      }
       if (answer.kind === "erased") {
         // Erased, the object holds nothing more to push; kept (created after the erasure), it noted itself anew.
         if ((await this.owner.eraseWrittenBefore(answer.beforeMs)).kind === "kept") return this.pushOnce();
@@ -139,13 +163,22 @@ export class FeedOutbox {
     }
   }
 
-  /** The pending update and where it goes; undefined when the feed is up to date. */
+  /**
+   * The pending update and where it goes; undefined when the feed is up to date. It carries the
+   * activity only if the activity itself changed since the feed last acknowledged.
+   */
   private pending(now: number): { owner: Caller; update: FeedUpdate } | undefined {
-    if (!this.owner.holdsData() || !this.sql.exec("SELECT 1 FROM feed_outbox").toArray().length) return undefined;
-    const owner = this.sql.exec<OwnerRow>("SELECT * FROM owner").one();
+    if (!this.owner.holdsData()) return undefined;
+    // Both tables hold one row at most: this yields one only while a change is pending.
+    const pending = this.sql
+      .exec<PendingRow>(
+        "SELECT owner.tenant_id, owner.user_id, owner.app_id, owner.id, owner.feed_version, feed_outbox.activity_changed FROM owner, feed_outbox",
+      )
+      .toArray()[0];
+    if (!pending) return undefined;
     return {
-      owner: { tenantId: owner.tenant_id, userId: owner.user_id, appId: owner.app_id },
-      update: { activityId: owner.id, version: owner.feed_version, ...this.owner.currentState(now) },
+      owner: { tenantId: pending.tenant_id, userId: pending.user_id, appId: pending.app_id },
+      update: { activityId: pending.id, version: pending.feed_version, ...this.owner.currentState(now, pending.activity_changed === 1) },
     };
   }
 }

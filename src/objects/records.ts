@@ -56,8 +56,11 @@ export interface FeedUpdate {
   activityId: string;
   /** Increases with every change to the activity, across deletes and re-creation. */
   version: number;
-  /** null once the activity is deleted or expired. */
-  activity: ActivityRecord | null;
+  /**
+   * The activity (null once deleted or expired) when it changed since its feed last acknowledged
+   * an update; absent when only its history items did, so the feed keeps the activity it holds.
+   */
+  activity?: ActivityRecord | null;
   /** The newest live history item's lastModifiedDateTime; null when it has none. */
   recentMs: number | null;
 }
@@ -77,7 +80,11 @@ export interface FeedRegistration {
 }
 
 /** A feed's answer to an update: applied (or already superseded), or refused as written before an erasure. */
-export type FeedApplyResult = { kind: "applied" } | { kind: "erased"; beforeMs: number };
+export type FeedApplyResult =
+  | { kind: "applied" }
+  | { kind: "erased"; beforeMs: number }
+  /** An update without the activity could not be applied alone: send the whole state. */
+  | { kind: "needs-activity" };
 
 /** What an erasure would remove from an activity's object. */
 export interface ActivityInventory {
