@@ -20,7 +20,10 @@ export default tseslint.config(
     rules: {
       "no-restricted-properties": [
         "error",
-        ...["ACTIVITIES", "FEEDS", "USERS"].map((property) => ({ property, message: "Reach Durable Objects through src/objects/addresses.ts." })),
+        ...["ACTIVITIES", "FEEDS", "USERS"].map((property) => ({
+          property,
+          message: "Reach Durable Objects through src/objects/addresses.ts.",
+        })),
       ],
     },
   },

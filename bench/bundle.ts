@@ -94,7 +94,15 @@ export async function measureBundle(): Promise<BundleSize> {
     const output = await new Promise<string>((resolve, reject) =>
       execFile(
         process.execPath,
-        [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir, "--metafile", join(outdir, "meta.json")],
+        [
+          join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
+          "deploy",
+          "--dry-run",
+          "--outdir",
+          outdir,
+          "--metafile",
+          join(outdir, "meta.json"),
+        ],
         { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
         (error, stdout, stderr) => (error ? reject(new Error(`wrangler deploy --dry-run failed: ${stderr || stdout}`)) : resolve(stdout)),
       ),
@@ -108,7 +116,11 @@ export async function measureBundle(): Promise<BundleSize> {
       groups.set(groupOf(input), (groups.get(groupOf(input)) ?? 0) + bytesInOutput);
     }
     const total = [...groups.values()].reduce((sum, bytes) => sum + bytes, 0) || 1;
-    const codeByGroup = splitBySource(code.toString("utf8"), JSON.parse(readFileSync(join(outdir, "index.js.map"), "utf8")) as RawSourceMap, outdir);
+    const codeByGroup = splitBySource(
+      code.toString("utf8"),
+      JSON.parse(readFileSync(join(outdir, "index.js.map"), "utf8")) as RawSourceMap,
+      outdir,
+    );
     return {
       rawBytes: code.length,
       gzipBytes,

@@ -263,7 +263,12 @@ export function summarise(profile: CpuProfile, root: string, inclusiveOf: string
       .filter(([, entry]) => entry.area !== "(idle)")
       .sort((a, b) => b[1].samples - a[1].samples)
       .slice(0, 25)
-      .map(([frame, entry]) => ({ frame, area: entry.area, selfMs: round(entry.samples * msPerSample), selfShare: round(entry.samples / busy) })),
+      .map(([frame, entry]) => ({
+        frame,
+        area: entry.area,
+        selfMs: round(entry.samples * msPerSample),
+        selfShare: round(entry.samples / busy),
+      })),
     inclusive,
     innermost,
   };

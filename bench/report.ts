@@ -208,8 +208,20 @@ function onPaper(results: Results): string[] {
     table(
       ["object", "work", "CPU ms per request (here)", "requests/s before its thread saturates", "against"],
       [
-        ["ActivityObject", "PUT history item", num(activityMs), num(1000 / activityMs), "Graph's per-user limit: 100 writes / 5 min = 0.33/s, across all of a user's activities; Cloudflare's soft limit: about 1,000 requests/s per object"],
-        ["FeedObject", "apply (one write's push)", num(feedWriteMs), num(1000 / feedWriteMs), "the same user's writes through one app, at most 0.33/s under Graph's limit"],
+        [
+          "ActivityObject",
+          "PUT history item",
+          num(activityMs),
+          num(1000 / activityMs),
+          "Graph's per-user limit: 100 writes / 5 min = 0.33/s, across all of a user's activities; Cloudflare's soft limit: about 1,000 requests/s per object",
+        ],
+        [
+          "FeedObject",
+          "apply (one write's push)",
+          num(feedWriteMs),
+          num(1000 / feedWriteMs),
+          "the same user's writes through one app, at most 0.33/s under Graph's limit",
+        ],
         ["FeedObject", "list ($top=10)", num(feedReadMs), num(1000 / feedReadMs), "Graph's per-user read limit: 400 / 5 min = 1.33/s"],
       ],
     ),
@@ -238,7 +250,13 @@ function onPaper(results: Results): string[] {
     rowsRead: writeRows.read,
     rowsWritten: writeRows.written,
   });
-  const serviceRead = cost({ workerMs: read.busyMsPerRequest - feedReadMs, objectCalls: 1, objectMs: feedReadMs, rowsRead: readRows.read, rowsWritten: readRows.written });
+  const serviceRead = cost({
+    workerMs: read.busyMsPerRequest - feedReadMs,
+    objectCalls: 1,
+    objectMs: feedReadMs,
+    rowsRead: readRows.read,
+    rowsWritten: readRows.written,
+  });
   const rowsOf = (kind: string) => results.baselineRows?.[kind] ?? { read: 0, written: 0 };
   const baselineUpsertMs = msIn(baseWrite, "upsert") ?? 0;
   const baselineWrite = baseWrite
@@ -251,7 +269,13 @@ function onPaper(results: Results): string[] {
       })
     : undefined;
   const baselineRead = baseRead
-    ? cost({ workerMs: baseRead.busyMsPerRequest, objectCalls: 1, objectMs: 0, rowsRead: rowsOf("GET history item, bare baseline").read, rowsWritten: 0 })
+    ? cost({
+        workerMs: baseRead.busyMsPerRequest,
+        objectCalls: 1,
+        objectMs: 0,
+        rowsRead: rowsOf("GET history item, bare baseline").read,
+        rowsWritten: 0,
+      })
     : undefined;
   const columns = [
     ["service: history-item write", serviceWrite],
@@ -288,9 +312,13 @@ export function renderReport(results: Results): string {
     "",
   );
   out.push(
-    `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}. Load average ${machine.loadAverageAtStart.join(" / ")} at the start, ${machine.loadAverageAtEnd.join(" / ")} at the end; 1-minute load as each phase began: ${Object.entries(machine.loadAverageByPhase)
+    `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}. Load average ${machine.loadAverageAtStart.join(" / ")} at the start, ${machine.loadAverageAtEnd.join(" / ")} at the end; 1-minute load as each phase began: ${Object.entries(
+      machine.loadAverageByPhase,
+    )
       .map(([name, load]) => `${name} ${load}`)
-      .join(", ")}. The benchmark itself keeps both cores busy; a load well above that means other work was competing, which makes every figure noisy: compare ratios from the same run.`,
+      .join(
+        ", ",
+      )}. The benchmark itself keeps both cores busy; a load well above that means other work was competing, which makes every figure noisy: compare ratios from the same run.`,
     `- ${Object.entries(results.versions)
       .map(([name, value]) => `${name} ${value}`)
       .join(", ")}.`,
@@ -305,7 +333,13 @@ export function renderReport(results: Results): string {
   }
 
   out.push("## Targets", "");
-  out.push(table(["target", "figure", "verdict"], results.verdicts.map((verdict) => [verdict.target, verdict.figure, verdict.met ? "met" : "**missed**"])), "");
+  out.push(
+    table(
+      ["target", "figure", "verdict"],
+      results.verdicts.map((verdict) => [verdict.target, verdict.figure, verdict.met ? "met" : "**missed**"]),
+    ),
+    "",
+  );
   const statements = sqlStatementsPerRequest(results.counts);
   if (statements.length) {
     out.push(
@@ -339,7 +373,20 @@ export function renderReport(results: Results): string {
   );
   out.push(
     table(
-      ["workload", "server", "req/s", "(each round)", "p50", "p99", "errors", "divided by", "req/s ÷", "p99 ÷", "req/s ÷ floor", "p50 ÷ floor"],
+      [
+        "workload",
+        "server",
+        "req/s",
+        "(each round)",
+        "p50",
+        "p99",
+        "errors",
+        "divided by",
+        "req/s ÷",
+        "p99 ÷",
+        "req/s ÷ floor",
+        "p50 ÷ floor",
+      ],
       results.workloads.map((row) => [
         row.label,
         row.server,
@@ -367,7 +414,13 @@ export function renderReport(results: Results): string {
     for (const series of results.growth) {
       out.push(
         table(
-          [series.label, ...series.points.map((point) => `${point.size.toLocaleString("en")} ${series.unit}`), "largest ÷ smallest (p50)", "(p99)", "(req/s)"],
+          [
+            series.label,
+            ...series.points.map((point) => `${point.size.toLocaleString("en")} ${series.unit}`),
+            "largest ÷ smallest (p50)",
+            "(p99)",
+            "(req/s)",
+          ],
           [
             [
               "best round",
@@ -395,13 +448,27 @@ export function renderReport(results: Results): string {
       table(
         ["measure", "value"],
         [
-          ...(expiry.seedingOverran ? [["**warning**", "seeding ended less than 2 s before T: the window of writes before T is short"]] : []),
-          ["rows before → after", `${expiry.rowsBefore.toLocaleString("en")} → ${expiry.rowsAfter.toLocaleString("en")}${expiry.completed ? "" : " (**sweep not finished**)"}`],
+          ...(expiry.seedingOverran
+            ? [["**warning**", "seeding ended less than 2 s before T: the window of writes before T is short"]]
+            : []),
+          [
+            "rows before → after",
+            `${expiry.rowsBefore.toLocaleString("en")} → ${expiry.rowsAfter.toLocaleString("en")}${expiry.completed ? "" : " (**sweep not finished**)"}`,
+          ],
           ["hard-delete time (T → last expired row deleted)", `${num(expiry.hardDeleteMs)} ms`],
           ["alarm start lag after T", `${num(expiry.alarmStartLagMs)} ms`],
-          ["sweep (first alarm start → last alarm end)", `${num(expiry.sweepMs)} ms in ${expiry.alarmRuns} alarm runs, the longest ${num(expiry.longestAlarmRunMs)} ms`],
-          ["writes before T: p50 / p99", `${num(expiry.writesBefore.p50)} / ${num(expiry.writesBefore.p99)} ms (${expiry.writesBefore.count} writes)`],
-          ["writes in flight during the sweep: p50 / p99", `${num(expiry.writesDuring.p50)} / ${num(expiry.writesDuring.p99)} ms (${expiry.writesDuring.count} writes)`],
+          [
+            "sweep (first alarm start → last alarm end)",
+            `${num(expiry.sweepMs)} ms in ${expiry.alarmRuns} alarm runs, the longest ${num(expiry.longestAlarmRunMs)} ms`,
+          ],
+          [
+            "writes before T: p50 / p99",
+            `${num(expiry.writesBefore.p50)} / ${num(expiry.writesBefore.p99)} ms (${expiry.writesBefore.count} writes)`,
+          ],
+          [
+            "writes in flight during the sweep: p50 / p99",
+            `${num(expiry.writesDuring.p50)} / ${num(expiry.writesDuring.p99)} ms (${expiry.writesDuring.count} writes)`,
+          ],
           ["p99 during ÷ p99 before", ratio(expiry.p99Ratio)],
           ["errors", String(expiry.errors)],
         ],
@@ -427,7 +494,10 @@ export function renderReport(results: Results): string {
       "",
       "Largest files:",
       "",
-      table(["file", "bytes"], bundle.largestFiles.map((entry) => [entry.input, entry.bytes.toLocaleString("en")])),
+      table(
+        ["file", "bytes"],
+        bundle.largestFiles.map((entry) => [entry.input, entry.bytes.toLocaleString("en")]),
+      ),
       "",
     );
   }
@@ -445,7 +515,11 @@ export function renderReport(results: Results): string {
       "",
       table(
         ["object", "statement", "plan"],
-        results.plans.map((plan) => [plan.object, `\`${plan.statement}\``, plan.plan.join("; ") + (plan.grows ? ` **(${plan.grows})**` : "")]),
+        results.plans.map((plan) => [
+          plan.object,
+          `\`${plan.statement}\``,
+          plan.plan.join("; ") + (plan.grows ? ` **(${plan.grows})**` : ""),
+        ]),
       ),
       "",
     );
@@ -495,8 +569,20 @@ export function renderReport(results: Results): string {
         `${profile.requests} requests in ${num(summary.sampledMs / 1000)} s sampled; isolate idle ${pct(summary.idleShare)}; **${num(profile.busyMsPerRequest)} ms of isolate time per request**.`,
         "",
       );
-      out.push(table(["area", "self ms", "share of busy time"], summary.areas.slice(0, 14).map((area) => [area.area, num(area.selfMs), pct(area.selfShare)])), "");
-      out.push(table(["function (source)", "area", "self ms", "share"], summary.top.slice(0, 18).map((frame) => [`\`${frame.frame}\``, frame.area, num(frame.selfMs), pct(frame.selfShare)])), "");
+      out.push(
+        table(
+          ["area", "self ms", "share of busy time"],
+          summary.areas.slice(0, 14).map((area) => [area.area, num(area.selfMs), pct(area.selfShare)]),
+        ),
+        "",
+      );
+      out.push(
+        table(
+          ["function (source)", "area", "self ms", "share"],
+          summary.top.slice(0, 18).map((frame) => [`\`${frame.frame}\``, frame.area, num(frame.selfMs), pct(frame.selfShare)]),
+        ),
+        "",
+      );
       const inclusive = Object.entries(summary.inclusive).filter(([, share]) => share > 0);
       if (inclusive.length) {
         out.push(

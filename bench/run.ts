@@ -19,7 +19,15 @@ import { activityBody, benchDoor, clientFor, historyItemBody, putActivity } from
 import { measureBundle } from "./bundle.ts";
 import { loadInChild, type LoadResult, type LoadSpec } from "./load.ts";
 import { profileWhile, summarise, type ProfileSummary } from "./profile.ts";
-import { ACTIVITY_OBJECT_CODE, FEED_OBJECT_CODE, renderReport, type QueryPlan, type Results, type TargetResult, type WorkloadRow } from "./report.ts";
+import {
+  ACTIVITY_OBJECT_CODE,
+  FEED_OBJECT_CODE,
+  renderReport,
+  type QueryPlan,
+  type Results,
+  type TargetResult,
+  type WorkloadRow,
+} from "./report.ts";
 import { newIdentity } from "./tokens.ts";
 import { ROOT, startWorker, type RunningWorker } from "./workers.ts";
 
@@ -118,7 +126,9 @@ function version(file: string): string {
 
 function workerdVersion(): string {
   try {
-    return execFileSync(`${ROOT}node_modules/.bin/workerd`, ["--version"], { encoding: "utf8" }).trim().replace(/^workerd /, "");
+    return execFileSync(`${ROOT}node_modules/.bin/workerd`, ["--version"], { encoding: "utf8" })
+      .trim()
+      .replace(/^workerd /, "");
   } catch {
     return "unknown";
   }
@@ -160,7 +170,10 @@ const results: Results = {
   durationSeconds: 0,
 };
 
-const load = (worker: RunningWorker, spec: Omit<LoadSpec, "origin" | "connections" | "warmupSeconds" | "durationSeconds"> & Partial<LoadSpec>) =>
+const load = (
+  worker: RunningWorker,
+  spec: Omit<LoadSpec, "origin" | "connections" | "warmupSeconds" | "durationSeconds"> & Partial<LoadSpec>,
+) =>
   loadInChild({
     origin: worker.origin,
     connections: SETTINGS.connections,
@@ -244,7 +257,12 @@ async function runWorkloads(): Promise<void> {
   const itemPaths: string[] = [];
   for (let i = 0; i < SETTINGS.activities; i++) {
     const ids = Array.from({ length: SETTINGS.itemsPerActivity }, () => crypto.randomUUID());
-    const id = await putActivity(service.origin, client, `/bench/workload/${i}`, ids.map((itemId) => ({ id: itemId, ...historyItemBody() })));
+    const id = await putActivity(
+      service.origin,
+      client,
+      `/bench/workload/${i}`,
+      ids.map((itemId) => ({ id: itemId, ...historyItemBody() })),
+    );
     activityIds.push(id);
     itemPaths.push(...ids.map((itemId) => `/v1.0/me/activities/${id}/historyItems/${itemId}`));
   }
@@ -260,7 +278,10 @@ async function runWorkloads(): Promise<void> {
 
   const activityPaths = activityIds.map((id) => `/v1.0/me/activities/${id}`);
   // PUT names an activity by its appActivityId; GET by the server id.
-  const activityPutPaths = Array.from({ length: SETTINGS.activities }, (_, i) => `/v1.0/me/activities/${encodeURIComponent(`/bench/workload/${i}`)}`);
+  const activityPutPaths = Array.from(
+    { length: SETTINGS.activities },
+    (_, i) => `/v1.0/me/activities/${encodeURIComponent(`/bench/workload/${i}`)}`,
+  );
   const itemPut = (paths: string[]) => ({ method: "PUT" as const, paths, body: ITEM_BODY });
   const workloads: Workload[] = [
     {
@@ -270,7 +291,13 @@ async function runWorkloads(): Promise<void> {
       denominator: "feed put-item-create",
       spec: itemPut(activityIds.map((id) => `/v1.0/me/activities/${id}/historyItems/{guid}`)),
     },
-    { key: "put-item-replace", label: "PUT history item (replace)", kind: "write", denominator: "feed put-item-replace", spec: itemPut(itemPaths) },
+    {
+      key: "put-item-replace",
+      label: "PUT history item (replace)",
+      kind: "write",
+      denominator: "feed put-item-replace",
+      spec: itemPut(itemPaths),
+    },
     {
       key: "post-item",
       label: "POST history item",
@@ -293,7 +320,13 @@ async function runWorkloads(): Promise<void> {
       spec: { method: "PUT", paths: activityPutPaths, body: activityBody() },
     },
     { key: "get-item", label: "GET history item", kind: "read", denominator: "bare get-item", spec: { method: "GET", paths: itemPaths } },
-    { key: "get-activity", label: "GET activity", kind: "read", denominator: "bare get-item", spec: { method: "GET", paths: activityPaths } },
+    {
+      key: "get-activity",
+      label: "GET activity",
+      kind: "read",
+      denominator: "bare get-item",
+      spec: { method: "GET", paths: activityPaths },
+    },
     {
       key: "list-feed",
       label: "GET feed page (/me/activities, $top=10)",
@@ -311,7 +344,13 @@ async function runWorkloads(): Promise<void> {
   ];
   // The baseline's runs: the write with its feed push for each kind of item write (the write
   // targets' denominators), and the bare write and bare GET (the read target's denominator).
-  const references: { key: ReferenceKey; label: string; server: WorkloadRow["server"]; kind: "write" | "read"; spec: Parameters<typeof load>[1] }[] = [
+  const references: {
+    key: ReferenceKey;
+    label: string;
+    server: WorkloadRow["server"];
+    kind: "write" | "read";
+    spec: Parameters<typeof load>[1];
+  }[] = [
     ...(["put-item-create", "put-item-replace", "post-item"] as const).map((key) => {
       const workload = workloads.find((candidate) => candidate.key === key)!;
       return {
@@ -322,8 +361,20 @@ async function runWorkloads(): Promise<void> {
         spec: { ...workload.spec, headers: { ...client.headers, "x-bench-feed": "1" } },
       };
     }),
-    { key: "bare put-item-replace", label: "PUT history item (replace)", server: "baseline", kind: "write", spec: { ...itemPut(itemPaths), headers: client.headers } },
-    { key: "bare get-item", label: "GET history item", server: "baseline", kind: "read", spec: { method: "GET", paths: itemPaths, headers: client.headers } },
+    {
+      key: "bare put-item-replace",
+      label: "PUT history item (replace)",
+      server: "baseline",
+      kind: "write",
+      spec: { ...itemPut(itemPaths), headers: client.headers },
+    },
+    {
+      key: "bare get-item",
+      label: "GET history item",
+      server: "baseline",
+      kind: "read",
+      spec: { method: "GET", paths: itemPaths, headers: client.headers },
+    },
   ];
 
   // Every (server, workload) runs once per round, the rounds one after the other, and keeps its
@@ -357,7 +408,11 @@ async function runWorkloads(): Promise<void> {
     return { ...runs.reduce((a, b) => (b.rps > a.rps ? b : a)), roundsRps: runs.map((run) => run.rps) };
   };
   const floorResult = best("floor");
-  const versus = (result: LoadResult, other: LoadResult) => ({ rps: result.rps / other.rps, p50: result.p50 / other.p50, p99: result.p99 / other.p99 });
+  const versus = (result: LoadResult, other: LoadResult) => ({
+    rps: result.rps / other.rps,
+    p50: result.p50 / other.p50,
+    p99: result.p99 / other.p99,
+  });
 
   for (const workload of workloads) {
     const result = best(`service ${workload.key}`);
@@ -418,7 +473,12 @@ async function runGrowth(): Promise<void> {
     const appActivityId = `/bench/growth/items/${size}`;
     const id = await putActivity(doors.origin, client, appActivityId);
     for (let first = 0; first < size; first += 10_000) {
-      await benchDoor(doors.origin, "seed-items", { caller: client.identity, appActivityId, ids: ids.slice(first, first + 10_000), item: historyItemBody() });
+      await benchDoor(doors.origin, "seed-items", {
+        caller: client.identity,
+        appActivityId,
+        ids: ids.slice(first, first + 10_000),
+        item: historyItemBody(),
+      });
     }
     results.seeding[`items-${size}`] = { seconds: round((performance.now() - seedStarted) / 1000) };
     items.push({ size, paths: ids.map((itemId) => `/v1.0/me/activities/${id}/historyItems/${itemId}`), put: [], get: [] });
@@ -436,14 +496,20 @@ async function runGrowth(): Promise<void> {
   }
 
   for (let pass = 1; pass <= growth.rounds; pass++) {
-    note(`growth: round ${pass} of ${growth.rounds}: PUT and GET at ${growth.itemCounts.join(", ")} items; feed and recent pages at ${growth.activityCounts.join(", ")} activities`);
+    note(
+      `growth: round ${pass} of ${growth.rounds}: PUT and GET at ${growth.itemCounts.join(", ")} items; feed and recent pages at ${growth.activityCounts.join(", ")} activities`,
+    );
     for (const point of items) {
       point.put.push(await load(doors, { ...short, method: "PUT", paths: point.paths, body: ITEM_BODY, headers: client.headers }));
       point.get.push(await load(doors, { ...short, method: "GET", paths: point.paths, headers: client.headers }));
     }
     for (const point of feeds) {
-      point.feed.push(await load(doors, { ...short, method: "GET", paths: ["/v1.0/me/activities?$top=10"], headers: point.client.headers }));
-      point.recent.push(await load(doors, { ...short, method: "GET", paths: ["/v1.0/me/activities/recent?$top=10"], headers: point.client.headers }));
+      point.feed.push(
+        await load(doors, { ...short, method: "GET", paths: ["/v1.0/me/activities?$top=10"], headers: point.client.headers }),
+      );
+      point.recent.push(
+        await load(doors, { ...short, method: "GET", paths: ["/v1.0/me/activities/recent?$top=10"], headers: point.client.headers }),
+      );
     }
   }
 
@@ -460,10 +526,26 @@ async function runGrowth(): Promise<void> {
       ratioRps: last.rps / first.rps,
     });
   };
-  series("PUT history item (replace)", "items in the activity", items.map((point) => ({ size: point.size, runs: point.put })));
-  series("GET history item", "items in the activity", items.map((point) => ({ size: point.size, runs: point.get })));
-  series("GET feed page ($top=10)", "activities in the feed", feeds.map((point) => ({ size: point.size, runs: point.feed })));
-  series("GET recent page ($top=10)", "activities in the feed", feeds.map((point) => ({ size: point.size, runs: point.recent })));
+  series(
+    "PUT history item (replace)",
+    "items in the activity",
+    items.map((point) => ({ size: point.size, runs: point.put })),
+  );
+  series(
+    "GET history item",
+    "items in the activity",
+    items.map((point) => ({ size: point.size, runs: point.get })),
+  );
+  series(
+    "GET feed page ($top=10)",
+    "activities in the feed",
+    feeds.map((point) => ({ size: point.size, runs: point.feed })),
+  );
+  series(
+    "GET recent page ($top=10)",
+    "activities in the feed",
+    feeds.map((point) => ({ size: point.size, runs: point.recent })),
+  );
 }
 
 /**
@@ -477,7 +559,12 @@ async function runExpiry(): Promise<void> {
   const client = await clientFor(newIdentity());
   const appActivityId = "/bench/expiry";
   const liveIds = Array.from({ length: liveItems }, () => crypto.randomUUID());
-  const id = await putActivity(doors.origin, client, appActivityId, liveIds.map((itemId) => ({ id: itemId, ...historyItemBody() })));
+  const id = await putActivity(
+    doors.origin,
+    client,
+    appActivityId,
+    liveIds.map((itemId) => ({ id: itemId, ...historyItemBody() })),
+  );
 
   // The expiring items go in through the bench door (the object's own deep insert, seconds for
   // 10,000), so T can be set just far enough ahead for them and for a window of writes before T.
@@ -513,7 +600,10 @@ async function runExpiry(): Promise<void> {
   const loadStartedAt = run.timeline![0]?.[0] ?? seededAt;
 
   // Wait for the sweep to finish if the run ended first.
-  let state = await benchDoor<{ rows: number; alarmRuns: { startedMs: number; endedMs: number }[] }>(doors.origin, "activity-state", { caller, id });
+  let state = await benchDoor<{ rows: number; alarmRuns: { startedMs: number; endedMs: number }[] }>(doors.origin, "activity-state", {
+    caller,
+    id,
+  });
   for (let waited = 0; state.rows > liveItems && waited < 60; waited++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     state = await benchDoor(doors.origin, "activity-state", { caller, id });
@@ -621,32 +711,49 @@ function denominatorOf(row: WorkloadRow): LoadResult {
  */
 async function runProfiles(): Promise<void> {
   const missed = new Set(results.verdicts.filter((verdict) => !verdict.met).map((verdict) => verdict.kind));
-  if (!flags.profile && !only.has("profile") && !missed.has("write") && !missed.has("read") && !missed.has("growth") && !missed.has("expiry")) return;
+  if (
+    !flags.profile &&
+    !only.has("profile") &&
+    !missed.has("write") &&
+    !missed.has("read") &&
+    !missed.has("growth") &&
+    !missed.has("expiry")
+  )
+    return;
 
   // Fresh Workers with an inspector for each profile: a DevTools session that attaches after many
   // requests is handed every console line the isolate buffered, and wrangler opens a file for each
   // (EMFILE after ~20,000).
   const client = await clientFor(newIdentity());
   const ids = Array.from({ length: 64 }, () => crypto.randomUUID());
-  const profiled: { target: "service" | "baseline"; workload: string; method: "PUT" | "GET"; paths: (itemPaths: string[]) => string[] }[] = [
-    { target: "service", workload: "PUT history item (replace)", method: "PUT", paths: (itemPaths) => itemPaths },
-    { target: "baseline", workload: "PUT history item (replace)", method: "PUT", paths: (itemPaths) => itemPaths },
-    { target: "service", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
-    { target: "baseline", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
-    { target: "service", workload: "GET feed page ($top=10)", method: "GET", paths: () => ["/v1.0/me/activities?$top=10"] },
-  ];
+  const profiled: { target: "service" | "baseline"; workload: string; method: "PUT" | "GET"; paths: (itemPaths: string[]) => string[] }[] =
+    [
+      { target: "service", workload: "PUT history item (replace)", method: "PUT", paths: (itemPaths) => itemPaths },
+      { target: "baseline", workload: "PUT history item (replace)", method: "PUT", paths: (itemPaths) => itemPaths },
+      { target: "service", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
+      { target: "baseline", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
+      { target: "service", workload: "GET feed page ($top=10)", method: "GET", paths: () => ["/v1.0/me/activities?$top=10"] },
+    ];
   let itemPaths: string[] = [];
   for (const { target, workload, method, paths } of profiled) {
     note(`profile: ${target}, ${workload}, ${SETTINGS.profileSeconds} s`);
-    const worker = await startWorker(`${target} (profiled)`, target === "service" ? "wrangler.toml" : "bench/baseline/wrangler.toml", { inspector: true });
+    const worker = await startWorker(`${target} (profiled)`, target === "service" ? "wrangler.toml" : "bench/baseline/wrangler.toml", {
+      inspector: true,
+    });
     // The same items in either Worker (the baseline answers the service's URLs; the service is
     // profiled first); the service's feed holds 16 activities.
     if (target === "service") {
-      const id = await putActivity(worker.origin, client, "/bench/profile", ids.map((itemId) => ({ id: itemId, ...historyItemBody() })));
+      const id = await putActivity(
+        worker.origin,
+        client,
+        "/bench/profile",
+        ids.map((itemId) => ({ id: itemId, ...historyItemBody() })),
+      );
       itemPaths = ids.map((itemId) => `/v1.0/me/activities/${id}/historyItems/${itemId}`);
       for (let i = 1; i < 16; i++) await putActivity(worker.origin, client, `/bench/profile/${i}`);
     } else {
-      for (const path of itemPaths) await (await fetch(`${worker.origin}${path}`, { method: "PUT", headers: client.headers, body: ITEM_BODY })).arrayBuffer();
+      for (const path of itemPaths)
+        await (await fetch(`${worker.origin}${path}`, { method: "PUT", headers: client.headers, body: ITEM_BODY })).arrayBuffer();
     }
     const { profile, value } = await profileWhile(worker.inspector!, () => {
       note(`profile: ${target}: profiler started`);
@@ -680,14 +787,25 @@ async function runCounts(): Promise<void> {
   note(`counts: storage operations per request (${SETTINGS.countRequests} requests each, bench doors)`);
   const countClient = await clientFor(newIdentity());
   const countIds = Array.from({ length: SETTINGS.countRequests }, () => crypto.randomUUID());
-  const countActivity = await putActivity(doors.origin, countClient, "/bench/counts", countIds.map((itemId) => ({ id: itemId, ...historyItemBody() })));
+  const countActivity = await putActivity(
+    doors.origin,
+    countClient,
+    "/bench/counts",
+    countIds.map((itemId) => ({ id: itemId, ...historyItemBody() })),
+  );
   const itemPath = (itemId: string) => `/v1.0/me/activities/${countActivity}/historyItems/${itemId}`;
   const cases: { label: string; request: (i: number) => [string, RequestInit] }[] = [
     { label: "PUT history item (create)", request: () => [itemPath(crypto.randomUUID()), { method: "PUT", body: ITEM_BODY }] },
     { label: "PUT history item (replace)", request: (i) => [itemPath(countIds[i]!), { method: "PUT", body: ITEM_BODY }] },
-    { label: "POST history item", request: () => [`/v1.0/me/activities/${countActivity}/historyItems`, { method: "POST", body: ITEM_BODY }] },
+    {
+      label: "POST history item",
+      request: () => [`/v1.0/me/activities/${countActivity}/historyItems`, { method: "POST", body: ITEM_BODY }],
+    },
     { label: "PATCH history item", request: (i) => [itemPath(countIds[i]!), { method: "PATCH", body: ITEM_PATCH_BODY }] },
-    { label: "PUT activity (replace)", request: () => [`/v1.0/me/activities/${encodeURIComponent("/bench/counts")}`, { method: "PUT", body: activityBody() }] },
+    {
+      label: "PUT activity (replace)",
+      request: () => [`/v1.0/me/activities/${encodeURIComponent("/bench/counts")}`, { method: "PUT", body: activityBody() }],
+    },
     { label: "GET history item", request: (i) => [itemPath(countIds[i]!), { method: "GET" }] },
     { label: "GET activity", request: () => [`/v1.0/me/activities/${countActivity}`, { method: "GET" }] },
     { label: "GET feed page", request: () => ["/v1.0/me/activities?$top=10", { method: "GET" }] },
@@ -710,7 +828,10 @@ async function runCounts(): Promise<void> {
   const baselineRows = async (label: string, init: RequestInit) => {
     await (await fetch(`${baseline.origin}/__bench/rows`)).arrayBuffer();
     for (const itemId of countIds) {
-      const response = await fetch(`${baseline.origin}${itemPath(itemId)}`, { ...init, headers: { ...countClient.headers, ...(init.headers as Record<string, string>) } });
+      const response = await fetch(`${baseline.origin}${itemPath(itemId)}`, {
+        ...init,
+        headers: { ...countClient.headers, ...(init.headers as Record<string, string>) },
+      });
       await response.arrayBuffer();
       if (!response.ok) throw new Error(`counts: baseline ${label}: ${response.status}`);
     }
@@ -719,7 +840,11 @@ async function runCounts(): Promise<void> {
   };
   await baselineRows("PUT history item (create)", { method: "PUT", body: ITEM_BODY });
   results.baselineRows = {
-    "PUT history item (replace), baseline + feed push": await baselineRows("PUT + feed push", { method: "PUT", body: ITEM_BODY, headers: { "x-bench-feed": "1" } }),
+    "PUT history item (replace), baseline + feed push": await baselineRows("PUT + feed push", {
+      method: "PUT",
+      body: ITEM_BODY,
+      headers: { "x-bench-feed": "1" },
+    }),
     "PUT history item (replace), bare baseline": await baselineRows("PUT", { method: "PUT", body: ITEM_BODY }),
     "GET history item, bare baseline": await baselineRows("GET", { method: "GET" }),
   };
@@ -733,7 +858,12 @@ async function runQueryPlans(): Promise<void> {
   note("query plans: every route once, then EXPLAIN QUERY PLAN of every statement seen");
   const client = await clientFor(newIdentity());
   const ids = [crypto.randomUUID(), crypto.randomUUID()];
-  const id = await putActivity(doors.origin, client, "/bench/plans", ids.map((itemId) => ({ id: itemId, ...historyItemBody() })));
+  const id = await putActivity(
+    doors.origin,
+    client,
+    "/bench/plans",
+    ids.map((itemId) => ({ id: itemId, ...historyItemBody() })),
+  );
   const other = await putActivity(doors.origin, client, "/bench/plans-deleted");
   const item = `/v1.0/me/activities/${id}/historyItems`;
   const requests: [string, RequestInit][] = [
@@ -767,4 +897,3 @@ function fmt(value: number): string {
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
-

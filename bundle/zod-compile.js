@@ -9,6 +9,9 @@ export { INVALID, withParser, ZodCompileAsyncError, ZodCompileUnsupportedError }
 
 /** zod's compile() where no code can be generated: the schema itself; with `strict`, the refusal. */
 export function compile(schema, options) {
-  if (options?.strict) throw new ZodCompileUnsupportedError("this schema (generated code failed to evaluate: code generation from strings is disallowed in Workers)");
+  if (options?.strict)
+    throw new ZodCompileUnsupportedError(
+      "this schema (generated code failed to evaluate: code generation from strings is disallowed in Workers)",
+    );
   return schema;
 }

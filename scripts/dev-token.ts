@@ -49,7 +49,10 @@ const signingKey = await importJWK(key, "RS256");
 /** A bearer token as Entra ID would issue it, with the issuer and audience of .dev.vars. */
 export async function mintDevToken(options: DevTokenOptions = {}): Promise<string> {
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  const { tenant, app, scope, ttl, upn, preferredUsername, appOnly, roles } = { ...DEV_TOKEN_DEFAULTS, ...given } as typeof DEV_TOKEN_DEFAULTS & DevTokenOptions;
+  const { tenant, app, scope, ttl, upn, preferredUsername, appOnly, roles } = {
+    ...DEV_TOKEN_DEFAULTS,
+    ...given,
+  } as typeof DEV_TOKEN_DEFAULTS & DevTokenOptions;
   const user = options.user ?? (appOnly ? DEV_APPLICATION.servicePrincipal : DEV_TOKEN_DEFAULTS.user);
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({

@@ -222,7 +222,8 @@ const failures = [
   counts.status5xx > 0 && `${counts.status5xx} responses were 5xx`,
   counts.networkErrors > 0 && `${counts.networkErrors} requests failed to connect`,
   lost > 0 && `${lost} acknowledged writes were not readable as written`,
-  heapEnd > heapStart * HEAP_GROWTH_ALLOWED && `the heap's low-water mark grew from ${report.heapLowWaterMiB.firstThird} to ${report.heapLowWaterMiB.lastThird} MiB`,
+  heapEnd > heapStart * HEAP_GROWTH_ALLOWED &&
+    `the heap's low-water mark grew from ${report.heapLowWaterMiB.firstThird} to ${report.heapLowWaterMiB.lastThird} MiB`,
 ].filter(Boolean);
 if (failures.length) {
   console.error(`Soak failed: ${failures.join("; ")}.`);

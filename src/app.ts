@@ -57,7 +57,9 @@ function toGraphError(error: unknown, requestId: string): GraphError {
   if (error instanceof GraphError) return error;
   // Hono's validators throw these only for input they cannot read.
   if (error instanceof HTTPException) return new GraphError(400, "BadRequest", error.message);
-  console.error(JSON.stringify({ level: "error", requestId, message: String(error), stack: error instanceof Error ? error.stack : undefined }));
+  console.error(
+    JSON.stringify({ level: "error", requestId, message: String(error), stack: error instanceof Error ? error.stack : undefined }),
+  );
   return new GraphError(500, "generalException", "An internal error occurred; quote the request-id if you report it.");
 }
 

@@ -20,7 +20,8 @@ const USER_PARAMETER = {
 function withUserParameter<T extends { paths?: Record<string, object> }>(document: T): T {
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     if (!path.includes("{user}")) continue;
-    for (const operation of Object.values(item) as { parameters?: unknown[] }[]) operation.parameters = [USER_PARAMETER, ...(operation.parameters ?? [])];
+    for (const operation of Object.values(item) as { parameters?: unknown[] }[])
+      operation.parameters = [USER_PARAMETER, ...(operation.parameters ?? [])];
   }
   return document;
 }

@@ -7,7 +7,8 @@ import { sqlIn, activityStub, storedRows } from "./support/objects";
 const UINT64_MAX = 18446744073709551615n;
 
 /** Runs one SQL statement inside the activity's object, to set up a state HTTP cannot reach. */
-const rewriteRows = (activityId: string, query: string, ...bindings: (string | number)[]) => sqlIn(activityStub(activityId), query, ...bindings);
+const rewriteRows = (activityId: string, query: string, ...bindings: (string | number)[]) =>
+  sqlIn(activityStub(activityId), query, ...bindings);
 
 /** Every client property set, to show each one round-trips. */
 const fullBody = () =>
@@ -137,7 +138,9 @@ describe("PUT /me/activities/{appActivityId}", () => {
     });
     expect(Date.parse(replaced.body.lastModifiedDateTime)).toBeGreaterThanOrEqual(Date.parse(created.body.lastModifiedDateTime));
     expectFreshTimestamps(replaced);
-    expect(await call("GET", `/v1.0/me/activities/${created.body.id}`)).toEqual(expect.objectContaining({ status: 200, body: replaced.body }));
+    expect(await call("GET", `/v1.0/me/activities/${created.body.id}`)).toEqual(
+      expect.objectContaining({ status: 200, body: replaced.body }),
+    );
   });
 
   it("derives the id deterministically: the same appActivityId is the same activity, through every prefix", async () => {
@@ -338,10 +341,14 @@ describe.each([
 
     const replaced = await call("PUT", itemPath, { body: { startedDateTime: "2015-02-11T20:54:04Z", userTimezone: "Europe/Paris" } });
     const replacedItem = { ...item, id: posted.body.id, status: "updated", userTimezone: "Europe/Paris" };
-    expect(replaced).toEqual(expect.objectContaining({ status: 200, body: { "@odata.context": historyItemContext(id, { prefix }), ...replacedItem } }));
+    expect(replaced).toEqual(
+      expect.objectContaining({ status: 200, body: { "@odata.context": historyItemContext(id, { prefix }), ...replacedItem } }),
+    );
 
     const listed = await call("GET", `${base}/historyItems`);
-    expect(listed).toEqual(expect.objectContaining({ status: 200, body: { "@odata.context": historyItemsContext(id, { prefix }), value: [replacedItem] } }));
+    expect(listed).toEqual(
+      expect.objectContaining({ status: 200, body: { "@odata.context": historyItemsContext(id, { prefix }), value: [replacedItem] } }),
+    );
     const one = await call("GET", itemPath);
     expect(one).toEqual(expect.objectContaining({ status: 200, body: replaced.body }));
 

@@ -36,21 +36,28 @@ describe("admin routes refuse", () => {
   it("a user's delegated token, even one that also claims the admin role: 403", async () => {
     const tokens = [await mintToken(), await mintToken({ claims: { roles: [ADMIN_ROLE] } })];
     for (const token of tokens) {
-      for (const [method, path] of routes(crypto.randomUUID())) expectGraphError(await adminCall(method, path, token), 403, "accessDenied", DELEGATED);
+      for (const [method, path] of routes(crypto.randomUUID()))
+        expectGraphError(await adminCall(method, path, token), 403, "accessDenied", DELEGATED);
     }
   });
 
   it("an application token without the admin role, or with other roles only: 403", async () => {
     const tokens = [await mintAdminToken({ roles: [] }), await mintAdminToken({ roles: ["UserActivity.Read.All", `${ADMIN_ROLE}.Other`] })];
     for (const token of tokens) {
-      for (const [method, path] of routes(crypto.randomUUID())) expectGraphError(await adminCall(method, path, token), 403, "accessDenied", NO_ROLE);
+      for (const [method, path] of routes(crypto.randomUUID()))
+        expectGraphError(await adminCall(method, path, token), 403, "accessDenied", NO_ROLE);
     }
   });
 
   it("an expired application token: 401", async () => {
     const expired = await mintAdminToken({ ttl: -120 });
     for (const [method, path] of routes(crypto.randomUUID())) {
-      expectGraphError(await adminCall(method, path, expired), 401, "InvalidAuthenticationToken", "Lifetime validation failed: the token is expired.");
+      expectGraphError(
+        await adminCall(method, path, expired),
+        401,
+        "InvalidAuthenticationToken",
+        "Lifetime validation failed: the token is expired.",
+      );
     }
   });
 
@@ -71,7 +78,12 @@ describe("admin routes refuse", () => {
     const path = `/admin/users/${user}/operations/${OPERATION}`;
     const custom = await mintAdminToken({ roles: ["Feed.Operator"] });
     expectGraphError(await adminCall("GET", path, custom), 403, "accessDenied", NO_ROLE);
-    expectGraphError(await adminCall("GET", path, custom, { ADMIN_ROLE: "Feed.Operator" }), 404, "itemNotFound", `No erasure '${OPERATION}' exists for this user.`);
+    expectGraphError(
+      await adminCall("GET", path, custom, { ADMIN_ROLE: "Feed.Operator" }),
+      404,
+      "itemNotFound",
+      `No erasure '${OPERATION}' exists for this user.`,
+    );
     expectGraphError(
       await adminCall("GET", path, await mintAdminToken(), { ADMIN_ROLE: "" }),
       403,
@@ -110,7 +122,12 @@ describe("an administrator acts only within its own tenant", () => {
     expect(await exportOf(own.caller.userId)).toEqual(before);
 
     const mine = await call("DELETE", `/admin/users/${own.caller.userId}`, { token: await mintAdminToken() });
-    expectGraphError(await send("GET", new URL(mine.headers.get("Location")!).pathname, { token: foreign }), 404, "itemNotFound", `No erasure '${mine.body.id}' exists for this user.`);
+    expectGraphError(
+      await send("GET", new URL(mine.headers.get("Location")!).pathname, { token: foreign }),
+      404,
+      "itemNotFound",
+      `No erasure '${mine.body.id}' exists for this user.`,
+    );
     expect((await operationAt(mine.headers.get("Location")!)).status).toBe(200);
   });
 });
@@ -142,7 +159,12 @@ describe("admin routes check their input", () => {
   it("an operation that does not exist: 404; a wrong method: 405 with Allow", async () => {
     const token = await mintAdminToken();
     const user = crypto.randomUUID();
-    expectGraphError(await adminCall("GET", `/admin/users/${user}/operations/${OPERATION}`, token), 404, "itemNotFound", `No erasure '${OPERATION}' exists for this user.`);
+    expectGraphError(
+      await adminCall("GET", `/admin/users/${user}/operations/${OPERATION}`, token),
+      404,
+      "itemNotFound",
+      `No erasure '${OPERATION}' exists for this user.`,
+    );
     for (const [method, path, allow] of [
       ["PUT", `/admin/users/${user}`, "DELETE"],
       ["POST", `/admin/users/${user}/activities`, "GET"],

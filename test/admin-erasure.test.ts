@@ -52,7 +52,10 @@ const succeeded = (requested: Record<string, unknown>, erased: { apps: number; a
 const registryRows = (user: Caller) =>
   runInDurableObject(userStub(user), (_instance, state) => ({
     apps: state.storage.sql.exec("SELECT app_id FROM app").toArray(),
-    work: [...state.storage.sql.exec("SELECT * FROM erasure_app").toArray(), ...state.storage.sql.exec("SELECT * FROM erasure_activity").toArray()],
+    work: [
+      ...state.storage.sql.exec("SELECT * FROM erasure_app").toArray(),
+      ...state.storage.sql.exec("SELECT * FROM erasure_activity").toArray(),
+    ],
   }));
 
 /** What anyone can see of `who`'s data: the feed, each activity with its items, and the export lines. */
@@ -144,7 +147,11 @@ describe("erasure of a user's data", () => {
     const after = await seedActivity(notes, 3);
     const replaced = await call("PUT", appActivityPath(beforeAppActivityId), {
       token: notes.token,
-      body: { activitySourceHost: "https://www.contoso.com", activationUrl: "https://www.contoso.com/a", visualElements: { displayText: "written during" } },
+      body: {
+        activitySourceHost: "https://www.contoso.com",
+        activationUrl: "https://www.contoso.com/a",
+        visualElements: { displayText: "written during" },
+      },
     });
     expect(replaced.status).toBe(200);
     release();
@@ -158,7 +165,9 @@ describe("erasure of a user's data", () => {
     expect(await exportOf(notes.caller.userId)).toEqual([{ appId: "contoso-notes", ...kept }]);
     expect(await registryRows(notes.caller)).toEqual({ apps: [{ app_id: "contoso-notes" }], work: [] });
     // The kept feed's cursor key went with the erasure: no cursor issued before it opens again.
-    expect(await runInDurableObject(feedStub(notes.caller), (_instance, state) => state.storage.sql.exec("SELECT * FROM cursor_key").toArray())).toEqual([]);
+    expect(
+      await runInDurableObject(feedStub(notes.caller), (_instance, state) => state.storage.sql.exec("SELECT * FROM cursor_key").toArray()),
+    ).toEqual([]);
   });
 
   it("erases an activity whose update was still on its way to the feed when the request came, once that update arrives", async () => {
@@ -216,11 +225,15 @@ describe("erasure of a user's data", () => {
     const second = await requestErasure(notes.caller);
     expect(second).toEqual({ location: first.location, body: { ...first.body, lastActionDateTime: expect.stringMatching(ISO_MS) } });
     release();
-    expect((await runErasure(notes.caller, first.location)).body).toEqual(succeeded(first.body, { apps: 1, activities: 1, historyItems: 1 }));
+    expect((await runErasure(notes.caller, first.location)).body).toEqual(
+      succeeded(first.body, { apps: 1, activities: 1, historyItems: 1 }),
+    );
 
     const third = await requestErasure(notes.caller);
     expect(third.location).not.toBe(first.location);
-    expect((await runErasure(notes.caller, third.location)).body).toEqual(succeeded(third.body, { apps: 0, activities: 0, historyItems: 0 }));
+    expect((await runErasure(notes.caller, third.location)).body).toEqual(
+      succeeded(third.body, { apps: 0, activities: 0, historyItems: 0 }),
+    );
     // The first operation still answers, as it ended.
     expect((await operationAt(first.location)).body).toEqual(succeeded(first.body, { apps: 1, activities: 1, historyItems: 1 }));
 

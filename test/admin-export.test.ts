@@ -14,7 +14,9 @@ async function ownFeed(who: AppUser): Promise<Record<string, unknown>[]> {
   const list = await call("GET", "/v1.0/me/activities?$top=200", { token: who.token });
   expect(list.status).toBe(200);
   expect(list.body["@odata.nextLink"]).toBeUndefined();
-  return Promise.all(list.body.value.map(async (activity: { id: string }) => ({ appId: who.caller.appId, ...(await ownView(who, activity.id)) })));
+  return Promise.all(
+    list.body.value.map(async (activity: { id: string }) => ({ appId: who.caller.appId, ...(await ownView(who, activity.id)) })),
+  );
 }
 
 describe("export of a user's data", () => {
@@ -37,7 +39,13 @@ describe("export of a user's data", () => {
     expect(changed.status).toBe(200);
 
     const expected = [...(await ownFeed(notes)), ...(await ownFeed(reader))];
-    expect(expected.map((line) => line.appId)).toEqual(["contoso-notes", "contoso-notes", "contoso-notes", "fabrikam-reader", "fabrikam-reader"]);
+    expect(expected.map((line) => line.appId)).toEqual([
+      "contoso-notes",
+      "contoso-notes",
+      "contoso-notes",
+      "fabrikam-reader",
+      "fabrikam-reader",
+    ]);
     const longLine = expected.find((line) => line.id === long)!;
     expect(longLine).toMatchObject({ visualElements: { displayText: "changed" } });
     expect((longLine.historyItems as unknown[]).length).toBe(450);

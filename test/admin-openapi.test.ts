@@ -20,4 +20,3 @@ it("public/admin/openapi.json is the admin routes' document, built from the sche
     ["createdDateTime", "erased", "id", "lastActionDateTime", "status", "statusDetail"].sort(),
   );
 });
-

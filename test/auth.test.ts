@@ -194,7 +194,10 @@ describe("a rejected request", () => {
 
     const noToken = await send("PUT", itemPath, { token: null, body: { startedDateTime: "2026-01-01T00:00:00Z" } });
     expectUnauthorized(noToken, BEARER_EMPTY, "Bearer");
-    const forged = await send("PUT", itemPath, { token: await mintToken({ key: privateKey }), body: { startedDateTime: "2026-01-01T00:00:00Z" } });
+    const forged = await send("PUT", itemPath, {
+      token: await mintToken({ key: privateKey }),
+      body: { startedDateTime: "2026-01-01T00:00:00Z" },
+    });
     expectUnauthorized(forged, BAD_SIGNATURE);
 
     const item = await send("GET", itemPath);
@@ -270,7 +273,11 @@ describe("partitioning by (tenant, user, app)", () => {
     const body = activityBody({ visualElements: { displayText: "Not A's article" } });
     const theirs = await call("PUT", appActivityPath(a.appActivityId), { as: intruder, body });
     expect(theirs.status).toBe(201);
-    expect(theirs.body).toMatchObject({ appActivityId: a.appActivityId, status: "active", visualElements: { displayText: "Not A's article" } });
+    expect(theirs.body).toMatchObject({
+      appActivityId: a.appActivityId,
+      status: "active",
+      visualElements: { displayText: "Not A's article" },
+    });
     expect(theirs.body.id).toMatch(SERVER_ID);
     expect(theirs.body.id).not.toBe(a.id);
 

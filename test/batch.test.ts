@@ -36,7 +36,12 @@ const errorAnswer = (actual: any, id: string, status: number, code: string, mess
 function expectBatchAnswer(sent: Answer, responses: unknown[], clientRequestId?: string) {
   const requestId = sent.headers.get("request-id");
   expect(requestId).toMatch(GUID);
-  expect({ status: sent.status, contentType: sent.headers.get("content-type"), clientRequestId: sent.headers.get("client-request-id"), body: sent.body }).toEqual({
+  expect({
+    status: sent.status,
+    contentType: sent.headers.get("content-type"),
+    clientRequestId: sent.headers.get("client-request-id"),
+    body: sent.body,
+  }).toEqual({
     status: 200,
     contentType: "application/json",
     clientRequestId: clientRequestId ?? requestId,
@@ -63,14 +68,20 @@ const comparable = (status: number, headers: Record<string, string>, body: any) 
 /** The headers a batch answer carries, read from a response sent alone. */
 const aloneHeaders = (answer: Answer) =>
   Object.fromEntries(
-    ["Content-Type", "Location", "Retry-After", "Allow", "WWW-Authenticate"].flatMap((name) => (answer.headers.has(name) ? [[name, answer.headers.get(name)!]] : [])),
+    ["Content-Type", "Location", "Retry-After", "Allow", "WWW-Authenticate"].flatMap((name) =>
+      answer.headers.has(name) ? [[name, answer.headers.get(name)!]] : [],
+    ),
   );
 
 describe("POST /$batch", () => {
   it("runs each request as if sent alone, for every url form, under /v1.0, /beta and no prefix", async () => {
     const id = await createActivity();
-    const alone = Object.fromEntries(await Promise.all(["/v1.0", "/beta", ""].map(async (prefix) => [prefix, (await call("GET", `${prefix}/me/activities/${id}`)).body])));
-    expect(alone["/beta"]["@odata.context"]).toBe("https://feed.test/beta/$metadata#users('00000000-0000-0000-0000-00000000a11c')/activities/$entity");
+    const alone = Object.fromEntries(
+      await Promise.all(["/v1.0", "/beta", ""].map(async (prefix) => [prefix, (await call("GET", `${prefix}/me/activities/${id}`)).body])),
+    );
+    expect(alone["/beta"]["@odata.context"]).toBe(
+      "https://feed.test/beta/$metadata#users('00000000-0000-0000-0000-00000000a11c')/activities/$entity",
+    );
     for (const prefix of ["/v1.0", "/beta", ""]) {
       const sent = await batch(
         [
@@ -101,7 +112,13 @@ describe("POST /$batch", () => {
       { id: "missing", method: "GET", url: `/me/activities/${id}/historyItems/${crypto.randomUUID()}` },
       { id: "not-a-guid", method: "GET", url: `/me/activities/${id}/historyItems/42` },
       { id: "wrong-method", method: "POST", url: `/me/activities/${id}/historyItems/${itemId}`, headers: JSON_HEADERS, body: {} },
-      { id: "unknown-property", method: "POST", url: itemsUrl(id), headers: JSON_HEADERS, body: { startedDateTime: STARTED, colour: "red" } },
+      {
+        id: "unknown-property",
+        method: "POST",
+        url: itemsUrl(id),
+        headers: JSON_HEADERS,
+        body: { startedDateTime: STARTED, colour: "red" },
+      },
       { id: "unknown-path", method: "GET", url: "/me/somethingElse" },
     ];
     const alone = await Promise.all(
@@ -111,17 +128,33 @@ describe("POST /$batch", () => {
     expect(sent.status).toBe(200);
     expect(sent.body.responses.map(({ id }: any) => id)).toEqual(requests.map(({ id }) => id));
     sent.body.responses.forEach((inBatch: any, index: number) => {
-      expect(comparable(inBatch.status, inBatch.headers, inBatch.body)).toEqual(comparable(alone[index]!.status, aloneHeaders(alone[index]!), alone[index]!.body));
+      expect(comparable(inBatch.status, inBatch.headers, inBatch.body)).toEqual(
+        comparable(alone[index]!.status, aloneHeaders(alone[index]!), alone[index]!.body),
+      );
       expect(inBatch.headers["request-id"]).toMatch(GUID);
       if (inBatch.body.error) {
-        expect(inBatch.body).toEqual(errorEnvelope(inBatch.body.error.code, inBatch.body.error.message, inBatch.headers["request-id"], inBatch.headers["client-request-id"]));
+        expect(inBatch.body).toEqual(
+          errorEnvelope(
+            inBatch.body.error.code,
+            inBatch.body.error.message,
+            inBatch.headers["request-id"],
+            inBatch.headers["client-request-id"],
+          ),
+        );
       }
     });
     expect(sent.body.responses[4].headers.Allow).toBe(alone[4]!.headers.get("Allow"));
 
     // A 204 has no body: null, as Graph answers it.
     const deleted = await batch([{ id: "delete", method: "DELETE", url: `${itemsUrl(id)}/${itemId}` }]);
-    expectBatchAnswer(deleted, [{ id: "delete", status: 204, headers: { "request-id": expect.stringMatching(GUID), "client-request-id": expect.stringMatching(GUID) }, body: null }]);
+    expectBatchAnswer(deleted, [
+      {
+        id: "delete",
+        status: 204,
+        headers: { "request-id": expect.stringMatching(GUID), "client-request-id": expect.stringMatching(GUID) },
+        body: null,
+      },
+    ]);
   });
 
   it("gives each request the batch's client-request-id unless it sends its own, and the batch's Authorization, never its own", async () => {
@@ -129,7 +162,12 @@ describe("POST /$batch", () => {
     const sent = await batch(
       [
         { id: "inherits", method: "GET", url: `/me/activities/${id}/historyItems/${crypto.randomUUID()}` },
-        { id: "own", method: "GET", url: `/me/activities/${id}/historyItems/${crypto.randomUUID()}`, headers: { "client-request-id": "own-id" } },
+        {
+          id: "own",
+          method: "GET",
+          url: `/me/activities/${id}/historyItems/${crypto.randomUUID()}`,
+          headers: { "client-request-id": "own-id" },
+        },
         { id: "other-token", method: "GET", url: `/me/activities/${id}`, headers: { Authorization: "Bearer not-a-token" } },
       ],
       { headers: { "client-request-id": "batch-id" } },
@@ -138,15 +176,24 @@ describe("POST /$batch", () => {
     expectBatchAnswer(
       sent,
       [
-        { ...errorAnswer(inherits, "inherits", 404, "itemNotFound", expect.stringMatching(/^The history item '.+' does not exist\.$/)), headers: answer("", 0, null, "batch-id").headers },
-        { ...errorAnswer(own, "own", 404, "itemNotFound", expect.stringMatching(/^The history item '.+' does not exist\.$/)), headers: answer("", 0, null, "own-id").headers },
+        {
+          ...errorAnswer(inherits, "inherits", 404, "itemNotFound", expect.stringMatching(/^The history item '.+' does not exist\.$/)),
+          headers: answer("", 0, null, "batch-id").headers,
+        },
+        {
+          ...errorAnswer(own, "own", 404, "itemNotFound", expect.stringMatching(/^The history item '.+' does not exist\.$/)),
+          headers: answer("", 0, null, "own-id").headers,
+        },
         answer("other-token", 200, (await call("GET", `/v1.0/me/activities/${id}`)).body, "batch-id"),
       ],
       "batch-id",
     );
     expect(inherits.body.error.innerError["client-request-id"]).toBe("batch-id");
     expect(own.body.error.innerError["client-request-id"]).toBe("own-id");
-    expect(new Set([sent.headers.get("request-id"), inherits.headers["request-id"], own.headers["request-id"], otherToken.headers["request-id"]]).size).toBe(4);
+    expect(
+      new Set([sent.headers.get("request-id"), inherits.headers["request-id"], own.headers["request-id"], otherToken.headers["request-id"]])
+        .size,
+    ).toBe(4);
   });
 
   it("answers 400 for a request whose url is absolute or not a path of this API, and runs the others", async () => {
@@ -162,7 +209,10 @@ describe("POST /$batch", () => {
       "encoded-dot-segments": "me/%2e%2e/%2E%2E/openapi.json",
       backslashes: "/me\\..\\openapi.json",
     };
-    const sent = await batch([...Object.entries(urls).map(([id, url]) => ({ id, method: "GET", url })), { id: "feed", method: "GET", url: "/me/activities" }], { as: { user } });
+    const sent = await batch(
+      [...Object.entries(urls).map(([id, url]) => ({ id, method: "GET", url })), { id: "feed", method: "GET", url: "/me/activities" }],
+      { as: { user } },
+    );
     const responses = sent.body.responses;
     expectBatchAnswer(sent, [
       ...Object.entries(urls).map(([id, url], index) =>
@@ -187,7 +237,14 @@ describe("POST /$batch", () => {
       { id: "create", method: "POST", url: itemsUrl(id), headers: JSON_HEADERS, body: { id: created, startedDateTime: STARTED } },
       { id: "list", method: "GET", url: itemsUrl(id), dependsOn: ["CREATE"] },
       { id: "Missing", method: "GET", url: `${itemsUrl(id)}/${crypto.randomUUID()}`, dependsOn: ["create"] },
-      { id: "after-missing", method: "POST", url: itemsUrl(id), headers: JSON_HEADERS, body: { startedDateTime: STARTED }, dependsOn: ["missing"] },
+      {
+        id: "after-missing",
+        method: "POST",
+        url: itemsUrl(id),
+        headers: JSON_HEADERS,
+        body: { startedDateTime: STARTED },
+        dependsOn: ["missing"],
+      },
       { id: "after-that", method: "DELETE", url: `/me/activities/${id}`, dependsOn: ["after-missing"] },
       { id: "after-both", method: "DELETE", url: `${itemsUrl(id)}/${created}`, dependsOn: ["list", "Missing"] },
       { id: "absolute", method: "GET", url: `https://feed.test/v1.0/me/activities/${id}` },
@@ -196,7 +253,13 @@ describe("POST /$batch", () => {
     const responses = sent.body.responses;
     const createdItem = (await call("GET", `/v1.0${itemsUrl(id)}/${created}`)).body;
     const notRun = (index: number, dependency: string, status: number) =>
-      errorAnswer(responses[index], responses[index].id, 424, "failedDependency", `The request was not run: it depends on '${dependency}', which answered ${status}.`);
+      errorAnswer(
+        responses[index],
+        responses[index].id,
+        424,
+        "failedDependency",
+        `The request was not run: it depends on '${dependency}', which answered ${status}.`,
+      );
     expectBatchAnswer(sent, [
       answer("create", 201, createdItem),
       answer("list", 200, {
@@ -221,7 +284,13 @@ describe("POST /$batch", () => {
     const sent = await batch(
       [
         { id: "refused", method: "PUT", url: activityUrl(refused), headers: JSON_HEADERS, body: invalid },
-        { id: "unsupported", method: "PUT", url: activityUrl(unsupported), headers: { "Content-Type": "text/plain" }, body: btoa(JSON.stringify(activityBody())) },
+        {
+          id: "unsupported",
+          method: "PUT",
+          url: activityUrl(unsupported),
+          headers: { "Content-Type": "text/plain" },
+          body: btoa(JSON.stringify(activityBody())),
+        },
         { id: "not-run", method: "PUT", url: activityUrl(notRun), headers: JSON_HEADERS, body: activityBody(), dependsOn: ["refused"] },
         { id: "stored", method: "PUT", url: activityUrl(stored), headers: JSON_HEADERS, body: activityBody() },
       ],
@@ -229,9 +298,23 @@ describe("POST /$batch", () => {
     );
     const responses = sent.body.responses;
     expect(responses.map(({ status }: any) => status)).toEqual([400, 415, 424, 201]);
-    expect(responses[0]).toEqual(errorAnswer(responses[0], "refused", 400, "BadRequest", "Invalid value for 'visualElements.displayText': expected a non-empty string."));
+    expect(responses[0]).toEqual(
+      errorAnswer(
+        responses[0],
+        "refused",
+        400,
+        "BadRequest",
+        "Invalid value for 'visualElements.displayText': expected a non-empty string.",
+      ),
+    );
     expect(responses[1]).toEqual(
-      errorAnswer(responses[1], "unsupported", 415, "UnsupportedMediaType", "The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got 'text/plain')."),
+      errorAnswer(
+        responses[1],
+        "unsupported",
+        415,
+        "UnsupportedMediaType",
+        "The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got 'text/plain').",
+      ),
     );
     const feed = await call("GET", "/v1.0/me/activities", { as: { user } });
     expect(feed.body.value.map((activity: any) => activity.appActivityId)).toEqual([stored]);
@@ -248,15 +331,33 @@ describe("POST /$batch", () => {
     const urlSafe = btoa(item(urlSafeId)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
     expect(urlSafe).toMatch(/[-_]/);
     const sent = await batch([
-      { id: "standard", method: "POST", url: itemsUrl(id), headers: { "Content-Type": "application/json; charset=utf-8" }, body: btoa(item(standardId)) },
+      {
+        id: "standard",
+        method: "POST",
+        url: itemsUrl(id),
+        headers: { "Content-Type": "application/json; charset=utf-8" },
+        body: btoa(item(standardId)),
+      },
       { id: "url-safe", method: "POST", url: itemsUrl(id), headers: { "content-type": "application/json" }, body: urlSafe },
-      { id: "text", method: "POST", url: itemsUrl(id), headers: { "Content-Type": "text/plain" }, body: btoa("startedDateTime=2015-02-11") },
+      {
+        id: "text",
+        method: "POST",
+        url: itemsUrl(id),
+        headers: { "Content-Type": "text/plain" },
+        body: btoa("startedDateTime=2015-02-11"),
+      },
     ]);
     const responses = sent.body.responses;
     expectBatchAnswer(sent, [
       answer("standard", 201, (await call("GET", `/v1.0${itemsUrl(id)}/${standardId}`)).body),
       answer("url-safe", 201, (await call("GET", `/v1.0${itemsUrl(id)}/${urlSafeId}`)).body),
-      errorAnswer(responses[2], "text", 415, "UnsupportedMediaType", "The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got 'text/plain')."),
+      errorAnswer(
+        responses[2],
+        "text",
+        415,
+        "UnsupportedMediaType",
+        "The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got 'text/plain').",
+      ),
     ]);
     expect(responses[0].body.userTimezone).toBe("???>>>?>?>??>>");
   });
@@ -278,16 +379,41 @@ describe("POST /$batch", () => {
     const [activityAlone, otherUserAlone] = [await alone(`/me/activities/${id}`), await alone(`/users/${other}/activities`)];
     expectBatchAnswer(sent, [
       answer("create", 201, activityAlone.body),
-      { id: "feed-count", status: 200, headers: { ...answer("", 0, null).headers, "Content-Type": "text/plain; charset=UTF-8" }, body: "1" },
+      {
+        id: "feed-count",
+        status: 200,
+        headers: { ...answer("", 0, null).headers, "Content-Type": "text/plain; charset=UTF-8" },
+        body: "1",
+      },
       errorAnswer(otherUser, "other-user", 403, otherUserAlone.body.error.code, otherUserAlone.body.error.message),
     ]);
 
     const itemId = crypto.randomUUID();
     const patched = await batch(
       [
-        { id: "item", method: "POST", url: `/users/${user}/activities/${id}/historyItems`, headers: JSON_HEADERS, body: { id: itemId, startedDateTime: STARTED } },
-        { id: "patch-item", method: "PATCH", url: `${itemsUrl(id)}/${itemId}`, headers: JSON_HEADERS, body: { userTimezone: "Africa/Casablanca" }, dependsOn: ["item"] },
-        { id: "patch-activity", method: "patch", url: `/me/activities/${id}`, headers: JSON_HEADERS, body: { visualElements: { description: "patched" } }, dependsOn: ["patch-item"] },
+        {
+          id: "item",
+          method: "POST",
+          url: `/users/${user}/activities/${id}/historyItems`,
+          headers: JSON_HEADERS,
+          body: { id: itemId, startedDateTime: STARTED },
+        },
+        {
+          id: "patch-item",
+          method: "PATCH",
+          url: `${itemsUrl(id)}/${itemId}`,
+          headers: JSON_HEADERS,
+          body: { userTimezone: "Africa/Casablanca" },
+          dependsOn: ["item"],
+        },
+        {
+          id: "patch-activity",
+          method: "patch",
+          url: `/me/activities/${id}`,
+          headers: JSON_HEADERS,
+          body: { visualElements: { description: "patched" } },
+          dependsOn: ["patch-item"],
+        },
         { id: "count", method: "GET", url: `${itemsUrl(id)}/$count`, dependsOn: ["patch-item"] },
       ],
       { as: { user } },
@@ -295,27 +421,45 @@ describe("POST /$batch", () => {
     const [item, patchItem, patchActivity] = patched.body.responses;
     const itemAlone = await alone(`${itemsUrl(id)}/${itemId}`);
     expectBatchAnswer(patched, [
-      answer("item", 201, { ...itemAlone.body, "@odata.context": item.body["@odata.context"], status: "active", userTimezone: null, lastModifiedDateTime: item.body.lastModifiedDateTime }),
+      answer("item", 201, {
+        ...itemAlone.body,
+        "@odata.context": item.body["@odata.context"],
+        status: "active",
+        userTimezone: null,
+        lastModifiedDateTime: item.body.lastModifiedDateTime,
+      }),
       answer("patch-item", 200, itemAlone.body),
       answer("patch-activity", 200, (await alone(`/me/activities/${id}`)).body),
       { id: "count", status: 200, headers: { ...answer("", 0, null).headers, "Content-Type": "text/plain; charset=UTF-8" }, body: "1" },
     ]);
     expect(item.body["@odata.context"]).toBe(`https://feed.test/v1.0/$metadata#users('${user}')/activities('${id}')/historyItems/$entity`);
-    expect([patchItem.body.userTimezone, patchItem.body.status, patchActivity.body.visualElements.description]).toEqual(["Africa/Casablanca", "updated", "patched"]);
+    expect([patchItem.body.userTimezone, patchItem.body.status, patchActivity.body.visualElements.description]).toEqual([
+      "Africa/Casablanca",
+      "updated",
+      "patched",
+    ]);
   });
 
   it("runs 20 writes to one activity concurrently and loses none", async () => {
     const id = await createActivity();
     const ids = Array.from({ length: limits.batchRequests }, () => crypto.randomUUID());
     const sent = await batch(
-      ids.map((itemId, n) => ({ id: `write-${n}`, method: "POST", url: itemsUrl(id), headers: JSON_HEADERS, body: { id: itemId, startedDateTime: STARTED, userTimezone: `writer ${n}` } })),
+      ids.map((itemId, n) => ({
+        id: `write-${n}`,
+        method: "POST",
+        url: itemsUrl(id),
+        headers: JSON_HEADERS,
+        body: { id: itemId, startedDateTime: STARTED, userTimezone: `writer ${n}` },
+      })),
     );
     expect(sent.status).toBe(200);
     expect(sent.body.responses.map(({ id: answerId, status, body }: any) => [answerId, status, body.id, body.userTimezone])).toEqual(
       ids.map((itemId, n) => [`write-${n}`, 201, itemId, `writer ${n}`]),
     );
     const items = await call("GET", `/v1.0${itemsUrl(id)}?$top=100`);
-    expect(items.body.value.map((item: any) => `${item.id} ${item.userTimezone}`).sort()).toEqual(ids.map((itemId, n) => `${itemId} writer ${n}`).sort());
+    expect(items.body.value.map((item: any) => `${item.id} ${item.userTimezone}`).sort()).toEqual(
+      ids.map((itemId, n) => `${itemId} writer ${n}`).sort(),
+    );
   });
 
   it("counts each request against the caller's rate limits, and the batch itself not at all", async () => {
@@ -335,7 +479,14 @@ describe("POST /$batch", () => {
       return (await response.json<any>()).responses;
     };
     // The test's write limiter allows two writes a minute: the batch's POST does not use one.
-    const put = (id: string, dependsOn: string[] = []) => ({ id, method: "PUT", url: activityUrl(freshAppActivityId()), headers: JSON_HEADERS, body: activityBody(), dependsOn });
+    const put = (id: string, dependsOn: string[] = []) => ({
+      id,
+      method: "PUT",
+      url: activityUrl(freshAppActivityId()),
+      headers: JSON_HEADERS,
+      body: activityBody(),
+      dependsOn,
+    });
     const responses = await throttledBatch([put("1"), put("2", ["1"]), put("3", ["2"])]);
     expect(responses.map(({ status }: any) => status)).toEqual([201, 201, 429]);
     expect(responses[2]).toEqual({
@@ -409,7 +560,18 @@ describe("POST /$batch refuses the whole batch, naming the problem, and runs non
     ],
     [
       "a body without a Content-Type header",
-      { requests: [write, { id: "1", method: "POST", url: "/me/activities/1/historyItems", headers: { Accept: "application/json" }, body: { startedDateTime: STARTED } }] },
+      {
+        requests: [
+          write,
+          {
+            id: "1",
+            method: "POST",
+            url: "/me/activities/1/historyItems",
+            headers: { Accept: "application/json" },
+            body: { startedDateTime: STARTED },
+          },
+        ],
+      },
       "Invalid value for 'requests[1].headers': expected a Content-Type header, since the request has a body.",
     ],
     [
@@ -422,33 +584,62 @@ describe("POST /$batch refuses the whole batch, naming the problem, and runs non
       { requests: [write, { id: "2", method: "POST", url: "/$batch", headers: JSON_HEADERS, body: { requests: [] } }] },
       "Invalid value for 'requests[1].url': a batch cannot contain another $batch.",
     ],
-    ["a nested versioned $batch", { requests: [write, { id: "1", method: "POST", url: "beta/$BATCH" }] }, "Invalid value for 'requests[1].url': a batch cannot contain another $batch."],
-    ["a nested encoded $batch", { requests: [write, { id: "1", method: "POST", url: "/v1.0/%24batch?x=1" }] }, "Invalid value for 'requests[1].url': a batch cannot contain another $batch."],
+    [
+      "a nested versioned $batch",
+      { requests: [write, { id: "1", method: "POST", url: "beta/$BATCH" }] },
+      "Invalid value for 'requests[1].url': a batch cannot contain another $batch.",
+    ],
+    [
+      "a nested encoded $batch",
+      { requests: [write, { id: "1", method: "POST", url: "/v1.0/%24batch?x=1" }] },
+      "Invalid value for 'requests[1].url': a batch cannot contain another $batch.",
+    ],
     [
       "a body that is not base64",
-      { requests: [write, { id: "1", method: "POST", url: "/me/activities/1/historyItems", headers: { "Content-Type": "text/plain" }, body: "not base64!" }] },
+      {
+        requests: [
+          write,
+          { id: "1", method: "POST", url: "/me/activities/1/historyItems", headers: { "Content-Type": "text/plain" }, body: "not base64!" },
+        ],
+      },
       "Invalid value for 'requests[1].body': expected a JSON object or array, or the body's bytes in base64.",
     ],
-    ["a GET with a body", { requests: [write, get("1", { headers: JSON_HEADERS, body: {} })] }, "Invalid value for 'requests[1].body': a GET request has no body."],
+    [
+      "a GET with a body",
+      { requests: [write, get("1", { headers: JSON_HEADERS, body: {} })] },
+      "Invalid value for 'requests[1].body': a GET request has no body.",
+    ],
     [
       "a method Graph does not have",
       { requests: [write, get("1", { method: "HEAD" })] },
       "Invalid value for 'requests[1].method': expected one of GET, PUT, POST, PATCH, DELETE.",
     ],
-    ["a request that is not an object", { requests: [write, "GET /me/activities"] }, "Invalid value for 'requests[1]': expected a JSON object with id, method and url."],
+    [
+      "a request that is not an object",
+      { requests: [write, "GET /me/activities"] },
+      "Invalid value for 'requests[1]': expected a JSON object with id, method and url.",
+    ],
     [
       "properties of the wrong type",
       { requests: [write, { id: 1, method: "GET", url: "/me/activities", headers: { "X-Count": 3 }, dependsOn: "0" }] },
       "Invalid value for 'requests[1].id': expected a string. Invalid value for 'requests[1].headers.X-Count': expected a string. Invalid value for 'requests[1].dependsOn': expected an array of request ids.",
     ],
     ["a missing url", { requests: [write, { id: "1", method: "GET" }] }, "The property 'requests[1].url' is required."],
-    ["a header that is not one", { requests: [write, get("1", { headers: { "Bad Name": "x" } })] }, "Invalid value for 'requests[1].headers.Bad Name': expected an HTTP header name."],
+    [
+      "a header that is not one",
+      { requests: [write, get("1", { headers: { "Bad Name": "x" } })] },
+      "Invalid value for 'requests[1].headers.Bad Name': expected an HTTP header name.",
+    ],
     [
       "an unknown property",
       { requests: [write, get("1", { atomicityGroup: "g" })] },
       "The property 'requests[1].atomicityGroup' is not a property of a batch request (id, method, url, headers, body, dependsOn).",
     ],
-    ["no requests property", { value: [write] }, "The property 'requests' is required. The property 'value' is not a property of a batch (only requests)."],
+    [
+      "no requests property",
+      { value: [write] },
+      "The property 'requests' is required. The property 'value' is not a property of a batch (only requests).",
+    ],
     ["a body that is not an object", [write], "The request body is not valid: expected a JSON object with requests."],
   ];
 
@@ -461,7 +652,12 @@ describe("POST /$batch refuses the whole batch, naming the problem, and runs non
   });
 
   it("refuses a body that is not JSON (400), not JSON at all (415) or over the batch limit (413)", async () => {
-    expectBatchError(await call("POST", "/v1.0/$batch", { raw: "{" }), 400, "BadRequest", expect.stringMatching(/^The request body is not valid JSON: /));
+    expectBatchError(
+      await call("POST", "/v1.0/$batch", { raw: "{" }),
+      400,
+      "BadRequest",
+      expect.stringMatching(/^The request body is not valid JSON: /),
+    );
     expectBatchError(
       await call("POST", "/beta/$batch", { raw: '{"requests":[]}', headers: { "Content-Type": "text/plain" } }),
       415,
@@ -472,12 +668,23 @@ describe("POST /$batch refuses the whole batch, naming the problem, and runs non
     // At the batch limit exactly, the batch is read; its one request is over the single-request limit, so that request answers 413.
     const sized = (bytes: number) => {
       const text = (pad: string) =>
-        JSON.stringify({ requests: [{ id: "big", method: "POST", url: itemsUrl(id), headers: JSON_HEADERS, body: { startedDateTime: STARTED, userTimezone: pad } }] });
+        JSON.stringify({
+          requests: [
+            { id: "big", method: "POST", url: itemsUrl(id), headers: JSON_HEADERS, body: { startedDateTime: STARTED, userTimezone: pad } },
+          ],
+        });
       return text("x".repeat(bytes - text("").length));
     };
     const atLimit = await call("POST", "/$batch", { raw: sized(limits.batchBodyBytes) });
-    expectBatchAnswer(atLimit, [errorAnswer(atLimit.body.responses[0], "big", 413, "requestTooLarge", `The request body is larger than ${limits.bodyBytes} bytes.`)]);
-    expectBatchError(await call("POST", "/$batch", { raw: sized(limits.batchBodyBytes + 1) }), 413, "requestTooLarge", `The request body is larger than ${limits.batchBodyBytes} bytes.`);
+    expectBatchAnswer(atLimit, [
+      errorAnswer(atLimit.body.responses[0], "big", 413, "requestTooLarge", `The request body is larger than ${limits.bodyBytes} bytes.`),
+    ]);
+    expectBatchError(
+      await call("POST", "/$batch", { raw: sized(limits.batchBodyBytes + 1) }),
+      413,
+      "requestTooLarge",
+      `The request body is larger than ${limits.batchBodyBytes} bytes.`,
+    );
   });
 
   it("authenticates the batch itself: without a valid token, or the scope, nothing runs", async () => {
@@ -486,7 +693,12 @@ describe("POST /$batch refuses the whole batch, naming the problem, and runs non
     expectBatchError(anonymous, 401, "InvalidAuthenticationToken", "Access token is empty. Send 'Authorization: Bearer <token>'.");
     expect(anonymous.headers.get("WWW-Authenticate")).toBe("Bearer");
     const unscoped = await batch(requests, { as: { scope: "User.Read" } });
-    expectBatchError(unscoped, 403, "accessDenied", "Insufficient privileges: the token needs the delegated scope UserActivity.ReadWrite.CreatedByApp.");
+    expectBatchError(
+      unscoped,
+      403,
+      "accessDenied",
+      "Insufficient privileges: the token needs the delegated scope UserActivity.ReadWrite.CreatedByApp.",
+    );
   });
 
   it("answers 405 with Allow for any method but POST", async () => {

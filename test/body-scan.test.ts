@@ -32,7 +32,11 @@ it("refuses a number as out of range exactly when it overflows a double", async 
     fc.asyncProperty(numberLiteral, async (literal) => {
       const answer = await postWith(literal);
       const outOfRange = answer.body?.error?.message === "Invalid value for 'activeDurationSeconds': the number is out of range.";
-      expect({ literal, outOfRange, status: outOfRange ? answer.status : 400 }).toEqual({ literal, outOfRange: !Number.isFinite(Number(literal)), status: 400 });
+      expect({ literal, outOfRange, status: outOfRange ? answer.status : 400 }).toEqual({
+        literal,
+        outOfRange: !Number.isFinite(Number(literal)),
+        status: 400,
+      });
     }),
     { numRuns: RUNS },
   );
@@ -50,8 +54,12 @@ it("refuses text as not Unicode exactly when an escape leaves a surrogate unpair
         token,
         raw: `{"startedDateTime":"2015-02-11T20:54:04Z","userTimezone":"${units.map(([code, upper]) => escape(code, upper)).join("")}"}`,
       });
-      const refused = answer.body?.error?.message === "Invalid value for 'userTimezone': the text has an unpaired surrogate, so it is not Unicode.";
-      expect({ units: units.map(([code]) => code), refused }).toEqual({ units: units.map(([code]) => code), refused: /\p{Cs}/u.test(text) });
+      const refused =
+        answer.body?.error?.message === "Invalid value for 'userTimezone': the text has an unpaired surrogate, so it is not Unicode.";
+      expect({ units: units.map(([code]) => code), refused }).toEqual({
+        units: units.map(([code]) => code),
+        refused: /\p{Cs}/u.test(text),
+      });
     }),
     { numRuns: RUNS },
   );

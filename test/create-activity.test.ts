@@ -19,7 +19,13 @@ const created = (user: string, appActivityId: string, body: Record<string, any>)
   appDisplayName: null,
   fallbackUrl: null,
   contentUrl: null,
-  visualElements: { displayText: body.visualElements.displayText, description: null, backgroundColor: null, content: null, attribution: null },
+  visualElements: {
+    displayText: body.visualElements.displayText,
+    description: null,
+    backgroundColor: null,
+    content: null,
+    attribution: null,
+  },
   contentInfo: null,
   userTimezone: null,
   createdDateTime: expect.stringMatching(ISO_MS),
@@ -57,7 +63,12 @@ describe("POST /me/activities", () => {
 
     const again = await post(user, activityBody({ appActivityId, appDisplayName: "Again" }));
 
-    expectGraphError(again, 409, "conflict", `An activity with appActivityId '${appActivityId}' already exists (id '${first.body.id}'); PATCH or PUT it to change it.`);
+    expectGraphError(
+      again,
+      409,
+      "conflict",
+      `An activity with appActivityId '${appActivityId}' already exists (id '${first.body.id}'); PATCH or PUT it to change it.`,
+    );
     expect(await rowsOf(user, first.body.id)).toEqual(rows);
   });
 
@@ -82,7 +93,10 @@ describe("POST /me/activities", () => {
     const itemId = crypto.randomUUID();
     const body = activityBody({
       appActivityId,
-      historyItems: [{ id: itemId, startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z" }, { startedDateTime: "2015-02-12T08:00:00Z" }],
+      historyItems: [
+        { id: itemId, startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z" },
+        { startedDateTime: "2015-02-12T08:00:00Z" },
+      ],
     });
 
     const answer = await post(user, body);
@@ -98,21 +112,38 @@ describe("POST /me/activities", () => {
       ...fields,
     });
     expectJson(answer, 201, {
-        ...created(user.oid, appActivityId, body),
-        historyItems: [
-          item({ id: itemId, startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z", activeDurationSeconds: 20 }),
-          item({ id: expect.stringMatching(GUID), startedDateTime: "2015-02-12T08:00:00.000Z" }),
-        ],
-      });
+      ...created(user.oid, appActivityId, body),
+      historyItems: [
+        item({
+          id: itemId,
+          startedDateTime: "2015-02-11T20:54:04.345Z",
+          lastActiveDateTime: "2015-02-11T20:54:24.345Z",
+          activeDurationSeconds: 20,
+        }),
+        item({ id: expect.stringMatching(GUID), startedDateTime: "2015-02-12T08:00:00.000Z" }),
+      ],
+    });
   });
 
   it.each([
     ["no appActivityId", activityBody(), "The property 'appActivityId' is required."],
     ["an empty appActivityId", activityBody({ appActivityId: "" }), "Invalid value for 'appActivityId': expected 1 to 1024 characters."],
-    ["an appActivityId with a control character", activityBody({ appActivityId: "a\u0007b" }), "Invalid value for 'appActivityId': expected no control characters."],
+    [
+      "an appActivityId with a control character",
+      activityBody({ appActivityId: "a\u0007b" }),
+      "Invalid value for 'appActivityId': expected no control characters.",
+    ],
     ["an appActivityId that is not a string", activityBody({ appActivityId: 5 }), "Invalid value for 'appActivityId': expected a string."],
-    ["no visualElements", { appActivityId: "x", activitySourceHost: "https://www.contoso.com", activationUrl: "https://www.contoso.com/a" }, "The property 'visualElements' is required."],
-    ["an id", activityBody({ appActivityId: "x", id: "42" }), /^Invalid value for 'id': expected '\d+', the id of the item the URL names, or no id at all\.$/],
+    [
+      "no visualElements",
+      { appActivityId: "x", activitySourceHost: "https://www.contoso.com", activationUrl: "https://www.contoso.com/a" },
+      "The property 'visualElements' is required.",
+    ],
+    [
+      "an id",
+      activityBody({ appActivityId: "x", id: "42" }),
+      /^Invalid value for 'id': expected '\d+', the id of the item the URL names, or no id at all\.$/,
+    ],
   ])("answers a body with %s with 400 naming the property, storing nothing", async (_name, body, message) => {
     const user = freshUser();
     const answer = await post(user, body);
@@ -127,7 +158,10 @@ describe("POST /me/activities", () => {
       const appActivityId = freshAppActivityId();
       const answer = await post(user, activityBody({ appActivityId }), path);
       const prefix = path.startsWith("/beta") ? "/beta" : path.startsWith("/v1.0") ? "/v1.0" : "";
-      expectJson(answer, 201, { ...created(user.oid, appActivityId, activityBody()), "@odata.context": activityContext({ user: user.oid, prefix }) });
+      expectJson(answer, 201, {
+        ...created(user.oid, appActivityId, activityBody()),
+        "@odata.context": activityContext({ user: user.oid, prefix }),
+      });
     }
   });
 });

@@ -20,7 +20,17 @@ import {
   ORIGIN,
 } from "./support/api";
 import { activityBody } from "./support/builders";
-import { activitiesContext, errorAnswer, expectGraphError, historyItemContext, historyItemsContext, jsonAnswer, seen, thirtyDaysAfter, withoutContext } from "./support/graph";
+import {
+  activitiesContext,
+  errorAnswer,
+  expectGraphError,
+  historyItemContext,
+  historyItemsContext,
+  jsonAnswer,
+  seen,
+  thirtyDaysAfter,
+  withoutContext,
+} from "./support/graph";
 import { activityStub, alarmOf, feedStub, sqlIn } from "./support/objects";
 import { callerFor } from "./support/tokens";
 
@@ -114,20 +124,37 @@ async function holdFeedPushes(user: string) {
 // ---------------------------------------------------------------------------------------------
 describe("1. a past expiry, before 1970 too: 201 with the write stored, invisible at once, swept by the alarm", () => {
   // workerd refuses an alarm at or before 1970; after it, a past alarm fires at once.
-  const PAST = ["0001-01-01T00:00:00.000Z", "1600-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z", "1970-01-01T00:00:00.000Z", "2016-11-29T20:54:04.345Z"];
+  const PAST = [
+    "0001-01-01T00:00:00.000Z",
+    "1600-01-01T00:00:00.000Z",
+    "1969-12-31T23:59:59.999Z",
+    "1970-01-01T00:00:00.000Z",
+    "2016-11-29T20:54:04.345Z",
+  ];
   const STARTED = "1600-01-01T00:00:00.000Z";
 
   it.each(PAST)("POST and PUT of an item expiring %s", async (expiration) => {
     const user = crypto.randomUUID();
     const id = (await putActivity(user)).body.id;
-    const posted = await call("POST", historyItemsPath(id), { as: { user }, body: { startedDateTime: STARTED, expirationDateTime: expiration } });
+    const posted = await call("POST", historyItemsPath(id), {
+      as: { user },
+      body: { startedDateTime: STARTED, expirationDateTime: expiration },
+    });
     expect(seen(posted)).toEqual(jsonAnswer(201, itemResource(user, id, expect.stringMatching(GUID), STARTED, expiration), posted));
     const putId = crypto.randomUUID();
-    const put = await call("PUT", historyItemPath(id, putId), { as: { user }, body: { startedDateTime: STARTED, expirationDateTime: expiration } });
+    const put = await call("PUT", historyItemPath(id, putId), {
+      as: { user },
+      body: { startedDateTime: STARTED, expirationDateTime: expiration },
+    });
     expect(seen(put)).toEqual(jsonAnswer(201, itemResource(user, id, putId, STARTED, expiration), put));
 
     for (const itemId of [posted.body.id, putId]) {
-      expectGraphError(await call("GET", historyItemPath(id, itemId), { as: { user } }), 404, "itemNotFound", `The history item '${itemId}' does not exist.`);
+      expectGraphError(
+        await call("GET", historyItemPath(id, itemId), { as: { user } }),
+        404,
+        "itemNotFound",
+        `The history item '${itemId}' does not exist.`,
+      );
     }
     const list = await call("GET", historyItemsPath(id), { as: { user } });
     expect(seen(list)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(id, { user }), value: [] }, list));
@@ -159,7 +186,10 @@ describe("1. a past expiry, before 1970 too: 201 with the write stored, invisibl
     await expectSweptByAlarm(user, id, [itemIds[1]!], Date.parse(put.body.expirationDateTime));
     // The object goes on arming after the moved alarm: an item expiring sooner moves the alarm to it.
     const soon = new Date(Date.now() + DAY_MS).toISOString();
-    const later = await call("PUT", historyItemPath(id, crypto.randomUUID()), { as: { user }, body: { startedDateTime: STARTED, expirationDateTime: soon } });
+    const later = await call("PUT", historyItemPath(id, crypto.randomUUID()), {
+      as: { user },
+      body: { startedDateTime: STARTED, expirationDateTime: soon },
+    });
     expect(later.status).toBe(201);
     expect(await alarmOf(activityStub(id, callerFor({ user })))).toBe(Date.parse(soon));
   });
@@ -201,7 +231,9 @@ describe("2. a crash between the commit and the feed push", () => {
       // Due in a few seconds; run it now (false only if it has just run by itself).
       await runDurableObjectAlarm(activityStub(id, caller));
       const listed = await call("GET", "/v1.0/me/activities", { as: { user } });
-      expect(seen(listed)).toEqual(jsonAnswer(200, { "@odata.context": activitiesContext({ user }), value: [withoutContext(stored.body)] }, listed));
+      expect(seen(listed)).toEqual(
+        jsonAnswer(200, { "@odata.context": activitiesContext({ user }), value: [withoutContext(stored.body)] }, listed),
+      );
       const settled = await runInDurableObject(activityStub(id, caller), async (_instance, state) => ({
         outbox: state.storage.sql.exec("SELECT * FROM feed_outbox").toArray(),
         alarm: await state.storage.getAlarm(),
@@ -219,9 +251,12 @@ describe("3. pages bounded by size as well as count", () => {
   async function walk(user: string, path: string) {
     const context = path.includes("/recent") ? RECENT_CONTEXT : activitiesContext({ user });
     const pages: { activities: Record<string, unknown>[]; chars: number }[] = [];
-    for (let next: string | undefined = path; next !== undefined; ) {
+    for (let next: string | undefined = path; next !== undefined;) {
       const page = await call("GET", next, { as: { user } });
-      expect({ status: page.status, context: page.body["@odata.context"] }, JSON.stringify(page.body).slice(0, 300)).toEqual({ status: 200, context });
+      expect({ status: page.status, context: page.body["@odata.context"] }, JSON.stringify(page.body).slice(0, 300)).toEqual({
+        status: 200,
+        context,
+      });
       pages.push({ activities: page.body.value, chars: JSON.stringify(page.body.value).length });
       const link = page.body["@odata.nextLink"];
       next = link === undefined ? undefined : pathOf(link);
@@ -253,7 +288,9 @@ describe("3. pages bounded by size as well as count", () => {
     }));
     const owner = callerFor({ user });
     const feed = feedStub(owner);
-    await Promise.all(records.map((activity) => feed.apply({ activityId: activity.id, version: 1, activity, recentMs: activity.lastModifiedMs }, owner)));
+    await Promise.all(
+      records.map((activity) => feed.apply({ activityId: activity.id, version: 1, activity, recentMs: activity.lastModifiedMs }, owner)),
+    );
     const pages = await walk(user, "/v1.0/me/activities?$top=200");
     expectBounded(pages);
     expect(pages.flatMap((page) => page.activities)).toEqual(records.map(toActivityResource));
@@ -299,7 +336,10 @@ describe("4. $filter bounds with a fraction beyond the millisecond", () => {
     const user = crypto.randomUUID();
     const activity = await putActivity(user);
     const id = activity.body.id;
-    const item = await call("PUT", historyItemPath(id, crypto.randomUUID()), { as: { user }, body: { startedDateTime: "2026-01-01T00:00:00Z" } });
+    const item = await call("PUT", historyItemPath(id, crypto.randomUUID()), {
+      as: { user },
+      body: { startedDateTime: "2026-01-01T00:00:00Z" },
+    });
     expect(item.status).toBe(201);
     const at = item.body.lastModifiedDateTime as string; // …ss.fffZ
     const beyond = (digits: string) => at.replace("Z", `${digits}Z`);
@@ -325,9 +365,13 @@ describe("4. $filter bounds with a fraction beyond the millisecond", () => {
         status: 200,
         body: { "@odata.context": historyItemsContext(id, { user }), value: included ? [withoutContext(item.body)] : [] },
       });
-      const expanded = await call("GET", `${activityPath(id)}?$expand=${encodeURIComponent(`historyItems($filter=lastModifiedDateTime ${condition})`)}`, {
-        as: { user },
-      });
+      const expanded = await call(
+        "GET",
+        `${activityPath(id)}?$expand=${encodeURIComponent(`historyItems($filter=lastModifiedDateTime ${condition})`)}`,
+        {
+          as: { user },
+        },
+      );
       expect({ condition, status: expanded.status, items: expanded.body.historyItems }).toEqual({
         condition,
         status: 200,
@@ -337,9 +381,16 @@ describe("4. $filter bounds with a fraction beyond the millisecond", () => {
 
     // The feed filters activities the same way.
     const activityAt = activity.body.lastModifiedDateTime as string;
-    for (const [operator, included] of [["lt", true], ["le", true], ["gt", false], ["ge", false]] as const) {
+    for (const [operator, included] of [
+      ["lt", true],
+      ["le", true],
+      ["gt", false],
+      ["ge", false],
+    ] as const) {
       const condition = `${operator} ${activityAt.replace("Z", "1Z")}`;
-      const feed = await call("GET", `/v1.0/me/activities?$filter=${encodeURIComponent(`lastModifiedDateTime ${condition}`)}`, { as: { user } });
+      const feed = await call("GET", `/v1.0/me/activities?$filter=${encodeURIComponent(`lastModifiedDateTime ${condition}`)}`, {
+        as: { user },
+      });
       expect({ condition, status: feed.status, body: feed.body }).toEqual({
         condition,
         status: 200,
@@ -355,7 +406,9 @@ describe("5. free JSON is kept as sent, a __proto__ member included", () => {
     const user = crypto.randomUUID();
     const contentInfo = '{"__proto__":{"x":1},"name":"n","nested":{"__proto__":[1,2]}}';
     const content = '{"__proto__":{"type":"AdaptiveCard"},"body":[{"__proto__":null}]}';
-    const base = JSON.stringify(activityBody({ visualElements: { displayText: "Contoso article", content: "CONTENT" }, contentInfo: "INFO" }));
+    const base = JSON.stringify(
+      activityBody({ visualElements: { displayText: "Contoso article", content: "CONTENT" }, contentInfo: "INFO" }),
+    );
     const raw = base.replace('"CONTENT"', content).replace('"INFO"', contentInfo);
     const put = await call("PUT", appActivityPath(freshAppActivityId()), { as: { user }, raw });
     expect(put.status).toBe(201);
@@ -368,7 +421,10 @@ describe("5. free JSON is kept as sent, a __proto__ member included", () => {
       (await call("GET", "/v1.0/me/activities?$expand=historyItems", { as: { user } })).body.value[0],
     ];
     for (const answer of answers) {
-      expect({ contentInfo: JSON.stringify(answer.contentInfo), content: JSON.stringify(answer.visualElements.content) }).toEqual({ contentInfo, content });
+      expect({ contentInfo: JSON.stringify(answer.contentInfo), content: JSON.stringify(answer.visualElements.content) }).toEqual({
+        contentInfo,
+        content,
+      });
     }
   });
 });
@@ -407,7 +463,12 @@ describe("6. reads and deletes of what does not exist write nothing", () => {
       ...answers.slice(0, 9).map((answer) => errorAnswer(404, "itemNotFound", activityNotFound(id), answer)),
       empty(activitiesContext({ user }), answers[9]!),
       empty(RECENT_CONTEXT, answers[10]!),
-      errorAnswer(400, "invalidRequest", "The $skiptoken is not valid for this request: use @odata.nextLink exactly as returned.", answers[11]!),
+      errorAnswer(
+        400,
+        "invalidRequest",
+        "The $skiptoken is not valid for this request: use @odata.nextLink exactly as returned.",
+        answers[11]!,
+      ),
     ]);
     // Both objects were reached, and hold what an object no one has written to holds: no table,
     // and the one empty page of a database that was never written.
@@ -428,7 +489,11 @@ describe("7. CORS for Microsoft's Graph clients in a browser", () => {
     exports.default.fetch(
       new Request("https://feed.test/v1.0/me/activities", {
         method: "OPTIONS",
-        headers: { Origin: "https://app.contoso.com", "Access-Control-Request-Method": method, "Access-Control-Request-Headers": requestHeaders },
+        headers: {
+          Origin: "https://app.contoso.com",
+          "Access-Control-Request-Method": method,
+          "Access-Control-Request-Headers": requestHeaders,
+        },
       }),
     );
   const allowed = (response: Response) => response.headers.get("access-control-allow-headers")!.toLowerCase().split(",");

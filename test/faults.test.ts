@@ -85,20 +85,24 @@ describe("no acknowledged write is lost", () => {
     expect(await runInDurableObject(stub, (instance) => (instance as unknown as { probe?: string }).probe)).toBeUndefined();
   });
 
-  it("survives a crash (abortAllDurableObjects) during a stream of writes: every 2xx is stored, failures say retry", { timeout: 30_000 }, async () => {
-    const token = await mintToken();
-    const activityId = await createActivity({ token });
-    const ids = Array.from({ length: 60 }, () => crypto.randomUUID());
-    const writes = ids.slice(0, 30).map((id, n) => putItem(activityId, id, n, token));
-    await Promise.all(writes.slice(0, 5));
-    const abort = abortAllDurableObjects();
-    writes.push(...ids.slice(30).map((id, n) => putItem(activityId, id, 30 + n, token)));
-    const answers = await Promise.all(writes);
-    await abort;
+  it(
+    "survives a crash (abortAllDurableObjects) during a stream of writes: every 2xx is stored, failures say retry",
+    { timeout: 30_000 },
+    async () => {
+      const token = await mintToken();
+      const activityId = await createActivity({ token });
+      const ids = Array.from({ length: 60 }, () => crypto.randomUUID());
+      const writes = ids.slice(0, 30).map((id, n) => putItem(activityId, id, n, token));
+      await Promise.all(writes.slice(0, 5));
+      const abort = abortAllDurableObjects();
+      writes.push(...ids.slice(30).map((id, n) => putItem(activityId, id, 30 + n, token)));
+      const answers = await Promise.all(writes);
+      await abort;
 
-    expect(await expectAcknowledgedPresent(activityId, ids, answers, token)).toBeGreaterThanOrEqual(5);
-    for (const answer of answers) if (answer.status !== 201) expectRetryable(answer);
-  });
+      expect(await expectAcknowledgedPresent(activityId, ids, answers, token)).toBeGreaterThanOrEqual(5);
+      for (const answer of answers) if (answer.status !== 201) expectRetryable(answer);
+    },
+  );
 });
 
 describe("expiry", () => {
@@ -110,11 +114,15 @@ describe("expiry", () => {
     const expirations = ids.map((_, n) => new Date(now + HOUR_MS + n * 60_000).toISOString());
     const written: Answer[] = [];
     for (const [n, id] of ids.entries()) {
-      written.push(await call("PUT", historyItemPath(activityId, id), { body: writerItemBody(n, { expirationDateTime: expirations[n] }), token }));
+      written.push(
+        await call("PUT", historyItemPath(activityId, id), { body: writerItemBody(n, { expirationDateTime: expirations[n] }), token }),
+      );
     }
     written.forEach((answer, n) => {
       expect(answer.status).toBe(201);
-      expect(answer.body).toEqual(writerItemResource(activityId, ids[n]!, n, { created: answer.body.createdDateTime, expiration: expirations[n] }));
+      expect(answer.body).toEqual(
+        writerItemResource(activityId, ids[n]!, n, { created: answer.body.createdDateTime, expiration: expirations[n] }),
+      );
     });
     expect(await alarmOf(activityStub(activityId))).toBe(Date.parse(expirations[0]!));
 
@@ -160,8 +168,18 @@ describe("expiry", () => {
     expect(await sql(activityId, "SELECT * FROM activity")).toEqual([]);
     expect(await sql(activityId, "SELECT * FROM history_item")).toEqual([]);
     expect(await alarmOf(activityStub(activityId))).toBeNull();
-    expectGraphError(await call("GET", activityPath(activityId), { token }), 404, "itemNotFound", `The activity '${activityId}' does not exist.`);
-    expectGraphError(await call("GET", historyItemsPath(activityId), { token }), 404, "itemNotFound", `The activity '${activityId}' does not exist.`);
+    expectGraphError(
+      await call("GET", activityPath(activityId), { token }),
+      404,
+      "itemNotFound",
+      `The activity '${activityId}' does not exist.`,
+    );
+    expectGraphError(
+      await call("GET", historyItemsPath(activityId), { token }),
+      404,
+      "itemNotFound",
+      `The activity '${activityId}' does not exist.`,
+    );
   });
 
   it("an expired item is invisible to GET, list, $expand and DELETE before the alarm has swept it", async () => {

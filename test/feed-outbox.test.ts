@@ -102,7 +102,11 @@ describe("FeedOutbox", () => {
       feed.behaviour = "fail";
       outbox.note(Date.now());
       const noted = version(sql);
-      for (const [attempts, delayMs] of [[1, 1000], [2, 2000], [3, 4000]] as const) {
+      for (const [attempts, delayMs] of [
+        [1, 1000],
+        [2, 2000],
+        [3, 4000],
+      ] as const) {
         const before = Date.now();
         await outbox.push();
         const [row] = outboxRows(sql) as { version: number; attempts: number; retry_at_ms: number }[];

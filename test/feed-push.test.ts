@@ -46,7 +46,11 @@ it("pushes an activity write with the activity", async () => {
   const activity = await call("GET", `/v1.0/me/activities/${id}`, { token });
   const replaced = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(activity.body.appActivityId)}`, {
     token,
-    body: { activitySourceHost: "https://www.contoso.com", activationUrl: "https://www.contoso.com/b", visualElements: { displayText: "replaced" } },
+    body: {
+      activitySourceHost: "https://www.contoso.com",
+      activationUrl: "https://www.contoso.com/b",
+      visualElements: { displayText: "replaced" },
+    },
   });
   expect(replaced.status).toBe(200);
   const update = applied.mock.calls[0]?.[0] as FeedUpdate;
@@ -75,7 +79,11 @@ it("sends the activity with every push until a change to it is acknowledged, the
   const applied = vi.spyOn(FeedObject.prototype, "apply").mockRejectedValueOnce(new Error("feed down"));
   const replaced = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(activity.body.appActivityId)}`, {
     token,
-    body: { activitySourceHost: "https://www.contoso.com", activationUrl: "https://www.contoso.com/c", visualElements: { displayText: "unacknowledged" } },
+    body: {
+      activitySourceHost: "https://www.contoso.com",
+      activationUrl: "https://www.contoso.com/c",
+      visualElements: { displayText: "unacknowledged" },
+    },
   });
   expect(replaced.status).toBe(200);
   // Its retry would push too: without the alarm, only the writes below push.
@@ -83,7 +91,9 @@ it("sends the activity with every push until a change to it is acknowledged, the
   // The feed refused that push; the next write, to a history item, carries the activity with it.
   expect((await call("POST", historyItemsPath(id), { token, body: ITEM })).status).toBe(201);
   expect((await call("POST", historyItemsPath(id), { token, body: ITEM })).status).toBe(201);
-  const carried = applied.mock.calls.map(([update]) => (update.activity === undefined ? "items only" : JSON.parse(update.activity!.content).visualElements.displayText));
+  const carried = applied.mock.calls.map(([update]) =>
+    update.activity === undefined ? "items only" : JSON.parse(update.activity!.content).visualElements.displayText,
+  );
   expect(carried).toEqual(["unacknowledged", "unacknowledged", "items only"]);
   expect(JSON.parse((await entry()).activity!).content).toBe(applied.mock.calls[1]![0].activity!.content);
 });
@@ -118,12 +128,21 @@ it("asks for the whole state for an update without the activity that it cannot a
   const stored = await entry();
   // A feed that lost the entry (no entry to keep the activity of) cannot apply an update of the items alone.
   await sqlIn(feedStub(caller), "DELETE FROM feed_entry WHERE activity_id = ?", id);
-  expect(await feedStub(caller).apply({ activityId: id, version: stored.version + 1, recentMs: 1 }, caller)).toEqual({ kind: "needs-activity" });
+  expect(await feedStub(caller).apply({ activityId: id, version: stored.version + 1, recentMs: 1 }, caller)).toEqual({
+    kind: "needs-activity",
+  });
   expect(await entry()).toBeUndefined();
   // A history-item write then pushes twice: its items alone, and on that answer the whole.
   const applied = vi.spyOn(FeedObject.prototype, "apply");
   const posted = await call("POST", historyItemsPath(id), { token, body: ITEM });
   expect(posted.status).toBe(201);
-  expect(applied.mock.calls.map(([update]) => (update.activity === undefined ? "items only" : "with the activity"))).toEqual(["items only", "with the activity"]);
-  expect(await entry()).toEqual({ version: expect.any(Number), activity: stored.activity, recent_ms: Date.parse(posted.body.lastModifiedDateTime) });
+  expect(applied.mock.calls.map(([update]) => (update.activity === undefined ? "items only" : "with the activity"))).toEqual([
+    "items only",
+    "with the activity",
+  ]);
+  expect(await entry()).toEqual({
+    version: expect.any(Number),
+    activity: stored.activity,
+    recent_ms: Date.parse(posted.body.lastModifiedDateTime),
+  });
 });

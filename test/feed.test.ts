@@ -197,7 +197,10 @@ describe("GET /me/activities: ordering", () => {
   it("lists newest lastModifiedDateTime first, and a re-PUT moves an older activity to the top", async () => {
     const user = await freshUser();
     const [a, b, c, d] = await createInSequence(user, 4);
-    await expectList(user, [d!, c!, b!, a!].map((x) => x.resource));
+    await expectList(
+      user,
+      [d!, c!, b!, a!].map((x) => x.resource),
+    );
 
     await tick();
     const replaced = await putActivity(user, b!.appActivityId, { visualElements: { displayText: "b, replaced" } });
@@ -265,46 +268,42 @@ describe("GET /me/activities/recent: ordering", () => {
 });
 
 describe("paging", () => {
-  it(
-    "walks 1,000 activities with $top=37 through @odata.nextLink: each once, newest first, 28 pages",
-    { timeout: 120_000 },
-    async () => {
-      const user = await freshUser();
-      const created = await createMany(user, 1000);
-      const byId = new Map(created.map((c) => [c.resource.id, c.resource]));
-      expect(byId.size).toBe(1000);
+  it("walks 1,000 activities with $top=37 through @odata.nextLink: each once, newest first, 28 pages", { timeout: 120_000 }, async () => {
+    const user = await freshUser();
+    const created = await createMany(user, 1000);
+    const byId = new Map(created.map((c) => [c.resource.id, c.resource]));
+    expect(byId.size).toBe(1000);
 
-      const { pages, ids, resources } = await walk(user, "/v1.0/me/activities?$top=37", listContext(user));
-      expect(pages.map((page) => page.body.value.length)).toEqual([...Array(27).fill(37), 1]);
-      expect(pages.map((page) => page.body["@odata.nextLink"] !== undefined)).toEqual([...Array(27).fill(true), false]);
-      for (const page of pages.slice(0, -1)) {
-        const link = new URL(page.body["@odata.nextLink"]);
-        expect([...link.searchParams.keys()]).toEqual(["$top", "$skiptoken"]);
-        expect(link.searchParams.get("$top")).toBe("37");
-      }
-      expect(new Set(ids).size).toBe(1000);
-      expect(ids.slice().sort()).toEqual([...byId.keys()].sort());
-      // Every activity exactly as its PUT answered it, in feed order.
-      expect(resources).toEqual(ids.map((id) => byId.get(id)));
-      expectNewestFirst(resources);
+    const { pages, ids, resources } = await walk(user, "/v1.0/me/activities?$top=37", listContext(user));
+    expect(pages.map((page) => page.body.value.length)).toEqual([...Array(27).fill(37), 1]);
+    expect(pages.map((page) => page.body["@odata.nextLink"] !== undefined)).toEqual([...Array(27).fill(true), false]);
+    for (const page of pages.slice(0, -1)) {
+      const link = new URL(page.body["@odata.nextLink"]);
+      expect([...link.searchParams.keys()]).toEqual(["$top", "$skiptoken"]);
+      expect(link.searchParams.get("$top")).toBe("37");
+    }
+    expect(new Set(ids).size).toBe(1000);
+    expect(ids.slice().sort()).toEqual([...byId.keys()].sort());
+    // Every activity exactly as its PUT answered it, in feed order.
+    expect(resources).toEqual(ids.map((id) => byId.get(id)));
+    expectNewestFirst(resources);
 
-      // The default page is 10 and the largest 200; both say there is more.
-      const first = await get(user, "/v1.0/me/activities");
-      expect(first.status).toBe(200);
-      expect(first.body).toEqual({
-        "@odata.context": listContext(user),
-        value: resources.slice(0, 10),
-        "@odata.nextLink": expect.stringMatching(/^https:\/\/feed\.test\/v1\.0\/me\/activities\?\$skiptoken=[^&]+$/),
-      });
-      const largest = await get(user, "/v1.0/me/activities?$top=200");
-      expect(largest.status).toBe(200);
-      expect(largest.body).toEqual({
-        "@odata.context": listContext(user),
-        value: resources.slice(0, 200),
-        "@odata.nextLink": expect.stringMatching(/^https:\/\/feed\.test\/v1\.0\/me\/activities\?\$top=200&\$skiptoken=[^&]+$/),
-      });
-    },
-  );
+    // The default page is 10 and the largest 200; both say there is more.
+    const first = await get(user, "/v1.0/me/activities");
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({
+      "@odata.context": listContext(user),
+      value: resources.slice(0, 10),
+      "@odata.nextLink": expect.stringMatching(/^https:\/\/feed\.test\/v1\.0\/me\/activities\?\$skiptoken=[^&]+$/),
+    });
+    const largest = await get(user, "/v1.0/me/activities?$top=200");
+    expect(largest.status).toBe(200);
+    expect(largest.body).toEqual({
+      "@odata.context": listContext(user),
+      value: resources.slice(0, 200),
+      "@odata.nextLink": expect.stringMatching(/^https:\/\/feed\.test\/v1\.0\/me\/activities\?\$top=200&\$skiptoken=[^&]+$/),
+    });
+  });
 
   it("gives @odata.nextLink only when there is more", async () => {
     const user = await freshUser();
@@ -366,7 +365,9 @@ describe("paging", () => {
         const deleted = pick(3);
         await Promise.all([
           ...rePut.map(async (id) => {
-            const answer = await putActivity(user, original.get(id)!.appActivityId, { visualElements: { displayText: `moved at ${page}` } });
+            const answer = await putActivity(user, original.get(id)!.appActivityId, {
+              visualElements: { displayText: `moved at ${page}` },
+            });
             expect(answer.status).toBe(200);
           }),
           ...deleted.map(async (id) => {
@@ -384,7 +385,8 @@ describe("paging", () => {
       expect(touched.size).toBeGreaterThan(0);
       expect(untouched.filter((id) => !returned.has(id))).toEqual([]);
       // An untouched activity comes back exactly as created.
-      for (const resource of resources) if (!touched.has(resource.id) && original.has(resource.id)) expect(resource).toEqual(original.get(resource.id)!.resource);
+      for (const resource of resources)
+        if (!touched.has(resource.id) && original.has(resource.id)) expect(resource).toEqual(original.get(resource.id)!.resource);
       // A deleted activity is not on any page fetched after its DELETE was acknowledged.
       pages.forEach((page, index) => {
         for (const r of page.body.value as Resource[]) {
@@ -432,8 +434,16 @@ describe("$filter on lastModifiedDateTime", () => {
     const t2 = Date.parse(t[2]!);
     const shifted = (beyond: string) =>
       new Date(t2 + 2 * 3_600_000).toISOString().replace(/\.(\d{3})Z$/, (_match, ms: string) => `.${ms}${beyond}+02:00`);
-    expectPage(await get(user, `/v1.0/me/activities?$filter=${encodeURIComponent(`lastModifiedDateTime ge ${shifted("0000")}`)}`), listContext(user), pick(4, 3, 2));
-    expectPage(await get(user, `/v1.0/me/activities?$filter=${encodeURIComponent(`lastModifiedDateTime ge ${shifted("9999")}`)}`), listContext(user), pick(4, 3));
+    expectPage(
+      await get(user, `/v1.0/me/activities?$filter=${encodeURIComponent(`lastModifiedDateTime ge ${shifted("0000")}`)}`),
+      listContext(user),
+      pick(4, 3, 2),
+    );
+    expectPage(
+      await get(user, `/v1.0/me/activities?$filter=${encodeURIComponent(`lastModifiedDateTime ge ${shifted("9999")}`)}`),
+      listContext(user),
+      pick(4, 3),
+    );
 
     // Paging keeps the filter in nextLink.
     const filter = `lastModifiedDateTime ge ${t[1]}`;
@@ -444,7 +454,10 @@ describe("$filter on lastModifiedDateTime", () => {
 
     // /recent filters on the activity's lastModifiedDateTime too (items posted oldest activity first).
     for (const x of r) await postItem(user, x.id);
-    const now = await currentNewestFirst(user, r.map((x) => x.id));
+    const now = await currentNewestFirst(
+      user,
+      r.map((x) => x.id),
+    );
     const bound = now[3]!.lastModifiedDateTime;
     expectPage(
       await get(user, `/v1.0/me/activities/recent?$filter=${encodeURIComponent(`lastModifiedDateTime le ${bound}`)}`),
@@ -525,7 +538,9 @@ describe("$expand=historyItems", () => {
       withItems(b!, []),
       withItems(a!, [a1]),
     ]);
-    const between = encodeURIComponent(`historyItems($filter=lastModifiedDateTime gt ${a1.lastModifiedDateTime} and lastModifiedDateTime le ${b1.lastModifiedDateTime})`);
+    const between = encodeURIComponent(
+      `historyItems($filter=lastModifiedDateTime gt ${a1.lastModifiedDateTime} and lastModifiedDateTime le ${b1.lastModifiedDateTime})`,
+    );
     expectPage(sortItems(await get(user, `/v1.0/me/activities/recent?$expand=${between}`)), recentContext(), [
       withItems(a!, [a2]),
       withItems(b!, [b1]),
@@ -536,7 +551,10 @@ describe("$expand=historyItems", () => {
       const answer = await get(user, `/v1.0/me/activities/${a!.id}?$expand=${encodeURIComponent(expand)}`);
       return { status: answer.status, body: answer.body.historyItems ? withItems(answer.body, answer.body.historyItems) : answer.body };
     };
-    expect(await one("historyItems")).toEqual({ status: 200, body: { "@odata.context": entityContext(user), ...withItems(a!, [a1, a2, a3]) } });
+    expect(await one("historyItems")).toEqual({
+      status: 200,
+      body: { "@odata.context": entityContext(user), ...withItems(a!, [a1, a2, a3]) },
+    });
     expect(await one(`historyItems($filter=lastModifiedDateTime ge ${x})`)).toEqual({
       status: 200,
       body: { "@odata.context": entityContext(user), ...withItems(a!, [a2, a3]) },
@@ -556,8 +574,14 @@ describe("$expand=historyItems", () => {
     const { resource } = await create(user);
     for (const path of ["/v1.0/me/activities", "/v1.0/me/activities/recent", `/v1.0/me/activities/${resource.id}`]) {
       expectInvalidRequest(await get(user, `${path}?$expand=visualElements`), /\$expand/);
-      expectInvalidRequest(await get(user, `${path}?$expand=${encodeURIComponent("historyItems($filter=createdDateTime ge 2026-01-01T00:00:00Z)")}`), /\$filter/);
-      expectInvalidRequest(await get(user, `${path}?$expand=${encodeURIComponent("historyItems($filter=lastModifiedDateTime ge soon)")}`), /\$filter/);
+      expectInvalidRequest(
+        await get(user, `${path}?$expand=${encodeURIComponent("historyItems($filter=createdDateTime ge 2026-01-01T00:00:00Z)")}`),
+        /\$filter/,
+      );
+      expectInvalidRequest(
+        await get(user, `${path}?$expand=${encodeURIComponent("historyItems($filter=lastModifiedDateTime ge soon)")}`),
+        /\$filter/,
+      );
     }
   });
 });
@@ -655,7 +679,10 @@ describe("$skiptoken", () => {
     expect((await get(user, `/v1.0/me/activities?$filter=${filter}&$top=2&$skiptoken=${filteredToken}`)).body.value).toEqual([r[2], r[1]]);
     expectInvalidRequest(await get(user, `/v1.0/me/activities?$filter=${otherFilter}&$top=2&$skiptoken=${filteredToken}`), /\$skiptoken/);
     expectInvalidRequest(await get(user, `/v1.0/me/activities?$top=2&$skiptoken=${filteredToken}`), /\$skiptoken/);
-    expectInvalidRequest(await get(user, `/v1.0/me/activities?$filter=${filter}&$top=2&$skiptoken=${encodeURIComponent(token)}`), /\$skiptoken/);
+    expectInvalidRequest(
+      await get(user, `/v1.0/me/activities?$filter=${filter}&$top=2&$skiptoken=${encodeURIComponent(token)}`),
+      /\$skiptoken/,
+    );
     for (const x of r) await postItem(user, x.id);
     expectInvalidRequest(await get(user, `/v1.0/me/activities/recent?$top=2&$skiptoken=${encodeURIComponent(token)}`), /\$skiptoken/);
   });
@@ -677,7 +704,8 @@ describe("$skiptoken, one character at a time", () => {
     const variants = [...token].flatMap((char, index) => {
       if (index === dot) return [];
       const flipped = ALPHABET[ALPHABET.indexOf(char) ^ 1]!;
-      const where = index < dot ? `payload character ${index + 1} of ${dot}` : `signature character ${index - dot} of ${token.length - dot - 1}`;
+      const where =
+        index < dot ? `payload character ${index + 1} of ${dot}` : `signature character ${index - dot} of ${token.length - dot - 1}`;
       return [{ where, text: `${token.slice(0, index)}${flipped}${token.slice(index + 1)}` }];
     });
     const accepted: string[] = [];
@@ -729,72 +757,76 @@ describe("read-your-writes", () => {
 });
 
 describe("the index unreachable during writes", () => {
-  it("acknowledges the writes, then the alarm delivers each exactly once, in order, and empties the outbox", { timeout: 30_000 }, async () => {
-    const user = await freshUser();
-    const before = await create(user);
-    await expectList(user, [before.resource]);
-
-    const feed = feedOf(user);
-    await runInDurableObject(feed, (instance) => {
-      (instance as unknown as { apply: unknown }).apply = async () => {
-        throw new Error("down");
-      };
-    });
-    let restored = false;
-    try {
-      const written: Created[] = [];
-      for (let k = 0; k < 5; k++) {
-        await tick();
-        const startedAt = Date.now();
-        const appActivityId = freshAppActivityId();
-        const answer = await putActivity(user, appActivityId, { visualElements: { displayText: `written while down ${k}` } });
-        expect(answer.status).toBe(201);
-        written.push({ appActivityId, resource: withoutContext(answer.body) as Resource });
-        // The failed push left the update for the alarm, about a second out.
-        const alarm = await runInDurableObject(activityOf(user, answer.body.id), (_instance, state) => state.storage.getAlarm());
-        expect(alarm).toBeGreaterThanOrEqual(startedAt + 1000);
-        expect(alarm).toBeLessThanOrEqual(Date.now() + 1100);
-      }
-      expectIncreasing(written.map((w) => w.resource.lastModifiedDateTime));
-      const item = await postItem(user, before.resource.id);
-      const all = [before.resource.id, ...written.map((w) => w.resource.id)];
-      for (const id of all) expect(await activitySql(user, id, "SELECT version FROM feed_outbox")).toHaveLength(1);
-
-      // The feed still shows what it had: the earlier activity, nothing in /recent.
+  it(
+    "acknowledges the writes, then the alarm delivers each exactly once, in order, and empties the outbox",
+    { timeout: 30_000 },
+    async () => {
+      const user = await freshUser();
+      const before = await create(user);
       await expectList(user, [before.resource]);
-      await expectRecent(user, []);
 
+      const feed = feedOf(user);
       await runInDurableObject(feed, (instance) => {
-        delete (instance as unknown as { apply?: unknown }).apply;
+        (instance as unknown as { apply: unknown }).apply = async () => {
+          throw new Error("down");
+        };
       });
-      restored = true;
-      for (const id of all) expect(await runDurableObjectAlarm(activityOf(user, id))).toBe(true);
+      let restored = false;
+      try {
+        const written: Created[] = [];
+        for (let k = 0; k < 5; k++) {
+          await tick();
+          const startedAt = Date.now();
+          const appActivityId = freshAppActivityId();
+          const answer = await putActivity(user, appActivityId, { visualElements: { displayText: `written while down ${k}` } });
+          expect(answer.status).toBe(201);
+          written.push({ appActivityId, resource: withoutContext(answer.body) as Resource });
+          // The failed push left the update for the alarm, about a second out.
+          const alarm = await runInDurableObject(activityOf(user, answer.body.id), (_instance, state) => state.storage.getAlarm());
+          expect(alarm).toBeGreaterThanOrEqual(startedAt + 1000);
+          expect(alarm).toBeLessThanOrEqual(Date.now() + 1100);
+        }
+        expectIncreasing(written.map((w) => w.resource.lastModifiedDateTime));
+        const item = await postItem(user, before.resource.id);
+        const all = [before.resource.id, ...written.map((w) => w.resource.id)];
+        for (const id of all) expect(await activitySql(user, id, "SELECT version FROM feed_outbox")).toHaveLength(1);
 
-      // Each as its own object holds it, newest first: the written five, newest first, and the earlier one.
-      const expectedList = await currentNewestFirst(user, all);
-      expect(expectedList.slice(0, 5)).toEqual(written.map((w) => w.resource).reverse());
-      await expectList(user, expectedList);
-      await expectRecent(user, [await current(user, before.resource.id)]);
-      const withItem = await get(user, `/v1.0/me/activities/recent?$expand=historyItems`);
-      expect(withItem.body.value[0].historyItems).toEqual([item]);
-      for (const id of all) expect(await activitySql(user, id, "SELECT * FROM feed_outbox")).toEqual([]);
-      const entries = await feedSql(user, "SELECT activity_id, version FROM feed_entry ORDER BY activity_id");
-      expect(entries.map((e) => e.activity_id)).toEqual(all.slice().sort());
+        // The feed still shows what it had: the earlier activity, nothing in /recent.
+        await expectList(user, [before.resource]);
+        await expectRecent(user, []);
 
-      // A second alarm run changes nothing.
-      for (const id of all) await runDurableObjectAlarm(activityOf(user, id));
-      await expectList(user, expectedList);
-      await expectRecent(user, [await current(user, before.resource.id)]);
-      for (const id of all) expect(await activitySql(user, id, "SELECT * FROM feed_outbox")).toEqual([]);
-      expect(await feedSql(user, "SELECT activity_id, version FROM feed_entry ORDER BY activity_id")).toEqual(entries);
-    } finally {
-      if (!restored) {
         await runInDurableObject(feed, (instance) => {
           delete (instance as unknown as { apply?: unknown }).apply;
         });
+        restored = true;
+        for (const id of all) expect(await runDurableObjectAlarm(activityOf(user, id))).toBe(true);
+
+        // Each as its own object holds it, newest first: the written five, newest first, and the earlier one.
+        const expectedList = await currentNewestFirst(user, all);
+        expect(expectedList.slice(0, 5)).toEqual(written.map((w) => w.resource).reverse());
+        await expectList(user, expectedList);
+        await expectRecent(user, [await current(user, before.resource.id)]);
+        const withItem = await get(user, `/v1.0/me/activities/recent?$expand=historyItems`);
+        expect(withItem.body.value[0].historyItems).toEqual([item]);
+        for (const id of all) expect(await activitySql(user, id, "SELECT * FROM feed_outbox")).toEqual([]);
+        const entries = await feedSql(user, "SELECT activity_id, version FROM feed_entry ORDER BY activity_id");
+        expect(entries.map((e) => e.activity_id)).toEqual(all.slice().sort());
+
+        // A second alarm run changes nothing.
+        for (const id of all) await runDurableObjectAlarm(activityOf(user, id));
+        await expectList(user, expectedList);
+        await expectRecent(user, [await current(user, before.resource.id)]);
+        for (const id of all) expect(await activitySql(user, id, "SELECT * FROM feed_outbox")).toEqual([]);
+        expect(await feedSql(user, "SELECT activity_id, version FROM feed_entry ORDER BY activity_id")).toEqual(entries);
+      } finally {
+        if (!restored) {
+          await runInDurableObject(feed, (instance) => {
+            delete (instance as unknown as { apply?: unknown }).apply;
+          });
+        }
       }
-    }
-  });
+    },
+  );
 
   it("a DELETE made while the index is down reaches it on retry", async () => {
     const user = await freshUser();
@@ -861,7 +893,12 @@ describe("out-of-order delivery", () => {
     const feed = feedOf(user);
 
     for (const stale of [version - 1, version, 0]) {
-      const update: FeedUpdate = { activityId: a!.resource.id, version: stale, activity: recordOf(a!.resource, `stale ${stale}`), recentMs: null };
+      const update: FeedUpdate = {
+        activityId: a!.resource.id,
+        version: stale,
+        activity: recordOf(a!.resource, `stale ${stale}`),
+        recentMs: null,
+      };
       await feed.apply(update, callerOf(user));
       await expectList(user, listBefore);
       await expectRecent(user, recentBefore);
@@ -871,7 +908,10 @@ describe("out-of-order delivery", () => {
     await expectList(user, listBefore);
 
     // The control: a newer version does take effect, so the checks above could fail.
-    await feed.apply({ activityId: a!.resource.id, version: version + 1, activity: recordOf(a!.resource, "newer"), recentMs: null }, callerOf(user));
+    await feed.apply(
+      { activityId: a!.resource.id, version: version + 1, activity: recordOf(a!.resource, "newer"), recentMs: null },
+      callerOf(user),
+    );
     const list = await get(user, "/v1.0/me/activities");
     expect(list.body.value.map((r: Resource) => [r.id, (r.visualElements as { displayText: string }).displayText])).toEqual([
       [a!.resource.id, "newer"],
@@ -891,7 +931,10 @@ describe("out-of-order delivery", () => {
 
     const feed = feedOf(user);
     for (const late of [beforeDelete, deletedVersion - 1, deletedVersion]) {
-      await feed.apply({ activityId: a!.resource.id, version: late, activity: recordOf(a!.resource, "late"), recentMs: Date.now() }, callerOf(user));
+      await feed.apply(
+        { activityId: a!.resource.id, version: late, activity: recordOf(a!.resource, "late"), recentMs: Date.now() },
+        callerOf(user),
+      );
       await expectList(user, [b!.resource]);
       await expectRecent(user, []);
     }
@@ -908,7 +951,13 @@ describe("deleted and expired activities leave the feed", () => {
     const user = await freshUser();
     const [a, b, c] = await createInSequence(user, 3);
     for (const x of [a, b, c]) await postItem(user, x!.resource.id);
-    await expectRecent(user, await currentNewestFirst(user, [a, b, c].map((x) => x!.resource.id)));
+    await expectRecent(
+      user,
+      await currentNewestFirst(
+        user,
+        [a, b, c].map((x) => x!.resource.id),
+      ),
+    );
     await deleteActivity(user, b!.resource.id);
     const remaining = await currentNewestFirst(user, [a!.resource.id, c!.resource.id]);
     await expectList(user, remaining);
@@ -964,7 +1013,10 @@ describe("deleted and expired activities leave the feed", () => {
     const user = await freshUser();
     const [a, b, c] = await createInSequence(user, 3);
     for (const x of [a, b, c]) await postItem(user, x!.resource.id);
-    const all = await currentNewestFirst(user, [a, b, c].map((x) => x!.resource.id));
+    const all = await currentNewestFirst(
+      user,
+      [a, b, c].map((x) => x!.resource.id),
+    );
     await expectList(user, all);
     await expectRecent(user, all);
 
@@ -984,7 +1036,10 @@ describe("partitioning", () => {
     const user = await freshUser();
     const created = await createInSequence(user, 3);
     for (const c of created) await postItem(user, c.resource.id);
-    const mine = await currentNewestFirst(user, created.map((c) => c.resource.id));
+    const mine = await currentNewestFirst(
+      user,
+      created.map((c) => c.resource.id),
+    );
     await expectList(user, mine);
     await expectRecent(user, mine);
 

@@ -28,7 +28,8 @@ const TOO_LARGE = `The request body is larger than ${BODY_LIMIT} bytes.`;
 const notJson = (got: string) => `The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got '${got}').`;
 
 /** Runs SQL inside `user`'s activity object. */
-const activitySql = (user: string, id: string, query: string, ...bindings: unknown[]) => sqlIn(activityStub(id, callerFor({ user })), query, ...bindings);
+const activitySql = (user: string, id: string, query: string, ...bindings: unknown[]) =>
+  sqlIn(activityStub(id, callerFor({ user })), query, ...bindings);
 
 const activityPath = (segment: string) => `/v1.0/me/activities/${segment}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,7 +47,8 @@ const emptyFeed = (user: string) => ({
 });
 
 /** Calls the Worker with some configuration overridden, as a deployment with those vars would run. */
-const callWith = (vars: Partial<Env>, method: string, path: string, token: string, body?: unknown) => call(method, path, { vars, token, body });
+const callWith = (vars: Partial<Env>, method: string, path: string, token: string, body?: unknown) =>
+  call(method, path, { vars, token, body });
 
 afterEach(() => {
   vi.useRealTimers();
@@ -114,7 +116,11 @@ describe("a remote key set that rotates", () => {
     await accepted(newKey);
     expect(keyFetches()).toBe(3);
     for (const [input, init] of fetches.mock.calls) {
-      expect({ url: String(input), method: init?.method, redirect: init?.redirect }).toEqual({ url: keysUrl, method: "GET", redirect: "manual" });
+      expect({ url: String(input), method: init?.method, redirect: init?.redirect }).toEqual({
+        url: keysUrl,
+        method: "GET",
+        redirect: "manual",
+      });
     }
   });
 });
@@ -173,7 +179,13 @@ describe("tenants and issuers from the configuration", () => {
 
   it("accepts a v1 issuer (https://sts.windows.net/{tid}/) when AUTH_ISSUERS lists it", async () => {
     const appActivityId = freshAppActivityId();
-    const answer = await callWith({ AUTH_ISSUERS: `${DEV_ISSUER},${V1_ISSUER}` }, "PUT", activityPath(encodeURIComponent(appActivityId)), await v1Token(), activityBody());
+    const answer = await callWith(
+      { AUTH_ISSUERS: `${DEV_ISSUER},${V1_ISSUER}` },
+      "PUT",
+      activityPath(encodeURIComponent(appActivityId)),
+      await v1Token(),
+      activityBody(),
+    );
     expect({ status: answer.status, body: answer.body }).toEqual({ status: 201, body: activityResource(appActivityId) });
   });
 
@@ -213,15 +225,28 @@ describe("hostile appActivityIds", () => {
   // WHATWG URL parsing resolves '.', '..', '%2E' and '%2E%2E' segments before the Worker sees the
   // path, so these ids cannot be addressed at all: the request lands on another path, never a write.
   // URL parsing resolves them to /v1.0/me/, which names /v1.0/me (a trailing slash names the same resource).
-  it.each(["%2E%2E", "%2e%2E", ".."])("the dot segment %s is resolved away by URL parsing: 404 for the resulting path, storing nothing", async (segment) => {
-    const before = await activityObjectIds();
-    expectGraphError(await call("PUT", activityPath(segment), { body: activityBody() }), 404, "itemNotFound", "No resource exists at '/v1.0/me'.");
-    expect(await activityObjectIds()).toEqual(before);
-  });
+  it.each(["%2E%2E", "%2e%2E", ".."])(
+    "the dot segment %s is resolved away by URL parsing: 404 for the resulting path, storing nothing",
+    async (segment) => {
+      const before = await activityObjectIds();
+      expectGraphError(
+        await call("PUT", activityPath(segment), { body: activityBody() }),
+        404,
+        "itemNotFound",
+        "No resource exists at '/v1.0/me'.",
+      );
+      expect(await activityObjectIds()).toEqual(before);
+    },
+  );
 
   it("the dot segment %2E is resolved away to the collection /v1.0/me/activities/: 405 for a PUT there, storing nothing", async () => {
     const before = await activityObjectIds();
-    expectGraphError(await call("PUT", activityPath("%2E"), { body: activityBody() }), 405, "notAllowed", "The method PUT is not allowed on this resource; use GET, POST.");
+    expectGraphError(
+      await call("PUT", activityPath("%2E"), { body: activityBody() }),
+      405,
+      "notAllowed",
+      "The method PUT is not allowed on this resource; use GET, POST.",
+    );
     expect(await activityObjectIds()).toEqual(before);
   });
 
@@ -324,7 +349,11 @@ describe("hostile bodies", () => {
         : bytes;
     const lying = { "Content-Type": "application/json", "Content-Length": "10" };
     // The runtime lets the header lie: only counting the bytes as they arrive can catch this.
-    expect(new Request("https://feed.test/", { method: "PUT", body: bodyOf(), headers: lying, duplex: "half" } as RequestInit).headers.get("content-length")).toBe("10");
+    expect(
+      new Request("https://feed.test/", { method: "PUT", body: bodyOf(), headers: lying, duplex: "half" } as RequestInit).headers.get(
+        "content-length",
+      ),
+    ).toBe("10");
     const answer = await call("PUT", s.path, { raw: bodyOf(), headers: lying });
     expectGraphError(answer, 413, "requestTooLarge", TOO_LARGE);
     expect(await s.rows()).toEqual(s.stored);
@@ -341,7 +370,11 @@ describe("hostile bodies", () => {
     const s = await seeded();
     const put = await call("PUT", s.path, { as: { user: s.user }, body: activityBody(), headers: { "Content-Type": contentType } });
     expectGraphError(put, 415, "UnsupportedMediaType", notJson(contentType));
-    const post = await call("POST", s.itemsPath, { as: { user: s.user }, body: { startedDateTime: STARTED }, headers: { "Content-Type": contentType } });
+    const post = await call("POST", s.itemsPath, {
+      as: { user: s.user },
+      body: { startedDateTime: STARTED },
+      headers: { "Content-Type": contentType },
+    });
     expectGraphError(post, 415, "UnsupportedMediaType", notJson(contentType));
     expect(await s.rows()).toEqual(s.stored);
   });
@@ -379,7 +412,12 @@ describe("faults", () => {
     const items: Answer[] = [];
     for (let n = 0; n < 4; n++) {
       const expirationDateTime = new Date(now + HOUR_MS + n * 60_000).toISOString();
-      items.push(await call("PUT", `/v1.0/me/activities/${id}/historyItems/${crypto.randomUUID()}`, { as: { user }, body: { startedDateTime: STARTED, expirationDateTime } }));
+      items.push(
+        await call("PUT", `/v1.0/me/activities/${id}/historyItems/${crypto.randomUUID()}`, {
+          as: { user },
+          body: { startedDateTime: STARTED, expirationDateTime },
+        }),
+      );
     }
     expect(items.map((item) => item.status)).toEqual([201, 201, 201, 201]);
     const [gone0, kept1, gone2, kept3] = items.map((item) => item.body.id as string);
@@ -402,7 +440,10 @@ describe("faults", () => {
       };
       const sql = state.storage.sql;
       sql.exec("UPDATE history_item SET expiration_ms = ? WHERE id IN (?, ?)", Date.now() - 1000, gone0, gone2);
-      const rows = { activity: sql.exec("SELECT * FROM activity").toArray(), kept: sql.exec("SELECT * FROM history_item WHERE id IN (?, ?) ORDER BY id", kept1, kept3).toArray() };
+      const rows = {
+        activity: sql.exec("SELECT * FROM activity").toArray(),
+        kept: sql.exec("SELECT * FROM history_item WHERE id IN (?, ?) ORDER BY id", kept1, kept3).toArray(),
+      };
       await state.storage.setAlarm(Date.now());
       return rows;
     });
@@ -411,7 +452,9 @@ describe("faults", () => {
       while (runs.length === 0 && Date.now() < deadline) await sleep(50);
       expect(runs).toEqual(["threw"]);
       // The failed run changed nothing: the expired rows are still there, waiting for the retry.
-      expect(await activitySql(user, id, "SELECT id FROM history_item ORDER BY id")).toEqual([gone0, kept1, gone2, kept3].sort().map((item) => ({ id: item })));
+      expect(await activitySql(user, id, "SELECT id FROM history_item ORDER BY id")).toEqual(
+        [gone0, kept1, gone2, kept3].sort().map((item) => ({ id: item })),
+      );
 
       while (runs.length < 3 && Date.now() < deadline) await sleep(50);
       expect(runs).toEqual(["threw", "ran", "done"]);
@@ -429,7 +472,10 @@ describe("faults", () => {
 
       // Every acknowledged write that has not expired still reads back exactly as acknowledged.
       const list = await call("GET", `/v1.0/me/activities/${id}/historyItems`, { as: { user } });
-      expect({ status: list.status, ids: list.body.value.map((item: { id: string }) => item.id).sort() }).toEqual({ status: 200, ids: [kept1, kept3].sort() });
+      expect({ status: list.status, ids: list.body.value.map((item: { id: string }) => item.id).sort() }).toEqual({
+        status: 200,
+        ids: [kept1, kept3].sort(),
+      });
       for (const item of [items[1]!, items[3]!]) expect(list.body.value).toContainEqual(withoutContext(item.body));
       const activity = await call("GET", `/v1.0/me/activities/${id}`, { as: { user } });
       expect({ status: activity.status, body: activity.body }).toEqual({ status: 200, body: created.body });
@@ -468,7 +514,10 @@ describe("faults", () => {
       const startedAt = Date.now();
       const put = await call("PUT", activityPath(encodeURIComponent(appActivityId)), { as: { user }, body: activityBody() });
       const elapsed = Date.now() - startedAt;
-      expect({ status: put.status, body: put.body }).toEqual({ status: 201, body: activityResource(appActivityId, activityBody(), { user }) });
+      expect({ status: put.status, body: put.body }).toEqual({
+        status: 201,
+        body: activityResource(appActivityId, activityBody(), { user }),
+      });
       // It waited for the 2 s push deadline, and no longer.
       expect(elapsed).toBeGreaterThanOrEqual(1900);
       expect(elapsed).toBeLessThan(2500);

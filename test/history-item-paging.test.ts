@@ -49,7 +49,9 @@ describe("paging GET .../historyItems", () => {
     const pages = await walk(token, `/v1.0/me/activities/${id}/historyItems?$top=40`);
     expect(pages.map((page) => page.value.length)).toEqual([40, 40, 40, 40, 40, 40, 10]);
     for (const page of pages.slice(0, -1)) {
-      expect(page.nextLink).toMatch(new RegExp(`^${ORIGIN}/v1\\.0/me/activities/${id}/historyItems\\?\\$top=40&\\$skiptoken=[A-Za-z0-9_%.-]+$`));
+      expect(page.nextLink).toMatch(
+        new RegExp(`^${ORIGIN}/v1\\.0/me/activities/${id}/historyItems\\?\\$top=40&\\$skiptoken=[A-Za-z0-9_%.-]+$`),
+      );
     }
     expect(pages.at(-1)!.nextLink).toBeUndefined();
     expect(pages.flatMap((page) => page.value)).toEqual(newestFirst(created));
@@ -84,7 +86,9 @@ describe("paging GET .../historyItems", () => {
     const first = await call("GET", `/me/activities/${id}/historyItems?$top=1`, { token });
     const skiptoken = new URL(first.body["@odata.nextLink"]).searchParams.get("$skiptoken")!;
     const other = await activityWithItems(token, 3);
-    const foreign = new URL((await call("GET", `/me/activities/${other.id}/historyItems?$top=1`, { token })).body["@odata.nextLink"]).searchParams.get("$skiptoken")!;
+    const foreign = new URL(
+      (await call("GET", `/me/activities/${other.id}/historyItems?$top=1`, { token })).body["@odata.nextLink"],
+    ).searchParams.get("$skiptoken")!;
     const tampered = `${skiptoken.slice(0, 5)}${skiptoken[5] === "A" ? "B" : "A"}${skiptoken.slice(6)}`;
     const filtered = `&$filter=${encodeURIComponent("lastModifiedDateTime ge 2000-01-01T00:00:00Z")}`;
     for (const query of [`$skiptoken=${tampered}`, `$skiptoken=${foreign}`, "$skiptoken=garbage", `$skiptoken=${skiptoken}${filtered}`]) {

@@ -1,6 +1,16 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type Answer, type CallOptions, createActivity, DAY_MS, freshAppActivityId, GUID, historyItemsPath, ISO_MS, send } from "./support/api";
+import {
+  type Answer,
+  type CallOptions,
+  createActivity,
+  DAY_MS,
+  freshAppActivityId,
+  GUID,
+  historyItemsPath,
+  ISO_MS,
+  send,
+} from "./support/api";
 import { activityBody } from "./support/builders";
 import {
   errorAnswer,
@@ -26,7 +36,10 @@ const newActivity = () => createActivity();
 /** The ids of the history-item rows the activity's object still stores, expired or not. */
 const storedItemIds = (activityId: string) =>
   runInDurableObject(activityStub(activityId), (_instance, state) =>
-    state.storage.sql.exec<{ id: string }>("SELECT id FROM history_item ORDER BY id").toArray().map((row) => row.id),
+    state.storage.sql
+      .exec<{ id: string }>("SELECT id FROM history_item ORDER BY id")
+      .toArray()
+      .map((row) => row.id),
   );
 
 /**
@@ -55,7 +68,10 @@ describe("POST /me/activities/{id}/historyItems", () => {
     const second = await send("POST", historyItemsPath(activityId), { body });
     const after = Date.now();
 
-    const item = createdItem(activityId, first, before, after, { id: expect.stringMatching(GUID), startedDateTime: "2015-02-11T20:54:04.345Z" });
+    const item = createdItem(activityId, first, before, after, {
+      id: expect.stringMatching(GUID),
+      startedDateTime: "2015-02-11T20:54:04.345Z",
+    });
     expect(seen(first)).toEqual(jsonAnswer(201, item, first));
     expect(seen(second)).toEqual(jsonAnswer(201, { ...item, expirationDateTime: thirtyDaysAfter(second.body?.createdDateTime) }, second));
     expect(second.body.id).not.toBe(first.body.id);
@@ -105,7 +121,9 @@ describe("POST /me/activities/{id}/historyItems", () => {
   it("rejects a body id that is not a GUID with 400 naming 'id'", async () => {
     const activityId = await newActivity();
 
-    const posted = await send("POST", historyItemsPath(activityId), { body: { id: "item-1", startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const posted = await send("POST", historyItemsPath(activityId), {
+      body: { id: "item-1", startedDateTime: "2015-02-11T20:54:04.345Z" },
+    });
     const listing = await send("GET", historyItemsPath(activityId));
 
     expect(seen(posted)).toEqual(errorAnswer(400, "BadRequest", expect.stringMatching(/'id'.*GUID/), posted));
@@ -125,13 +143,20 @@ describe("activeDurationSeconds", () => {
     const activityId = await newActivity();
 
     const before = Date.now();
-    const created = await send("POST", historyItemsPath(activityId), { body: { startedDateTime: started, lastActiveDateTime: lastActive } });
+    const created = await send("POST", historyItemsPath(activityId), {
+      body: { startedDateTime: started, lastActiveDateTime: lastActive },
+    });
     const after = Date.now();
 
     expect(seen(created)).toEqual(
       jsonAnswer(
         201,
-        createdItem(activityId, created, before, after, { id: expect.stringMatching(GUID), startedDateTime: started, lastActiveDateTime: lastActive, activeDurationSeconds: seconds }),
+        createdItem(activityId, created, before, after, {
+          id: expect.stringMatching(GUID),
+          startedDateTime: started,
+          lastActiveDateTime: lastActive,
+          activeDurationSeconds: seconds,
+        }),
         created,
       ),
     );
@@ -153,7 +178,12 @@ describe("activeDurationSeconds", () => {
     expect(seen(created)).toEqual(
       jsonAnswer(
         201,
-        createdItem(activityId, created, before, after, { id: expect.stringMatching(GUID), startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: lastActive, activeDurationSeconds: seconds }),
+        createdItem(activityId, created, before, after, {
+          id: expect.stringMatching(GUID),
+          startedDateTime: "2015-02-11T20:54:04.345Z",
+          lastActiveDateTime: lastActive,
+          activeDurationSeconds: seconds,
+        }),
         created,
       ),
     );
@@ -164,7 +194,9 @@ describe("activeDurationSeconds", () => {
     const itemId = crypto.randomUUID();
 
     const before = Date.now();
-    const created = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const created = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, {
+      body: { startedDateTime: "2015-02-11T20:54:04.345Z" },
+    });
     const after = Date.now();
 
     expect(seen(created)).toEqual(
@@ -235,7 +267,9 @@ describe("PUT /me/activities/{id}/historyItems/{historyItemId}", () => {
 
   it("replaces an item that POST created", async () => {
     const activityId = await newActivity();
-    const posted = await send("POST", historyItemsPath(activityId), { body: { startedDateTime: "2015-02-11T20:54:04.345Z", userTimezone: "UTC" } });
+    const posted = await send("POST", historyItemsPath(activityId), {
+      body: { startedDateTime: "2015-02-11T20:54:04.345Z", userTimezone: "UTC" },
+    });
     expect(posted.status).toBe(201);
 
     const replaced = await send("PUT", `${historyItemsPath(activityId)}/${posted.body.id}`, {
@@ -268,8 +302,12 @@ describe("PUT /me/activities/{id}/historyItems/{historyItemId}", () => {
     });
     const listing = await send("GET", historyItemsPath(activityId));
 
-    expect(seen(created)).toEqual(jsonAnswer(201, { ...created.body, "@odata.context": historyItemContext(activityId), id: itemId }, created));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(created.body)] }, listing));
+    expect(seen(created)).toEqual(
+      jsonAnswer(201, { ...created.body, "@odata.context": historyItemContext(activityId), id: itemId }, created),
+    );
+    expect(seen(listing)).toEqual(
+      jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(created.body)] }, listing),
+    );
   });
 
   it("refuses a body id that names another item than the URL with 400 naming id, and stores nothing", async () => {
@@ -283,7 +321,12 @@ describe("PUT /me/activities/{id}/historyItems/{historyItemId}", () => {
     const listing = await send("GET", historyItemsPath(activityId));
 
     expect(seen(refused)).toEqual(
-      errorAnswer(400, "BadRequest", `Invalid value for 'id': expected '${itemId}', the id of the item the URL names, or no id at all.`, refused),
+      errorAnswer(
+        400,
+        "BadRequest",
+        `Invalid value for 'id': expected '${itemId}', the id of the item the URL names, or no id at all.`,
+        refused,
+      ),
     );
     expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [] }, listing));
   });
@@ -304,7 +347,11 @@ describe("expirationDateTime", () => {
     expect(seen(created)).toEqual(
       jsonAnswer(
         201,
-        createdItem(activityId, created, before, after, { id: expect.stringMatching(GUID), startedDateTime: "2015-02-11T20:54:04.345Z", expirationDateTime: expiration }),
+        createdItem(activityId, created, before, after, {
+          id: expect.stringMatching(GUID),
+          startedDateTime: "2015-02-11T20:54:04.345Z",
+          expirationDateTime: expiration,
+        }),
         created,
       ),
     );
@@ -326,7 +373,9 @@ describe("expirationDateTime", () => {
     const deleted = await send("DELETE", `${historyItemsPath(activityId)}/${expired.body.id}`);
 
     expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(expired.body.id), fetched));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(live.body)] }, listing));
+    expect(seen(listing)).toEqual(
+      jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(live.body)] }, listing),
+    );
     expect(seen(deleted)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(expired.body.id), deleted));
   });
 
@@ -351,7 +400,9 @@ describe("expirationDateTime", () => {
     const deleted = await send("DELETE", path);
 
     expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(created.body.id), fetched));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(live.body)] }, listing));
+    expect(seen(listing)).toEqual(
+      jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(live.body)] }, listing),
+    );
     expect(seen(deleted)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(created.body.id), deleted));
   });
 
@@ -368,15 +419,13 @@ describe("expirationDateTime", () => {
     await nextMillisecond();
 
     const before = Date.now();
-    const again = await send(method, pathFor(activityId, itemId), { body: { ...idFor(itemId), startedDateTime: "2016-02-11T20:54:04.345Z" } });
+    const again = await send(method, pathFor(activityId, itemId), {
+      body: { ...idFor(itemId), startedDateTime: "2016-02-11T20:54:04.345Z" },
+    });
     const after = Date.now();
 
     expect(seen(again)).toEqual(
-      jsonAnswer(
-        201,
-        createdItem(activityId, again, before, after, { id: itemId, startedDateTime: "2016-02-11T20:54:04.345Z" }),
-        again,
-      ),
+      jsonAnswer(201, createdItem(activityId, again, before, after, { id: itemId, startedDateTime: "2016-02-11T20:54:04.345Z" }), again),
     );
   });
 });
@@ -386,7 +435,11 @@ describe("reading and deleting items", () => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
     const created = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, {
-      body: { startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z", userTimezone: "Africa/Casablanca" },
+      body: {
+        startedDateTime: "2015-02-11T20:54:04.345Z",
+        lastActiveDateTime: "2015-02-11T20:54:24.345Z",
+        userTimezone: "Africa/Casablanca",
+      },
     });
     expect(created.status).toBe(201);
 
@@ -428,7 +481,11 @@ describe("reading and deleting items", () => {
     const listing = await send("GET", historyItemsPath(activityId));
 
     expect(seen(listing)).toEqual(
-      jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(aAgain), withoutContext(c), withoutContext(b)] }, listing),
+      jsonAnswer(
+        200,
+        { "@odata.context": historyItemsContext(activityId), value: [withoutContext(aAgain), withoutContext(c), withoutContext(b)] },
+        listing,
+      ),
     );
   });
 
@@ -455,13 +512,17 @@ describe("reading and deleting items", () => {
     expect(seen(deleted)).toEqual(noContent(deleted));
     expect(seen(fetched)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(doomed.body.id), fetched));
     expect(seen(deletedAgain)).toEqual(errorAnswer(404, "itemNotFound", expect.stringContaining(doomed.body.id), deletedAgain));
-    expect(seen(listing)).toEqual(jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(kept.body)] }, listing));
+    expect(seen(listing)).toEqual(
+      jsonAnswer(200, { "@odata.context": historyItemsContext(activityId), value: [withoutContext(kept.body)] }, listing),
+    );
   });
 
   it("DELETE finds the item by an UPPERCASE id", async () => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
-    expect((await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } })).status).toBe(201);
+    expect(
+      (await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, { body: { startedDateTime: "2015-02-11T20:54:04.345Z" } })).status,
+    ).toBe(201);
 
     const deleted = await send("DELETE", `${historyItemsPath(activityId)}/${itemId.toUpperCase()}`);
     const fetched = await send("GET", `${historyItemsPath(activityId)}/${itemId}`);
@@ -560,7 +621,13 @@ describe("bodies and methods", () => {
     expect({ ...seen(answer), allow: answer.headers.get("allow") }).toEqual({
       ...errorAnswer(405, "notAllowed", expect.stringContaining(method), answer),
       allow: expect.toSatisfy(
-        (value: unknown) => typeof value === "string" && value.split(",").map((part) => part.trim()).sort().join(", ") === allow.split(", ").sort().join(", "),
+        (value: unknown) =>
+          typeof value === "string" &&
+          value
+            .split(",")
+            .map((part) => part.trim())
+            .sort()
+            .join(", ") === allow.split(", ").sort().join(", "),
         `the methods ${allow}`,
       ),
     });
@@ -616,7 +683,9 @@ describe("dates", () => {
     const activityId = await newActivity();
     const itemId = crypto.randomUUID();
 
-    const created = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, { body: { startedDateTime: sent, lastActiveDateTime: sent } });
+    const created = await send("PUT", `${historyItemsPath(activityId)}/${itemId}`, {
+      body: { startedDateTime: sent, lastActiveDateTime: sent },
+    });
     const fetched = await send("GET", `${historyItemsPath(activityId)}/${itemId}`);
 
     expect(seen(created)).toEqual(

@@ -13,7 +13,12 @@ describe("GET /me/activities/{id}/historyItems/{historyItemId}/activity", () => 
     const context = `${ORIGIN}/v1.0/$metadata#users('${user.oid}')/activities('${activity.id}')/historyItems('${item.id}')/activity/$entity`;
 
     expectJson(await call("GET", path, { as: user.as }), 200, { "@odata.context": context, ...activity });
-    expectJson(await call("GET", `${path}?$select=appDisplayName&$expand=historyItems($select=startedDateTime)`, { as: user.as }), 200, { "@odata.context": context, id: activity.id, appDisplayName: "Contoso", historyItems: [{ id: item.id, startedDateTime: item.startedDateTime }] });
+    expectJson(await call("GET", `${path}?$select=appDisplayName&$expand=historyItems($select=startedDateTime)`, { as: user.as }), 200, {
+      "@odata.context": context,
+      id: activity.id,
+      appDisplayName: "Contoso",
+      historyItems: [{ id: item.id, startedDateTime: item.startedDateTime }],
+    });
   });
 
   it("answers 404 for an item or an activity that does not exist, and 405 for another method", async () => {

@@ -30,7 +30,9 @@ function recordingEnv(vars: Partial<Env>) {
         return recording(`${name} in ${jurisdiction}`, real);
       },
     }) as unknown as DurableObjectNamespace;
-  const replaced = Object.fromEntries(namespaceBindings(env).map((name) => [name, recording(name, env[name as keyof Env] as unknown as DurableObjectNamespace)]));
+  const replaced = Object.fromEntries(
+    namespaceBindings(env).map((name) => [name, recording(name, env[name as keyof Env] as unknown as DurableObjectNamespace)]),
+  );
   return { env: { ...env, ...vars, ...replaced } as Env, uses };
 }
 
@@ -55,7 +57,11 @@ describe("DATA_JURISDICTION", () => {
 
   it("is applied to the Worker's own calls: a PUT reaches its activity only within the jurisdiction", async () => {
     const { env: placed, uses } = recordingEnv({ DATA_JURISDICTION: "eu" });
-    const put = await call("PUT", "/v1.0/me/activities/jurisdiction-test", { as: { user: caller.userId }, body: activityBody(), vars: placed });
+    const put = await call("PUT", "/v1.0/me/activities/jurisdiction-test", {
+      as: { user: caller.userId },
+      body: activityBody(),
+      vars: placed,
+    });
     expect(put.status).toBe(201);
     expect(uses).toEqual(["ACTIVITIES.jurisdiction(eu)", "ACTIVITIES in eu.getByName"]);
   });

@@ -3,7 +3,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Answer, call, DAY_MS, GUID } from "./support/api";
 import { activityResource } from "./support/builders";
-import { activitiesContext, activityContext, expectGraphError, historyItemContext, historyItemsContext, madeBetween, withoutContext } from "./support/graph";
+import {
+  activitiesContext,
+  activityContext,
+  expectGraphError,
+  historyItemContext,
+  historyItemsContext,
+  madeBetween,
+  withoutContext,
+} from "./support/graph";
 import { activityStub, feedStub } from "./support/objects";
 import { callerFor, mintToken } from "./support/tokens";
 
@@ -127,7 +135,8 @@ function expectedItem(id: string, state: ItemState) {
     lastModifiedDateTime: state.lastModified,
     startedDateTime: iso(startedMs),
     lastActiveDateTime: lastActiveMs === null ? null : iso(lastActiveMs),
-    expirationDateTime: body.expirationDateTime == null ? iso(Date.parse(state.created) + LIFETIME_MS) : iso(Date.parse(body.expirationDateTime)),
+    expirationDateTime:
+      body.expirationDateTime == null ? iso(Date.parse(state.created) + LIFETIME_MS) : iso(Date.parse(body.expirationDateTime)),
     activeDurationSeconds: body.activeDurationSeconds ?? (lastActiveMs === null ? null : Math.floor((lastActiveMs - startedMs) / 1000)),
   };
 }
@@ -244,7 +253,10 @@ class PutActivity extends Step {
     super();
   }
   bind(): Bound {
-    const historyItems = this.items?.map((item) => ({ ...item.body, id: item.upperCase ? ITEM_IDS[item.pool]!.toUpperCase() : ITEM_IDS[item.pool] }));
+    const historyItems = this.items?.map((item) => ({
+      ...item.body,
+      id: item.upperCase ? ITEM_IDS[item.pool]!.toUpperCase() : ITEM_IDS[item.pool],
+    }));
     return {
       footprint: { activity: this.activity, exclusive: true },
       send: (real) => send(real, "PUT", activityPath(this.activity), { ...this.body, ...(historyItems ? { historyItems } : {}) }),
@@ -492,7 +504,10 @@ class ListItems extends Step {
         const state = model.activities.get(this.activity);
         if (!state) return expectError(answer, 404, "itemNotFound");
         expect(answer.status).toBe(200);
-        expect(answer.body).toEqual({ "@odata.context": historyItemsContext(activityIdOf(model, this.activity), { user: real.user }), value: expect.any(Array) });
+        expect(answer.body).toEqual({
+          "@odata.context": historyItemsContext(activityIdOf(model, this.activity), { user: real.user }),
+          value: expect.any(Array),
+        });
         expect(byId(answer.body.value)).toEqual(byId([...state.items].map(([id, item]) => expectedItem(id, item))));
         expectNewestFirst(answer.body.value);
       },
@@ -549,7 +564,9 @@ class ExpireItem implements fc.AsyncCommand<Model, Real> {
     if (this.runAlarm) {
       // It may have fired on its own already (a write re-arms it at the earliest expiry): either way the row is gone.
       await runDurableObjectAlarm(stub);
-      const left = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("SELECT id FROM history_item WHERE id = ?", key).toArray());
+      const left = await runInDurableObject(stub, (_instance, state) =>
+        state.storage.sql.exec("SELECT id FROM history_item WHERE id = ?", key).toArray(),
+      );
       expect(left).toEqual([]);
     }
     model.activities.get(this.activity)!.items.delete(key);
@@ -581,7 +598,9 @@ class ExpireActivity implements fc.AsyncCommand<Model, Real> {
     );
     expect(rewritten).toEqual([{ id: activityId }]);
     const indexed = await runInDurableObject(feedStubFor(real), (_instance, state) =>
-      state.storage.sql.exec("UPDATE feed_entry SET expiration_ms = ? WHERE activity_id = ? RETURNING activity_id", past, activityId).toArray(),
+      state.storage.sql
+        .exec("UPDATE feed_entry SET expiration_ms = ? WHERE activity_id = ? RETURNING activity_id", past, activityId)
+        .toArray(),
     );
     expect(indexed).toEqual([{ activity_id: activityId }]);
     if (this.runAlarm) {
@@ -715,27 +734,31 @@ class ConcurrentPutsOfOneActivity implements fc.AsyncCommand<Model, Real> {
         lastModified: answer.body.lastModifiedDateTime,
         items: new Map(),
       };
-      expect(answer.body).toEqual({ "@odata.context": activityContext({ user: real.user }), ...expectedActivity(model, this.activity, shown) });
+      expect(answer.body).toEqual({
+        "@odata.context": activityContext({ user: real.user }),
+        ...expectedActivity(model, this.activity, shown),
+      });
       expectActivityTimes(answer.body, shown);
       expectDuring(answer.body.lastModifiedDateTime, window);
     });
 
     const read = await send(real, "GET", `/v1.0/me/activities/${activityIdOf(model, this.activity)}`);
     expect(read.status).toBe(200);
-    const candidates = answers.map(
-      (answer, n): ActivityState => ({
-        body: this.bodies[n]!,
-        status: "updated",
-        created,
-        lastModified: answer.body.lastModifiedDateTime,
-        items: previous?.items ?? new Map(),
-      }),
-    );
+    const candidates = answers.map((answer, n): ActivityState => ({
+      body: this.bodies[n]!,
+      status: "updated",
+      created,
+      lastModified: answer.body.lastModifiedDateTime,
+      items: previous?.items ?? new Map(),
+    }));
     // The last write wins: the activity is one body as that PUT answered it, at its lastModifiedDateTime.
     const winner = candidates.findIndex(
       (candidate) =>
         read.body.lastModifiedDateTime === candidate.lastModified &&
-        matches(read.body, { "@odata.context": activityContext({ user: real.user }), ...expectedActivity(model, this.activity, candidate) }),
+        matches(read.body, {
+          "@odata.context": activityContext({ user: real.user }),
+          ...expectedActivity(model, this.activity, candidate),
+        }),
     );
     expect(winner, `final activity ${JSON.stringify(read.body)} is none of the bodies written`).toBeGreaterThanOrEqual(0);
     for (const answer of answers) {
@@ -791,7 +814,9 @@ const commands: fc.Arbitrary<fc.AsyncCommand<Model, Real>>[] = [
   fc
     .tuple(activityIndex, poolTarget, fc.array(itemBodyArb, { minLength: 2, maxLength: 4 }))
     .map(([a, target, bodies]) => new ConcurrentPutsOfOneItem(a, target, bodies)),
-  fc.tuple(activityIndex, fc.array(activityBodyArb, { minLength: 2, maxLength: 4 })).map(([a, bodies]) => new ConcurrentPutsOfOneActivity(a, bodies)),
+  fc
+    .tuple(activityIndex, fc.array(activityBodyArb, { minLength: 2, maxLength: 4 }))
+    .map(([a, bodies]) => new ConcurrentPutsOfOneActivity(a, bodies)),
 ];
 
 describe("the service agrees with a model of activities and history items", () => {

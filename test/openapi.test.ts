@@ -14,9 +14,13 @@ it("public/openapi.json is the document built from the same schemas, every route
   );
   expect(operations.sort()).toEqual([...DOCUMENTED_OPERATIONS].sort());
   // /users/{user} is declared by the mount: every operation under it documents the parameter.
-  for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>)) {
+  for (const [path, item] of Object.entries(
+    document.paths as Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>,
+  )) {
     for (const operation of Object.values(item)) {
-      expect((operation.parameters ?? []).some((parameter) => parameter.name === "user" && parameter.in === "path")).toBe(path.startsWith("/users/{user}/"));
+      expect((operation.parameters ?? []).some((parameter) => parameter.name === "user" && parameter.in === "path")).toBe(
+        path.startsWith("/users/{user}/"),
+      );
     }
   }
   // The request schemas are the validators' own: required properties and closed objects.
@@ -24,7 +28,12 @@ it("public/openapi.json is the document built from the same schemas, every route
   expect(put.required).toEqual(["startedDateTime"]);
   expect(put.additionalProperties).toBe(false);
   expect(document.components.schemas.userActivityPut.required.sort()).toEqual(["activationUrl", "activitySourceHost", "visualElements"]);
-  expect(document.components.schemas.userActivityCreate.required.sort()).toEqual(["activationUrl", "activitySourceHost", "appActivityId", "visualElements"]);
+  expect(document.components.schemas.userActivityCreate.required.sort()).toEqual([
+    "activationUrl",
+    "activitySourceHost",
+    "appActivityId",
+    "visualElements",
+  ]);
   // PATCH bodies are documented, not validated by the route: the object holds the merged result to the PUT's schema.
   expect(document.components.schemas.userActivityPatch.required).toBeUndefined();
   expect(document.components.schemas.activityHistoryItemPatch.required).toBeUndefined();

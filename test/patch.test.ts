@@ -48,7 +48,9 @@ describe("PATCH /me/activities/{id}", () => {
     const before = await putActivity(user, richActivity());
     await tick();
 
-    const answer = await patch(user, activityPath(before.id), { visualElements: { description: "Knots, step by step", attribution: { addImageQuery: true } } });
+    const answer = await patch(user, activityPath(before.id), {
+      visualElements: { description: "Knots, step by step", attribution: { addImageQuery: true } },
+    });
 
     const expected = patchedActivity(user, before, {
       visualElements: {
@@ -78,7 +80,11 @@ describe("PATCH /me/activities/{id}", () => {
     const user = freshUser();
     const before = await putActivity(user, richActivity());
 
-    const answer = await patch(user, activityPath(before.id), { appDisplayName: null, contentInfo: null, visualElements: { attribution: null, description: null } });
+    const answer = await patch(user, activityPath(before.id), {
+      appDisplayName: null,
+      contentInfo: null,
+      visualElements: { attribution: null, description: null },
+    });
 
     const expected = patchedActivity(user, before, {
       appDisplayName: null,
@@ -104,8 +110,14 @@ describe("PATCH /me/activities/{id}", () => {
   });
 
   it.each([
-    [{ visualElements: { backgroundColor: "red" } }, "Invalid value for 'visualElements.backgroundColor': expected a hex colour such as #ff0000."],
-    [{ visualElements: { attribution: { iconUrl: "not a url" } } }, "Invalid value for 'visualElements.attribution.iconUrl': expected an absolute URL."],
+    [
+      { visualElements: { backgroundColor: "red" } },
+      "Invalid value for 'visualElements.backgroundColor': expected a hex colour such as #ff0000.",
+    ],
+    [
+      { visualElements: { attribution: { iconUrl: "not a url" } } },
+      "Invalid value for 'visualElements.attribution.iconUrl': expected an absolute URL.",
+    ],
     [{ visualElements: { displayText: "" } }, "Invalid value for 'visualElements.displayText': expected a non-empty string."],
     [{ colour: "red" }, "The property 'colour' does not exist on type 'microsoft.graph.userActivity'."],
     [{ visualElements: { colour: "red" } }, "The property 'visualElements.colour' does not exist on type 'microsoft.graph.visualInfo'."],
@@ -129,9 +141,19 @@ describe("PATCH /me/activities/{id}", () => {
     const rows = await rowsOf(user, before.id);
 
     const other = await patch(user, activityPath(before.id), { appActivityId: `${before.appActivityId}-other`, appDisplayName: "Changed" });
-    expectGraphError(other, 400, "BadRequest", `The appActivityId in the body must equal the activity's own ('${before.appActivityId}'); it cannot be changed.`);
+    expectGraphError(
+      other,
+      400,
+      "BadRequest",
+      `The appActivityId in the body must equal the activity's own ('${before.appActivityId}'); it cannot be changed.`,
+    );
     const otherId = await patch(user, activityPath(before.id), { id: "123", appDisplayName: "Changed" });
-    expectGraphError(otherId, 400, "BadRequest", `Invalid value for 'id': expected '${before.id}', the id of the item the URL names, or no id at all.`);
+    expectGraphError(
+      otherId,
+      400,
+      "BadRequest",
+      `Invalid value for 'id': expected '${before.id}', the id of the item the URL names, or no id at all.`,
+    );
     expect(await rowsOf(user, before.id)).toEqual(rows);
 
     // A client that read the activity may send it back whole with one change: the read-only properties are ignored.
@@ -165,20 +187,21 @@ describe("PATCH /me/activities/{id}", () => {
     expect(answers.map((answer) => answer.status)).toEqual(patches.map(() => 200));
 
     const read = await call("GET", activityPath(before.id), { as: user.as });
-    expectJson(read, 
-        200,
-        patchedActivity(user, before, {
-          appDisplayName: "A",
-          userTimezone: "Europe/Paris",
-          fallbackUrl: "https://www.contoso.com/fallback",
-          visualElements: {
-            ...before.visualElements,
-            description: "B",
-            backgroundColor: "#00ff00",
-            attribution: { ...before.visualElements.attribution, alternateText: "C" },
-          },
-        }),
-      );
+    expectJson(
+      read,
+      200,
+      patchedActivity(user, before, {
+        appDisplayName: "A",
+        userTimezone: "Europe/Paris",
+        fallbackUrl: "https://www.contoso.com/fallback",
+        visualElements: {
+          ...before.visualElements,
+          description: "B",
+          backgroundColor: "#00ff00",
+          attribution: { ...before.visualElements.attribution, alternateText: "C" },
+        },
+      }),
+    );
   });
 });
 
@@ -195,7 +218,11 @@ describe("PATCH /me/activities/{id}/historyItems/{historyItemId}", () => {
   it("changes only what the body names; status updated, createdDateTime and expirationDateTime kept", async () => {
     const user = freshUser();
     const activity = await putActivity(user);
-    const before = await postItem(user, activity.id, { startedDateTime: "2015-02-11T20:54:04.345Z", activeDurationSeconds: 5, userTimezone: "Africa/Casablanca" });
+    const before = await postItem(user, activity.id, {
+      startedDateTime: "2015-02-11T20:54:04.345Z",
+      activeDurationSeconds: 5,
+      userTimezone: "Africa/Casablanca",
+    });
     await tick();
 
     const answer = await patch(user, itemPath(activity.id, before.id), { userTimezone: "Europe/Paris" });
@@ -221,8 +248,15 @@ describe("PATCH /me/activities/{id}/historyItems/{historyItemId}", () => {
   it("computes a computed activeDurationSeconds again when the times move; one the client sent stays", async () => {
     const user = freshUser();
     const activity = await putActivity(user);
-    const computed = await postItem(user, activity.id, { startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z" });
-    const sent = await postItem(user, activity.id, { startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z", activeDurationSeconds: 7 });
+    const computed = await postItem(user, activity.id, {
+      startedDateTime: "2015-02-11T20:54:04.345Z",
+      lastActiveDateTime: "2015-02-11T20:54:24.345Z",
+    });
+    const sent = await postItem(user, activity.id, {
+      startedDateTime: "2015-02-11T20:54:04.345Z",
+      lastActiveDateTime: "2015-02-11T20:54:24.345Z",
+      activeDurationSeconds: 7,
+    });
     expect([computed.activeDurationSeconds, sent.activeDurationSeconds]).toEqual([20, 7]);
 
     const later = { lastActiveDateTime: "2015-02-11T20:55:04.345Z" };
@@ -261,19 +295,32 @@ describe("PATCH /me/activities/{id}/historyItems/{historyItemId}", () => {
   it("answers a merge that breaks a PUT rule with 400 naming the property, and stores nothing", async () => {
     const user = freshUser();
     const activity = await putActivity(user);
-    const item = await postItem(user, activity.id, { startedDateTime: "2015-02-11T20:54:04.345Z", lastActiveDateTime: "2015-02-11T20:54:24.345Z" });
+    const item = await postItem(user, activity.id, {
+      startedDateTime: "2015-02-11T20:54:04.345Z",
+      lastActiveDateTime: "2015-02-11T20:54:24.345Z",
+    });
     const rows = await rowsOf(user, activity.id);
 
     // Valid alone, but the merged item would start after its last activity.
     const late = await patch(user, itemPath(activity.id, item.id), { startedDateTime: "2015-02-11T21:00:00Z" });
-    expectGraphError(late, 400, "BadRequest", "Invalid value for 'lastActiveDateTime': expected a date and time not before startedDateTime, and at most 2147483647 seconds after it.");
+    expectGraphError(
+      late,
+      400,
+      "BadRequest",
+      "Invalid value for 'lastActiveDateTime': expected a date and time not before startedDateTime, and at most 2147483647 seconds after it.",
+    );
     const negative = await patch(user, itemPath(activity.id, item.id), { activeDurationSeconds: -1 });
     expectGraphError(negative, 400, "BadRequest", "Invalid value for 'activeDurationSeconds': expected an integer from 0 to 2147483647.");
     const unknown = await patch(user, itemPath(activity.id, item.id), { duration: 5 });
     expectGraphError(unknown, 400, "BadRequest", "The property 'duration' does not exist on type 'microsoft.graph.activityHistoryItem'.");
     const otherId = crypto.randomUUID();
     const renamed = await patch(user, itemPath(activity.id, item.id), { id: otherId });
-    expectGraphError(renamed, 400, "BadRequest", `Invalid value for 'id': expected '${item.id}', the id of the item the URL names, or no id at all.`);
+    expectGraphError(
+      renamed,
+      400,
+      "BadRequest",
+      `Invalid value for 'id': expected '${item.id}', the id of the item the URL names, or no id at all.`,
+    );
     expect(await rowsOf(user, activity.id)).toEqual(rows);
   });
 

@@ -36,7 +36,6 @@ function expectNoServerErrorAndEnvelope(answer: Answer) {
   if (answer.status >= 400) expectGraphError(answer, answer.status, CODES[answer.status] ?? /^\w+$/, /\S/);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Valid bodies and where they can be broken.
 
@@ -135,7 +134,12 @@ const validActivity = (appActivityId: string) => ({
     description: "An article",
     backgroundColor: "#ff0000",
     content: { type: "AdaptiveCard", version: "1.0", body: [{ type: "TextBlock", text: "Contoso" }] },
-    attribution: { iconUrl: "https://www.contoso.com/icon.png", alternateText: "Contoso", alternativeText: "Contoso", addImageQuery: false },
+    attribution: {
+      iconUrl: "https://www.contoso.com/icon.png",
+      alternateText: "Contoso",
+      alternativeText: "Contoso",
+      addImageQuery: false,
+    },
   },
   contentInfo: { "@context": "https://schema.org", "@type": "Article", author: "Jennifer Booth" },
   userTimezone: "Africa/Casablanca",
@@ -284,7 +288,11 @@ function mutateBody(base: Record<string, unknown>, mutation: Mutation): Request 
       else outcome = accepted.includes(type) ? { kind: "any" } : reject400(f.path);
       // Where the answer must carry what was sent: any JSON as content, null for an optional client property.
       const echoed = f.kind === "json" || (type === "null" && ECHOES_NULL.includes(f.kind));
-      return { raw: JSON.stringify(body), outcome, ...(echoed && outcome.kind === "accept" ? { echo: { path: f.path, value: asJson(value) } } : {}) };
+      return {
+        raw: JSON.stringify(body),
+        outcome,
+        ...(echoed && outcome.kind === "accept" ? { echo: { path: f.path, value: asJson(value) } } : {}),
+      };
     }
     case "outOfRange": {
       setAt(body, mutation.field.path, RAW);
@@ -302,7 +310,11 @@ function mutateBody(base: Record<string, unknown>, mutation: Mutation): Request 
       if (!isTextKind(f.kind)) return { raw: JSON.stringify(body), outcome: { kind: "any" } };
       if (f.kind === "displayText" && value.length === 0) return { raw: JSON.stringify(body), outcome: reject400(f.path) };
       // A lone surrogate is not Unicode: refusing it is fair, storing something else than was acknowledged is not.
-      return { raw: JSON.stringify(body), outcome: isWellFormed(value) ? { kind: "accept" } : { kind: "any" }, echo: { path: f.path, value } };
+      return {
+        raw: JSON.stringify(body),
+        outcome: isWellFormed(value) ? { kind: "accept" } : { kind: "any" },
+        echo: { path: f.path, value },
+      };
     }
     case "invalidDate":
       setAt(body, mutation.field.path, mutation.value);
@@ -313,7 +325,11 @@ function mutateBody(base: Record<string, unknown>, mutation: Mutation): Request 
       const value = prefix + "é".repeat(length - prefix.length);
       setAt(body, f.path, value);
       const fits = length <= LIMIT[f.kind]!;
-      return { raw: JSON.stringify(body), outcome: fits ? { kind: "accept" } : reject400(f.path), ...(fits ? { echo: { path: f.path, value } } : {}) };
+      return {
+        raw: JSON.stringify(body),
+        outcome: fits ? { kind: "accept" } : reject400(f.path),
+        ...(fits ? { echo: { path: f.path, value } } : {}),
+      };
     }
     case "unknownKey": {
       setAt(body, [...mutation.container.path, mutation.key], mutation.value);
@@ -341,7 +357,10 @@ function mutateBody(base: Record<string, unknown>, mutation: Mutation): Request 
     }
     case "otherAppActivityId":
       body.appActivityId = mutation.value;
-      return { raw: JSON.stringify(body), outcome: mutation.value === base.appActivityId ? { kind: "accept" } : reject400(["appActivityId"]) };
+      return {
+        raw: JSON.stringify(body),
+        outcome: mutation.value === base.appActivityId ? { kind: "accept" } : reject400(["appActivityId"]),
+      };
     case "existingItemId":
       throw new Error("resolved by the route, which knows the existing item");
     case "duplicateItemIds": {
@@ -351,7 +370,10 @@ function mutateBody(base: Record<string, unknown>, mutation: Mutation): Request 
     }
     case "itemCount": {
       body.historyItems = Array.from({ length: mutation.count }, () => validItem());
-      return { raw: JSON.stringify(body), outcome: mutation.count <= limits.historyItemsPerRequest ? { kind: "accept" } : reject400(["historyItems"]) };
+      return {
+        raw: JSON.stringify(body),
+        outcome: mutation.count <= limits.historyItemsPerRequest ? { kind: "accept" } : reject400(["historyItems"]),
+      };
     }
   }
 }
@@ -362,8 +384,37 @@ function mutateBody(base: Record<string, unknown>, mutation: Mutation): Request 
 /** Characters that break naive handling: controls, separators, BOM, bidi, lone surrogates, astral, quoting. */
 const oddChar = fc.oneof(
   fc.constantFrom(
-    "\u0000", "\u0001", "\u001f", "\u007f", "\u0085", "\u009f", "\u00a0", "\u2028", "\u2029", "\ufeff", "\u200b", "\u202e",
-    "\ud800", "\udbff", "\udc00", "\udfff", "😀", "\u0301", "\ufffd", '"', "\\", "/", "<", ">", "&", "'", "%", "%00", "\n", "\r", "\t",
+    "\u0000",
+    "\u0001",
+    "\u001f",
+    "\u007f",
+    "\u0085",
+    "\u009f",
+    "\u00a0",
+    "\u2028",
+    "\u2029",
+    "\ufeff",
+    "\u200b",
+    "\u202e",
+    "\ud800",
+    "\udbff",
+    "\udc00",
+    "\udfff",
+    "😀",
+    "\u0301",
+    "\ufffd",
+    '"',
+    "\\",
+    "/",
+    "<",
+    ">",
+    "&",
+    "'",
+    "%",
+    "%00",
+    "\n",
+    "\r",
+    "\t",
   ),
   fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
 );
@@ -381,23 +432,81 @@ const valueOfSomeType = fc.oneof(
 );
 
 const INVALID_DATES = [
-  "", "yesterday", "2015-02-11", "2015-02-11T20:54:04", "2015-02-11T20:54:04.345", "2015-02-11 20:54:04Z", "2015-02-11T20:54Z",
-  "2015-02-30T20:54:04Z", "2015-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "2015-04-31T00:00:00Z", "2015-13-01T00:00:00Z",
-  "2015-00-10T00:00:00Z", "2015-02-00T00:00:00Z", "2015-02-11T24:00:00Z", "2015-02-11T23:60:00Z", "2015-02-11T23:59:60Z",
-  "2015-02-11T20:54:04.34572741+00:00", "2015-02-11T20:54:04.+00:00", "2015-02-11T20:54:04+14:01", "2015-02-11T20:54:04-14:30",
-  "2015-02-11T20:54:04+15:00", "2015-02-11T20:54:04+01:60", "2015-02-11T20:54:04+0100", "2015-02-11T20:54:04+1", "0000-01-01T00:00:00Z",
-  "0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01", "10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z", "+002015-02-11T20:54:04Z",
-  "２０１５-02-11T20:54:04Z", "2015-02-11T20:54:04Z ", " 2015-02-11T20:54:04Z", "2015-02-11T20:54:04Z\n", "1423688044345",
+  "",
+  "yesterday",
+  "2015-02-11",
+  "2015-02-11T20:54:04",
+  "2015-02-11T20:54:04.345",
+  "2015-02-11 20:54:04Z",
+  "2015-02-11T20:54Z",
+  "2015-02-30T20:54:04Z",
+  "2015-02-29T00:00:00Z",
+  "2100-02-29T00:00:00Z",
+  "2015-04-31T00:00:00Z",
+  "2015-13-01T00:00:00Z",
+  "2015-00-10T00:00:00Z",
+  "2015-02-00T00:00:00Z",
+  "2015-02-11T24:00:00Z",
+  "2015-02-11T23:60:00Z",
+  "2015-02-11T23:59:60Z",
+  "2015-02-11T20:54:04.34572741+00:00",
+  "2015-02-11T20:54:04.+00:00",
+  "2015-02-11T20:54:04+14:01",
+  "2015-02-11T20:54:04-14:30",
+  "2015-02-11T20:54:04+15:00",
+  "2015-02-11T20:54:04+01:60",
+  "2015-02-11T20:54:04+0100",
+  "2015-02-11T20:54:04+1",
+  "0000-01-01T00:00:00Z",
+  "0001-01-01T00:00:00+00:01",
+  "9999-12-31T23:59:59-00:01",
+  "10000-01-01T00:00:00Z",
+  "-0001-01-01T00:00:00Z",
+  "+002015-02-11T20:54:04Z",
+  "２０１５-02-11T20:54:04Z",
+  "2015-02-11T20:54:04Z ",
+  " 2015-02-11T20:54:04Z",
+  "2015-02-11T20:54:04Z\n",
+  "1423688044345",
 ];
 
 /** Literals for an Int32 property: in range, just out, fractional, huge, and spellings only raw JSON has. */
 const NUMBER_LITERALS = [
-  "0", "2147483647", "-1", "2147483648", "-2147483648", "0.5", "20.000001", "1e21", "9007199254740993", "1e400", "-1e400",
-  "1.0", "2e1", "-0", "0e0", "1E1", "4294967296", "-0.0",
+  "0",
+  "2147483647",
+  "-1",
+  "2147483648",
+  "-2147483648",
+  "0.5",
+  "20.000001",
+  "1e21",
+  "9007199254740993",
+  "1e400",
+  "-1e400",
+  "1.0",
+  "2e1",
+  "-0",
+  "0e0",
+  "1E1",
+  "4294967296",
+  "-0.0",
 ];
 
 const UNKNOWN_KEYS = fc.oneof(
-  fc.constantFrom("__proto__", "constructor", "toString", "hasOwnProperty", "Id", "ID", "StartedDateTime", "displaytext", "", " ", "foo", "historyitems"),
+  fc.constantFrom(
+    "__proto__",
+    "constructor",
+    "toString",
+    "hasOwnProperty",
+    "Id",
+    "ID",
+    "StartedDateTime",
+    "displaytext",
+    "",
+    " ",
+    "foo",
+    "historyitems",
+  ),
   fc.string({ maxLength: 10 }),
   fc.string({ unit: oddChar, maxLength: 6 }),
 );
@@ -408,12 +517,14 @@ function mutations(fields: Field[], containers: Container[], extra: fc.Arbitrary
     fc.constant({ kind: "none" as const }),
     fc.record({ kind: fc.constant("drop" as const), field: fc.constantFrom(...fields) }),
     fc.record({ kind: fc.constant("retype" as const), field: fc.constantFrom(...fields), value: valueOfSomeType }),
-    fc.record({
-      kind: fc.constant("unknownKey" as const),
-      container: fc.constantFrom(...containers),
-      key: UNKNOWN_KEYS,
-      value: fc.jsonValue({ maxDepth: 2 }),
-    }).filter((m) => !m.container.known.includes(m.key) && !m.key.startsWith("@")),
+    fc
+      .record({
+        kind: fc.constant("unknownKey" as const),
+        container: fc.constantFrom(...containers),
+        key: UNKNOWN_KEYS,
+        value: fc.jsonValue({ maxDepth: 2 }),
+      })
+      .filter((m) => !m.container.known.includes(m.key) && !m.key.startsWith("@")),
     fc.record({ kind: fc.constant("hugeBody" as const), bytes: fc.integer({ min: limits.bodyBytes - 64, max: limits.bodyBytes + 64 }) }),
     fc.record({
       kind: fc.constant("wholeBody" as const),
@@ -425,7 +536,11 @@ function mutations(fields: Field[], containers: Container[], extra: fc.Arbitrary
     }),
     fc.record({
       kind: fc.constant("rawBody" as const),
-      text: fc.oneof(fc.string(), fc.string({ unit: oddChar }), fc.constantFrom("", " ", "{", "[", "{}}", "nul", "\ufeff{}", "{'a':1}", '{"a":1,}')),
+      text: fc.oneof(
+        fc.string(),
+        fc.string({ unit: oddChar }),
+        fc.constantFrom("", " ", "{", "[", "{}}", "nul", "\ufeff{}", "{'a':1}", '{"a":1,}'),
+      ),
     }),
     fc.record({ kind: fc.constant("truncated" as const), at: fc.nat() }),
     ...extra,
@@ -439,7 +554,9 @@ function mutations(fields: Field[], containers: Container[], extra: fc.Arbitrary
     fc.record({ kind: fc.constant("oddString" as const), field: f, value: oddString }),
   );
   forFields(["date"], (f) => fc.record({ kind: fc.constant("invalidDate" as const), field: f, value: fc.constantFrom(...INVALID_DATES) }));
-  forFields(["int32"], (f) => fc.record({ kind: fc.constant("outOfRange" as const), field: f, literal: fc.constantFrom(...NUMBER_LITERALS) }));
+  forFields(["int32"], (f) =>
+    fc.record({ kind: fc.constant("outOfRange" as const), field: f, literal: fc.constantFrom(...NUMBER_LITERALS) }),
+  );
   forFields(["text", "displayText", "timezone", "url"], (f) =>
     fc
       .record({ kind: fc.constant("hugeString" as const), field: f, length: fc.integer({ min: -2, max: 2 }) })
@@ -526,9 +643,9 @@ async function check(seeded: Seeded, method: string, path: string, request: Requ
   const stored = await readBack(seeded, answer.body, resource);
   if (request.echo) {
     const sent = JSON.parse(request.raw);
-    expect(printable({ answered: answered(answer.body, sent, request.echo.path), stored: answered(stored, sent, request.echo.path) })).toEqual(
-      printable({ answered: request.echo.value, stored: request.echo.value }),
-    );
+    expect(
+      printable({ answered: answered(answer.body, sent, request.echo.path), stored: answered(stored, sent, request.echo.path) }),
+    ).toEqual(printable({ answered: request.echo.value, stored: request.echo.value }));
   }
   return answer;
 }
@@ -556,97 +673,127 @@ const RUNS = 150;
 const TIMEOUT_MS = 60_000;
 
 describe("random and mutated bodies never produce a 5xx, and a rejected write stores nothing", () => {
-  it("PUT /me/activities/{appActivityId}", async () => {
-    const seeded = await seed();
-    const path = `/v1.0/me/activities/${encodeURIComponent(seeded.appActivityId)}`;
-    await fc.assert(
-      fc.asyncProperty(mutations(activityFields, activityContainers, [appActivityIdMismatch]), async (mutation) => {
-        await check(seeded, "PUT", path, mutate(validActivity(seeded.appActivityId), mutation), [200], "activity");
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
+  it(
+    "PUT /me/activities/{appActivityId}",
+    async () => {
+      const seeded = await seed();
+      const path = `/v1.0/me/activities/${encodeURIComponent(seeded.appActivityId)}`;
+      await fc.assert(
+        fc.asyncProperty(mutations(activityFields, activityContainers, [appActivityIdMismatch]), async (mutation) => {
+          await check(seeded, "PUT", path, mutate(validActivity(seeded.appActivityId), mutation), [200], "activity");
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it("POST /me/activities/{id}/historyItems", async () => {
-    const seeded = await seed();
-    const fields = itemFields([], "guid");
-    const existing = fc.record({ kind: fc.constant("existingItemId" as const), upperCase: fc.boolean() });
-    await fc.assert(
-      fc.asyncProperty(mutations(fields, containersOf(fields, [[]]), [existing]), async (mutation) => {
-        // A fresh id each run: an item an earlier run created must not turn this one into a 409.
-        const base = validItem(crypto.randomUUID());
-        const request =
-          mutation.kind === "existingItemId"
-            ? {
-                raw: JSON.stringify({ ...base, id: mutation.upperCase ? seeded.itemId.toUpperCase() : seeded.itemId }),
-                outcome: { kind: "reject" as const, status: 409 as const },
-              }
-            : mutate(base, mutation);
-        await check(seeded, "POST", `/v1.0/me/activities/${seeded.id}/historyItems`, request, [201], "item");
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
+  it(
+    "POST /me/activities/{id}/historyItems",
+    async () => {
+      const seeded = await seed();
+      const fields = itemFields([], "guid");
+      const existing = fc.record({ kind: fc.constant("existingItemId" as const), upperCase: fc.boolean() });
+      await fc.assert(
+        fc.asyncProperty(mutations(fields, containersOf(fields, [[]]), [existing]), async (mutation) => {
+          // A fresh id each run: an item an earlier run created must not turn this one into a 409.
+          const base = validItem(crypto.randomUUID());
+          const request =
+            mutation.kind === "existingItemId"
+              ? {
+                  raw: JSON.stringify({ ...base, id: mutation.upperCase ? seeded.itemId.toUpperCase() : seeded.itemId }),
+                  outcome: { kind: "reject" as const, status: 409 as const },
+                }
+              : mutate(base, mutation);
+          await check(seeded, "POST", `/v1.0/me/activities/${seeded.id}/historyItems`, request, [201], "item");
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it("PUT /me/activities/{id}/historyItems/{historyItemId}", async () => {
-    const seeded = await seed();
-    const fields = itemFields([], "ownId");
-    await fc.assert(
-      fc.asyncProperty(mutations(fields, containersOf(fields, [[]])), fc.boolean(), async (mutation, existingItem) => {
-        const itemId = existingItem ? seeded.itemId : crypto.randomUUID();
-        const path = `/v1.0/me/activities/${seeded.id}/historyItems/${itemId}`;
-        const answer = await check(seeded, "PUT", path, mutate(validItem(), mutation), [200, 201], "item");
-        if (answer.status < 300) expect(answer.status).toBe(existingItem ? 200 : 201);
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
+  it(
+    "PUT /me/activities/{id}/historyItems/{historyItemId}",
+    async () => {
+      const seeded = await seed();
+      const fields = itemFields([], "ownId");
+      await fc.assert(
+        fc.asyncProperty(mutations(fields, containersOf(fields, [[]])), fc.boolean(), async (mutation, existingItem) => {
+          const itemId = existingItem ? seeded.itemId : crypto.randomUUID();
+          const path = `/v1.0/me/activities/${seeded.id}/historyItems/${itemId}`;
+          const answer = await check(seeded, "PUT", path, mutate(validItem(), mutation), [200, 201], "item");
+          if (answer.status < 300) expect(answer.status).toBe(existingItem ? 200 : 201);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it("PUT /me/activities/{appActivityId} with historyItems (deep insert)", async () => {
-    const seeded = await seed();
-    const path = `/v1.0/me/activities/${encodeURIComponent(seeded.appActivityId)}`;
-    const fields = [
-      ...activityFields,
-      field(["historyItems"], "array"),
-      ...itemFields(["historyItems", 0], "guid"),
-      ...itemFields(["historyItems", 1], "guid"),
-    ];
-    const containers = containersOf(fields, [[], ["visualElements"], ["visualElements", "attribution"], ["historyItems", 0], ["historyItems", 1]]);
-    const extra = [
-      appActivityIdMismatch,
-      fc.record({ kind: fc.constant("duplicateItemIds" as const), upperCase: fc.boolean() }),
-      fc.record({
-        kind: fc.constant("itemCount" as const),
-        count: fc.integer({ min: limits.historyItemsPerRequest - 1, max: limits.historyItemsPerRequest + 1 }),
-      }),
-    ];
-    await fc.assert(
-      fc.asyncProperty(mutations(fields, containers, extra), fc.boolean(), async (mutation, replaceSeededItem) => {
-        // The seeded item is replaced by the first item (a deep insert updates) or both are new.
-        const first = replaceSeededItem ? seeded.itemId : crypto.randomUUID();
-        const base = { ...validActivity(seeded.appActivityId), historyItems: [validItem(first), validItem(crypto.randomUUID())] };
-        await check(seeded, "PUT", path, mutate(base, mutation), [200], "activity");
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
+  it(
+    "PUT /me/activities/{appActivityId} with historyItems (deep insert)",
+    async () => {
+      const seeded = await seed();
+      const path = `/v1.0/me/activities/${encodeURIComponent(seeded.appActivityId)}`;
+      const fields = [
+        ...activityFields,
+        field(["historyItems"], "array"),
+        ...itemFields(["historyItems", 0], "guid"),
+        ...itemFields(["historyItems", 1], "guid"),
+      ];
+      const containers = containersOf(fields, [
+        [],
+        ["visualElements"],
+        ["visualElements", "attribution"],
+        ["historyItems", 0],
+        ["historyItems", 1],
+      ]);
+      const extra = [
+        appActivityIdMismatch,
+        fc.record({ kind: fc.constant("duplicateItemIds" as const), upperCase: fc.boolean() }),
+        fc.record({
+          kind: fc.constant("itemCount" as const),
+          count: fc.integer({ min: limits.historyItemsPerRequest - 1, max: limits.historyItemsPerRequest + 1 }),
+        }),
+      ];
+      await fc.assert(
+        fc.asyncProperty(mutations(fields, containers, extra), fc.boolean(), async (mutation, replaceSeededItem) => {
+          // The seeded item is replaced by the first item (a deep insert updates) or both are new.
+          const first = replaceSeededItem ? seeded.itemId : crypto.randomUUID();
+          const base = { ...validActivity(seeded.appActivityId), historyItems: [validItem(first), validItem(crypto.randomUUID())] };
+          await check(seeded, "PUT", path, mutate(base, mutation), [200], "activity");
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describe("odd text is stored as it was acknowledged", () => {
-  it("a history item's userTimezone: refused, or read back exactly as the write answered it", async () => {
-    const seeded = await seed();
-    await fc.assert(
-      fc.asyncProperty(fc.string({ unit: oddChar, minLength: 1, maxLength: 8 }), async (userTimezone) => {
-        const answer = await sendRaw("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify({ startedDateTime: STARTED, userTimezone }));
-        expectNoServerErrorAndEnvelope(answer);
-        if (isWellFormed(userTimezone)) expect(answer.status).toBe(201);
-        if (answer.status !== 201) return;
-        expect(printable(answer.body.userTimezone)).toEqual(printable(userTimezone));
-        await readBack(seeded, answer.body, "item");
-      }),
-      { numRuns: 60 },
-    );
-  }, TIMEOUT_MS);
+  it(
+    "a history item's userTimezone: refused, or read back exactly as the write answered it",
+    async () => {
+      const seeded = await seed();
+      await fc.assert(
+        fc.asyncProperty(fc.string({ unit: oddChar, minLength: 1, maxLength: 8 }), async (userTimezone) => {
+          const answer = await sendRaw(
+            "POST",
+            `/v1.0/me/activities/${seeded.id}/historyItems`,
+            JSON.stringify({ startedDateTime: STARTED, userTimezone }),
+          );
+          expectNoServerErrorAndEnvelope(answer);
+          if (isWellFormed(userTimezone)) expect(answer.status).toBe(201);
+          if (answer.status !== 201) return;
+          expect(printable(answer.body.userTimezone)).toEqual(printable(userTimezone));
+          await readBack(seeded, answer.body, "item");
+        }),
+        { numRuns: 60 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -658,61 +805,72 @@ const DOT_SEGMENTS = new Set([".", ".."]);
 describe("any appActivityId in the URL", () => {
   const body = (appActivityId?: string) => JSON.stringify(validActivity(appActivityId ?? "unused")).replace(/"appActivityId":"[^"]*",/, "");
 
-  it("percent-encoded: never a 5xx; a plain one is created and comes back decoded, also from a GET", async () => {
-    const appActivityId = fc.oneof(
-      fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }),
-      fc.string({ unit: "binary", minLength: 1, maxLength: 20 }),
-      fc.string({ unit: oddChar, minLength: 1, maxLength: 10 }).filter(isWellFormed),
-      fc.constantFrom("/article?12345", "a/b", "%41", "%", "+", " ", "\u0000", "\u0085", "..", ".", "..."),
-      fc.constantFrom("x".repeat(limits.appActivityIdChars), "é".repeat(limits.appActivityIdChars + 1)),
-    );
-    await fc.assert(
-      fc.asyncProperty(appActivityId, async (decoded) => {
-        const answer = await sendRaw("PUT", `/v1.0/me/activities/${encodeURIComponent(decoded)}`, body());
-        expectNoServerErrorAndEnvelope(answer);
-        const plain = decoded.length <= limits.appActivityIdChars && !/\p{Cc}/u.test(decoded) && !DOT_SEGMENTS.has(decoded);
-        if (plain) expect([200, 201], JSON.stringify(answer.body)).toContain(answer.status);
-        if (answer.status >= 300) return;
-        expect(answer.body.appActivityId).toBe(decoded);
-        const read = await sendRaw("GET", `/v1.0/me/activities/${answer.body.id}`);
-        expect({ status: read.status, appActivityId: read.body.appActivityId, id: read.body.id }).toEqual({
-          status: 200,
-          appActivityId: decoded,
-          id: answer.body.id,
-        });
-      }),
-      { numRuns: 100 },
-    );
-  }, TIMEOUT_MS);
+  it(
+    "percent-encoded: never a 5xx; a plain one is created and comes back decoded, also from a GET",
+    async () => {
+      const appActivityId = fc.oneof(
+        fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }),
+        fc.string({ unit: "binary", minLength: 1, maxLength: 20 }),
+        fc.string({ unit: oddChar, minLength: 1, maxLength: 10 }).filter(isWellFormed),
+        fc.constantFrom("/article?12345", "a/b", "%41", "%", "+", " ", "\u0000", "\u0085", "..", ".", "..."),
+        fc.constantFrom("x".repeat(limits.appActivityIdChars), "é".repeat(limits.appActivityIdChars + 1)),
+      );
+      await fc.assert(
+        fc.asyncProperty(appActivityId, async (decoded) => {
+          const answer = await sendRaw("PUT", `/v1.0/me/activities/${encodeURIComponent(decoded)}`, body());
+          expectNoServerErrorAndEnvelope(answer);
+          const plain = decoded.length <= limits.appActivityIdChars && !/\p{Cc}/u.test(decoded) && !DOT_SEGMENTS.has(decoded);
+          if (plain) expect([200, 201], JSON.stringify(answer.body)).toContain(answer.status);
+          if (answer.status >= 300) return;
+          expect(answer.body.appActivityId).toBe(decoded);
+          const read = await sendRaw("GET", `/v1.0/me/activities/${answer.body.id}`);
+          expect({ status: read.status, appActivityId: read.body.appActivityId, id: read.body.id }).toEqual({
+            status: 200,
+            appActivityId: decoded,
+            id: answer.body.id,
+          });
+        }),
+        { numRuns: 100 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it("raw and invalid percent-encoding: never a 5xx; what decodes is what is stored, what does not is a 400", async () => {
-    const piece = fc.oneof(
-      // Broken escapes, overlong and surrogate UTF-8, escapes of reserved characters.
-      fc.constantFrom("%", "%2", "%zz", "%%", "%C0%AF", "%ED%A0%80", "%FF", "%E0%A4%A", "%F0%9F%98", "%80", "%00", "%7F"),
-      fc.constantFrom("%2F", "%3F", "%23", "%25", "%20"),
-      // Raw characters that the URL parser escapes or leaves as they are.
-      fc.constantFrom("+", "é", "😀", "\u00a0", "\\", "[", "]", "|", "^", "`", "{", "}", ";", ":", "@", "=", "&", "$", ",", "'", "!"),
-      fc.string({ unit: fc.constantFrom(..."abcXYZ019-_.~"), minLength: 1, maxLength: 4 }),
-    );
-    await fc.assert(
-      fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 8 }).map((pieces) => pieces.join("")), async (segment) => {
-        const path = `/v1.0/me/activities/${segment}`;
-        const answer = await sendRaw("PUT", path, body());
-        expectNoServerErrorAndEnvelope(answer);
-        // What the service sees: the segment as the URL parser leaves it, less a trailing slash (it names the same resource).
-        const pathname = new URL(`https://feed.test${path}`).pathname.replace(/(.)\/$/, "$1");
-        const seen = pathname.startsWith("/v1.0/me/activities/") ? pathname.slice("/v1.0/me/activities/".length) : null;
-        let decoded: string | undefined;
-        try {
-          decoded = seen === null || seen.includes("/") ? undefined : decodeURIComponent(seen);
-        } catch {
-          expect(answer.status).toBe(400);
-        }
-        if (answer.status < 300) expect(answer.body.appActivityId).toBe(decoded);
-      }),
-      { numRuns: 100 },
-    );
-  }, TIMEOUT_MS);
+  it(
+    "raw and invalid percent-encoding: never a 5xx; what decodes is what is stored, what does not is a 400",
+    async () => {
+      const piece = fc.oneof(
+        // Broken escapes, overlong and surrogate UTF-8, escapes of reserved characters.
+        fc.constantFrom("%", "%2", "%zz", "%%", "%C0%AF", "%ED%A0%80", "%FF", "%E0%A4%A", "%F0%9F%98", "%80", "%00", "%7F"),
+        fc.constantFrom("%2F", "%3F", "%23", "%25", "%20"),
+        // Raw characters that the URL parser escapes or leaves as they are.
+        fc.constantFrom("+", "é", "😀", "\u00a0", "\\", "[", "]", "|", "^", "`", "{", "}", ";", ":", "@", "=", "&", "$", ",", "'", "!"),
+        fc.string({ unit: fc.constantFrom(..."abcXYZ019-_.~"), minLength: 1, maxLength: 4 }),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(piece, { minLength: 1, maxLength: 8 }).map((pieces) => pieces.join("")),
+          async (segment) => {
+            const path = `/v1.0/me/activities/${segment}`;
+            const answer = await sendRaw("PUT", path, body());
+            expectNoServerErrorAndEnvelope(answer);
+            // What the service sees: the segment as the URL parser leaves it, less a trailing slash (it names the same resource).
+            const pathname = new URL(`https://feed.test${path}`).pathname.replace(/(.)\/$/, "$1");
+            const seen = pathname.startsWith("/v1.0/me/activities/") ? pathname.slice("/v1.0/me/activities/".length) : null;
+            let decoded: string | undefined;
+            try {
+              decoded = seen === null || seen.includes("/") ? undefined : decodeURIComponent(seen);
+            } catch {
+              expect(answer.status).toBe(400);
+            }
+            if (answer.status < 300) expect(answer.body.appActivityId).toBe(decoded);
+          },
+        ),
+        { numRuns: 100 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -762,7 +920,12 @@ const anySecond = fc.oneof(
 /** A date within a few milliseconds of `ms`, with 0 to 4 fractional digits past the millisecond. */
 const dateNear = (ms: number) =>
   fc
-    .tuple(fc.integer({ min: -2, max: 2 }), fc.string({ unit: fc.constantFrom(..."0123456789"), maxLength: 4 }), offsetMinutes, fc.boolean())
+    .tuple(
+      fc.integer({ min: -2, max: 2 }),
+      fc.string({ unit: fc.constantFrom(..."0123456789"), maxLength: 4 }),
+      offsetMinutes,
+      fc.boolean(),
+    )
     .map(([delta, beyond, o, z]) => {
       const at = ms + delta;
       const seconds = Math.floor(at / 1000);
@@ -770,154 +933,193 @@ const dateNear = (ms: number) =>
     });
 
 describe("dates", () => {
-  it("any offset within ±14:00 and 0 to 7 fractional digits: accepted, and returned as the same instant in UTC milliseconds", async () => {
-    const seeded = await seed();
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    const dates = graphDateAt(anySecond).chain((started) =>
-      fc.record({
-        started: fc.constant(started),
-        // Not before startedDateTime, and close enough that the computed duration is an Int32.
-        lastActive: fc
-          .tuple(fc.integer({ min: 0, max: 10_000_000 }), fraction, offsetMinutes, fc.boolean())
-          .map(([delta, f, o, z]) => {
+  it(
+    "any offset within ±14:00 and 0 to 7 fractional digits: accepted, and returned as the same instant in UTC milliseconds",
+    async () => {
+      const seeded = await seed();
+      const nowSeconds = Math.floor(Date.now() / 1000);
+      const dates = graphDateAt(anySecond).chain((started) =>
+        fc.record({
+          started: fc.constant(started),
+          // Not before startedDateTime, and close enough that the computed duration is an Int32.
+          lastActive: fc.tuple(fc.integer({ min: 0, max: 10_000_000 }), fraction, offsetMinutes, fc.boolean()).map(([delta, f, o, z]) => {
             const startedSeconds = Math.floor(started.ms / 1000);
             const seconds = Math.min(startedSeconds + delta, LAST_SECOND);
             // In the same second, the same fraction: never a tick before startedDateTime.
             return formatGraphDate(seconds, seconds === startedSeconds ? started.fraction : f, o, z);
           }),
-        // In the future, so that the item is live and readable.
-        expiration: graphDateAt(fc.integer({ min: nowSeconds + 86_400, max: LAST_SECOND })),
-      }),
-    );
-    await fc.assert(
-      fc.asyncProperty(dates, async ({ started, lastActive, expiration }) => {
-        const itemId = crypto.randomUUID();
-        const path = `/v1.0/me/activities/${seeded.id}/historyItems/${itemId}`;
-        const body = { startedDateTime: started.text, lastActiveDateTime: lastActive.text, expirationDateTime: expiration.text };
-        const expected = {
-          "@odata.context": historyItemContext(seeded.id, { user: USER }),
-          id: itemId,
-          status: "active",
-          userTimezone: null,
-          createdDateTime: expect.stringMatching(ISO_MS),
-          lastModifiedDateTime: expect.stringMatching(ISO_MS),
-          startedDateTime: started.utc,
-          lastActiveDateTime: lastActive.utc,
-          expirationDateTime: expiration.utc,
-          activeDurationSeconds: expect.any(Number),
-        };
-        // Whole seconds between the dates as sent or as truncated to milliseconds: the spec allows either reading.
-        const durations = [Math.floor((lastActive.ms - started.ms) / 1000), Number((lastActive.ticks - started.ticks) / 10_000_000n)];
-        const written = await sendRaw("PUT", path, JSON.stringify(body));
-        expect({ status: written.status, body: written.body }).toEqual({ status: 201, body: expected });
-        expect(durations).toContain(written.body.activeDurationSeconds);
-        const read = await sendRaw("GET", path);
-        expect({ status: read.status, body: read.body }).toEqual({ status: 200, body: written.body });
-      }),
-      { numRuns: 100 },
-    );
-  }, TIMEOUT_MS);
-
-  it("any expirationDateTime from 0001 to 9999, past or future: 201 with it stored as sent, readable while live, gone once past", async () => {
-    const seeded = await seed();
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    // A day clear of now either way, so that live or past is certain; before 1970 drawn often.
-    const expiration = graphDateAt(
-      fc.oneof(
-        fc.integer({ min: FIRST_SECOND, max: -1 }),
-        fc.integer({ min: -86_400, max: 86_400 }),
-        fc.integer({ min: FIRST_SECOND, max: nowSeconds - 86_400 }),
-        fc.integer({ min: nowSeconds + 86_400, max: LAST_SECOND }),
-      ),
-    );
-    const how = fc.constantFrom("POST" as const, "PUT" as const, "deep insert" as const);
-    await fc.assert(
-      fc.asyncProperty(expiration, how, async (expires, method) => {
-        const itemId = crypto.randomUUID();
-        const item = { id: itemId, startedDateTime: STARTED, expirationDateTime: expires.text };
-        let activityId = seeded.id;
-        let written: Answer;
-        if (method === "deep insert") {
-          const appActivityId = `/properties?${++sequence}&${crypto.randomUUID()}`;
-          written = await sendRaw("PUT", `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`, JSON.stringify({ ...validActivity(appActivityId), historyItems: [item] }));
-          expectNoServerErrorAndEnvelope(written);
-          expect(written.status).toBe(201);
-          activityId = written.body.id;
-          expect(written.body.historyItems.map((answer: { id: string; expirationDateTime: string }) => [answer.id, answer.expirationDateTime])).toEqual([[itemId, expires.utc]]);
-        } else {
-          const path = `/v1.0/me/activities/${seeded.id}/historyItems${method === "PUT" ? `/${itemId}` : ""}`;
-          written = await sendRaw(method, path, JSON.stringify(method === "PUT" ? { ...item, id: undefined } : item));
-          expectNoServerErrorAndEnvelope(written);
-          expect({ status: written.status, id: written.body.id, expirationDateTime: written.body.expirationDateTime }).toEqual({
-            status: 201,
+          // In the future, so that the item is live and readable.
+          expiration: graphDateAt(fc.integer({ min: nowSeconds + 86_400, max: LAST_SECOND })),
+        }),
+      );
+      await fc.assert(
+        fc.asyncProperty(dates, async ({ started, lastActive, expiration }) => {
+          const itemId = crypto.randomUUID();
+          const path = `/v1.0/me/activities/${seeded.id}/historyItems/${itemId}`;
+          const body = { startedDateTime: started.text, lastActiveDateTime: lastActive.text, expirationDateTime: expiration.text };
+          const expected = {
+            "@odata.context": historyItemContext(seeded.id, { user: USER }),
             id: itemId,
-            expirationDateTime: expires.utc,
+            status: "active",
+            userTimezone: null,
+            createdDateTime: expect.stringMatching(ISO_MS),
+            lastModifiedDateTime: expect.stringMatching(ISO_MS),
+            startedDateTime: started.utc,
+            lastActiveDateTime: lastActive.utc,
+            expirationDateTime: expiration.utc,
+            activeDurationSeconds: expect.any(Number),
+          };
+          // Whole seconds between the dates as sent or as truncated to milliseconds: the spec allows either reading.
+          const durations = [Math.floor((lastActive.ms - started.ms) / 1000), Number((lastActive.ticks - started.ticks) / 10_000_000n)];
+          const written = await sendRaw("PUT", path, JSON.stringify(body));
+          expect({ status: written.status, body: written.body }).toEqual({ status: 201, body: expected });
+          expect(durations).toContain(written.body.activeDurationSeconds);
+          const read = await sendRaw("GET", path);
+          expect({ status: read.status, body: read.body }).toEqual({ status: 200, body: written.body });
+        }),
+        { numRuns: 100 },
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "any expirationDateTime from 0001 to 9999, past or future: 201 with it stored as sent, readable while live, gone once past",
+    async () => {
+      const seeded = await seed();
+      const nowSeconds = Math.floor(Date.now() / 1000);
+      // A day clear of now either way, so that live or past is certain; before 1970 drawn often.
+      const expiration = graphDateAt(
+        fc.oneof(
+          fc.integer({ min: FIRST_SECOND, max: -1 }),
+          fc.integer({ min: -86_400, max: 86_400 }),
+          fc.integer({ min: FIRST_SECOND, max: nowSeconds - 86_400 }),
+          fc.integer({ min: nowSeconds + 86_400, max: LAST_SECOND }),
+        ),
+      );
+      const how = fc.constantFrom("POST" as const, "PUT" as const, "deep insert" as const);
+      await fc.assert(
+        fc.asyncProperty(expiration, how, async (expires, method) => {
+          const itemId = crypto.randomUUID();
+          const item = { id: itemId, startedDateTime: STARTED, expirationDateTime: expires.text };
+          let activityId = seeded.id;
+          let written: Answer;
+          if (method === "deep insert") {
+            const appActivityId = `/properties?${++sequence}&${crypto.randomUUID()}`;
+            written = await sendRaw(
+              "PUT",
+              `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`,
+              JSON.stringify({ ...validActivity(appActivityId), historyItems: [item] }),
+            );
+            expectNoServerErrorAndEnvelope(written);
+            expect(written.status).toBe(201);
+            activityId = written.body.id;
+            expect(
+              written.body.historyItems.map((answer: { id: string; expirationDateTime: string }) => [answer.id, answer.expirationDateTime]),
+            ).toEqual([[itemId, expires.utc]]);
+          } else {
+            const path = `/v1.0/me/activities/${seeded.id}/historyItems${method === "PUT" ? `/${itemId}` : ""}`;
+            written = await sendRaw(method, path, JSON.stringify(method === "PUT" ? { ...item, id: undefined } : item));
+            expectNoServerErrorAndEnvelope(written);
+            expect({ status: written.status, id: written.body.id, expirationDateTime: written.body.expirationDateTime }).toEqual({
+              status: 201,
+              id: itemId,
+              expirationDateTime: expires.utc,
+            });
+          }
+          const read = await sendRaw("GET", `/v1.0/me/activities/${activityId}/historyItems/${itemId}`);
+          expectNoServerErrorAndEnvelope(read);
+          expect({ status: read.status, expirationDateTime: read.body.expirationDateTime }).toEqual(
+            expires.ms > Date.now() ? { status: 200, expirationDateTime: expires.utc } : { status: 404, expirationDateTime: undefined },
+          );
+        }),
+        { numRuns: 60 },
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "without expirationDateTime an item expires 30 days after it was created, whatever its dates",
+    async () => {
+      const seeded = await seed();
+      await fc.assert(
+        fc.asyncProperty(graphDateAt(anySecond), async (started) => {
+          const answer = await sendRaw(
+            "POST",
+            `/v1.0/me/activities/${seeded.id}/historyItems`,
+            JSON.stringify({ startedDateTime: started.text }),
+          );
+          expect(answer.status).toBe(201);
+          const lifetime = Date.parse(answer.body.expirationDateTime) - Date.parse(answer.body.createdDateTime);
+          expect({ started: answer.body.startedDateTime, expires: lifetime }).toEqual({
+            started: started.utc,
+            expires: LIFETIME_MS,
           });
-        }
-        const read = await sendRaw("GET", `/v1.0/me/activities/${activityId}/historyItems/${itemId}`);
-        expectNoServerErrorAndEnvelope(read);
-        expect({ status: read.status, expirationDateTime: read.body.expirationDateTime }).toEqual(
-          expires.ms > Date.now() ? { status: 200, expirationDateTime: expires.utc } : { status: 404, expirationDateTime: undefined },
-        );
-      }),
-      { numRuns: 60 },
-    );
-  }, TIMEOUT_MS);
+        }),
+        { numRuns: 30 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it("without expirationDateTime an item expires 30 days after it was created, whatever its dates", async () => {
-    const seeded = await seed();
-    await fc.assert(
-      fc.asyncProperty(graphDateAt(anySecond), async (started) => {
-        const answer = await sendRaw("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify({ startedDateTime: started.text }));
-        expect(answer.status).toBe(201);
-        const lifetime = Date.parse(answer.body.expirationDateTime) - Date.parse(answer.body.createdDateTime);
-        expect({ started: answer.body.startedDateTime, expires: lifetime }).toEqual({
-          started: started.utc,
-          expires: LIFETIME_MS,
-        });
-      }),
-      { numRuns: 30 },
-    );
-  }, TIMEOUT_MS);
-
-  it("$filter compares exactly, to the 100 ns tick, whatever the bound's fraction and offset", async () => {
-    const seeded = await seed();
-    const itemPath = `/v1.0/me/activities/${seeded.id}/historyItems/${seeded.itemId}`;
-    const { "@odata.context": _context, ...item } = (await sendRaw("GET", itemPath)).body;
-    const modifiedTicks = BigInt(Date.parse(item.lastModifiedDateTime)) * 10_000n;
-    const holds = { lt: (t: bigint) => modifiedTicks < t, le: (t: bigint) => modifiedTicks <= t, gt: (t: bigint) => modifiedTicks > t, ge: (t: bigint) => modifiedTicks >= t };
-    const conditions = fc.tuple(fc.constantFrom("lt", "le", "gt", "ge") as fc.Arbitrary<keyof typeof holds>, dateNear(Date.parse(item.lastModifiedDateTime)));
-    await fc.assert(
-      fc.asyncProperty(conditions, async ([operator, bound]) => {
-        const filter = encodeURIComponent(`lastModifiedDateTime ${operator} ${bound.text}`);
-        const list = await sendRaw("GET", `/v1.0/me/activities/${seeded.id}/historyItems?$filter=${filter}`);
-        expect({ status: list.status, value: list.body.value }).toEqual({ status: 200, value: holds[operator](bound.ticks) ? [item] : [] });
-      }),
-      { numRuns: 60 },
-    );
-  }, TIMEOUT_MS);
-
-  it("a computed activeDurationSeconds is an Int32 ≥ 0, or the body is refused", async () => {
-    const seeded = await seed();
-    const pair = fc
-      .tuple(graphDateAt(anySecond), graphDateAt(anySecond))
-      .map(([a, b]): [GraphDate, GraphDate] => (a.ms <= b.ms ? [a, b] : [b, a]));
-    await fc.assert(
-      fc.asyncProperty(pair, async ([started, lastActive]) => {
-        const body = { startedDateTime: started.text, lastActiveDateTime: lastActive.text };
-        const answer = await sendRaw("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify(body));
-        expectNoServerErrorAndEnvelope(answer);
-        const seconds = Math.floor((lastActive.ms - started.ms) / 1000);
-        if (seconds <= INT32_MAX) expect(answer.status).toBe(201);
-        if (answer.status === 201) expect(answer.body.activeDurationSeconds).toBe(Math.min(seconds, INT32_MAX));
-        else {
-          expect({ status: answer.status, message: answer.body.error.message }).toEqual({
-            status: 400,
-            message: expect.stringMatching(naming("lastActiveDateTime")),
+  it(
+    "$filter compares exactly, to the 100 ns tick, whatever the bound's fraction and offset",
+    async () => {
+      const seeded = await seed();
+      const itemPath = `/v1.0/me/activities/${seeded.id}/historyItems/${seeded.itemId}`;
+      const { "@odata.context": _context, ...item } = (await sendRaw("GET", itemPath)).body;
+      const modifiedTicks = BigInt(Date.parse(item.lastModifiedDateTime)) * 10_000n;
+      const holds = {
+        lt: (t: bigint) => modifiedTicks < t,
+        le: (t: bigint) => modifiedTicks <= t,
+        gt: (t: bigint) => modifiedTicks > t,
+        ge: (t: bigint) => modifiedTicks >= t,
+      };
+      const conditions = fc.tuple(
+        fc.constantFrom("lt", "le", "gt", "ge") as fc.Arbitrary<keyof typeof holds>,
+        dateNear(Date.parse(item.lastModifiedDateTime)),
+      );
+      await fc.assert(
+        fc.asyncProperty(conditions, async ([operator, bound]) => {
+          const filter = encodeURIComponent(`lastModifiedDateTime ${operator} ${bound.text}`);
+          const list = await sendRaw("GET", `/v1.0/me/activities/${seeded.id}/historyItems?$filter=${filter}`);
+          expect({ status: list.status, value: list.body.value }).toEqual({
+            status: 200,
+            value: holds[operator](bound.ticks) ? [item] : [],
           });
-        }
-      }),
-      { numRuns: 30 },
-    );
-  }, TIMEOUT_MS);
+        }),
+        { numRuns: 60 },
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "a computed activeDurationSeconds is an Int32 ≥ 0, or the body is refused",
+    async () => {
+      const seeded = await seed();
+      const pair = fc
+        .tuple(graphDateAt(anySecond), graphDateAt(anySecond))
+        .map(([a, b]): [GraphDate, GraphDate] => (a.ms <= b.ms ? [a, b] : [b, a]));
+      await fc.assert(
+        fc.asyncProperty(pair, async ([started, lastActive]) => {
+          const body = { startedDateTime: started.text, lastActiveDateTime: lastActive.text };
+          const answer = await sendRaw("POST", `/v1.0/me/activities/${seeded.id}/historyItems`, JSON.stringify(body));
+          expectNoServerErrorAndEnvelope(answer);
+          const seconds = Math.floor((lastActive.ms - started.ms) / 1000);
+          if (seconds <= INT32_MAX) expect(answer.status).toBe(201);
+          if (answer.status === 201) expect(answer.body.activeDurationSeconds).toBe(Math.min(seconds, INT32_MAX));
+          else {
+            expect({ status: answer.status, message: answer.body.error.message }).toEqual({
+              status: 400,
+              message: expect.stringMatching(naming("lastActiveDateTime")),
+            });
+          }
+        }),
+        { numRuns: 30 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -36,20 +36,46 @@ describe("$select", () => {
     const { user, a, b, c, b1, b2 } = await seeded();
     const names = ["appActivityId", "visualElements"];
 
-    expectJson(await get(user, `/v1.0/me/activities/${a.id}?$select=appActivityId,visualElements`), 200, { "@odata.context": activityContext({ user: user.oid }), id: a.id, ...pick(a, names) });
-    expectJson(await get(user, "/v1.0/me/activities?$select=appDisplayName"), 200, { "@odata.context": listContext(user), value: [c, b, a].map((x) => ({ id: x.id, appDisplayName: x.appDisplayName })) });
-    expectJson(await get(user, "/v1.0/me/activities/recent?$select=status"), 200, { "@odata.context": recentContext, value: [c, b].map((x) => ({ id: x.id, status: "active" })) });
+    expectJson(await get(user, `/v1.0/me/activities/${a.id}?$select=appActivityId,visualElements`), 200, {
+      "@odata.context": activityContext({ user: user.oid }),
+      id: a.id,
+      ...pick(a, names),
+    });
+    expectJson(await get(user, "/v1.0/me/activities?$select=appDisplayName"), 200, {
+      "@odata.context": listContext(user),
+      value: [c, b, a].map((x) => ({ id: x.id, appDisplayName: x.appDisplayName })),
+    });
+    expectJson(await get(user, "/v1.0/me/activities/recent?$select=status"), 200, {
+      "@odata.context": recentContext,
+      value: [c, b].map((x) => ({ id: x.id, status: "active" })),
+    });
     expectJson(await get(user, `/v1.0/me/activities/${b.id}/historyItems?$select=startedDateTime,activeDurationSeconds`), 200, {
-        "@odata.context": historyItemsContext(b.id, { user: user.oid }),
-        value: [b2, b1].map((item) => ({ id: item.id, startedDateTime: item.startedDateTime, activeDurationSeconds: item.activeDurationSeconds })),
-      });
-    expectJson(await get(user, `/v1.0/me/activities/${b.id}/historyItems/${b1.id}?$select=status`), 200, { "@odata.context": `${historyItemsContext(b.id, { user: user.oid })}/$entity`, id: b1.id, status: "active" });
+      "@odata.context": historyItemsContext(b.id, { user: user.oid }),
+      value: [b2, b1].map((item) => ({
+        id: item.id,
+        startedDateTime: item.startedDateTime,
+        activeDurationSeconds: item.activeDurationSeconds,
+      })),
+    });
+    expectJson(await get(user, `/v1.0/me/activities/${b.id}/historyItems/${b1.id}?$select=status`), 200, {
+      "@odata.context": `${historyItemsContext(b.id, { user: user.oid })}/$entity`,
+      id: b1.id,
+      status: "active",
+    });
   });
 
   it("matches property names ignoring case, answers them in Graph's spelling, and takes * for all", async () => {
     const { user, a } = await seeded();
-    expectJson(await get(user, `/v1.0/me/activities/${a.id}?$select=APPDISPLAYNAME, userTimeZone`), 200, { "@odata.context": activityContext({ user: user.oid }), id: a.id, appDisplayName: "A", userTimezone: null });
-    expectJson(await get(user, `/v1.0/me/activities/${a.id}?$select=*`), 200, { "@odata.context": activityContext({ user: user.oid }), ...a });
+    expectJson(await get(user, `/v1.0/me/activities/${a.id}?$select=APPDISPLAYNAME, userTimeZone`), 200, {
+      "@odata.context": activityContext({ user: user.oid }),
+      id: a.id,
+      appDisplayName: "A",
+      userTimezone: null,
+    });
+    expectJson(await get(user, `/v1.0/me/activities/${a.id}?$select=*`), 200, {
+      "@odata.context": activityContext({ user: user.oid }),
+      ...a,
+    });
   });
 
   it("keeps expanded history items, and selects inside $expand=historyItems($select=…)", async () => {
@@ -57,26 +83,41 @@ describe("$select", () => {
     const expand = encodeURIComponent("historyItems($select=startedDateTime)");
     const answer = await get(user, `/v1.0/me/activities/${b.id}?$select=appDisplayName&$expand=${expand}`);
     expectJson(answer, 200, {
-        "@odata.context": activityContext({ user: user.oid }),
-        id: b.id,
-        appDisplayName: "B",
-        historyItems: [b2, b1].map((item) => ({ id: item.id, startedDateTime: item.startedDateTime })),
-      });
+      "@odata.context": activityContext({ user: user.oid }),
+      id: b.id,
+      appDisplayName: "B",
+      historyItems: [b2, b1].map((item) => ({ id: item.id, startedDateTime: item.startedDateTime })),
+    });
     // Both nested options, ';'-separated, names in any case and $-less inside the parentheses.
     const both = encodeURIComponent(`historyItems(FILTER=lastModifiedDateTime gt ${b1.lastModifiedDateTime};$Select=id)`);
     expectJson(await get(user, `/v1.0/me/activities?$expand=${both}&$select=id`), 200, {
-        "@odata.context": listContext(user),
-        value: expect.arrayContaining([{ id: b.id, historyItems: [{ id: b2.id }] }]),
-      });
+      "@odata.context": listContext(user),
+      value: expect.arrayContaining([{ id: b.id, historyItems: [{ id: b2.id }] }]),
+    });
   });
 
   it.each([
-    ["/v1.0/me/activities/{a}?$select=displayText", "Invalid $select: 'displayText' is not a selectable property of microsoft.graph.userActivity"],
+    [
+      "/v1.0/me/activities/{a}?$select=displayText",
+      "Invalid $select: 'displayText' is not a selectable property of microsoft.graph.userActivity",
+    ],
     ["/v1.0/me/activities?$select=id,,status", "Invalid $select 'id,,status': expected property names separated by commas."],
-    ["/v1.0/me/activities?$select=historyItems", "Invalid $select: 'historyItems' is not a selectable property of microsoft.graph.userActivity"],
-    ["/v1.0/me/activities/{b}/historyItems?$select=appActivityId", "Invalid $select: 'appActivityId' is not a selectable property of microsoft.graph.activityHistoryItem"],
-    ["/v1.0/me/activities/{b}?$expand=historyItems($select=nope)", "Invalid $select in $expand: 'nope' is not a selectable property of microsoft.graph.activityHistoryItem"],
-    ["/v1.0/me/activities/{b}?$expand=historyItems($top=1)", "Invalid $expand 'historyItems($top=1)': inside historyItems(...) only $filter and $select are supported."],
+    [
+      "/v1.0/me/activities?$select=historyItems",
+      "Invalid $select: 'historyItems' is not a selectable property of microsoft.graph.userActivity",
+    ],
+    [
+      "/v1.0/me/activities/{b}/historyItems?$select=appActivityId",
+      "Invalid $select: 'appActivityId' is not a selectable property of microsoft.graph.activityHistoryItem",
+    ],
+    [
+      "/v1.0/me/activities/{b}?$expand=historyItems($select=nope)",
+      "Invalid $select in $expand: 'nope' is not a selectable property of microsoft.graph.activityHistoryItem",
+    ],
+    [
+      "/v1.0/me/activities/{b}?$expand=historyItems($top=1)",
+      "Invalid $expand 'historyItems($top=1)': inside historyItems(...) only $filter and $select are supported.",
+    ],
   ])("answers 400 invalidRequest naming an unknown property: %s", async (template, message) => {
     const { user, a, b } = await seeded();
     const answer = await get(user, template.replace("{a}", a.id).replace("{b}", b.id));
@@ -89,12 +130,28 @@ describe("$count", () => {
     const { user, b, c, b1 } = await seeded();
     const after = (at: string) => `$filter=${encodeURIComponent(`lastModifiedDateTime gt ${at}`)}`;
     expect(counted(await get(user, "/v1.0/me/activities/$count"))).toEqual({ status: 200, type: "text/plain; charset=UTF-8", text: 3 });
-    expect(counted(await get(user, `/v1.0/me/activities/$count?${after(b.lastModifiedDateTime)}`))).toEqual({ status: 200, type: "text/plain; charset=UTF-8", text: 1 });
+    expect(counted(await get(user, `/v1.0/me/activities/$count?${after(b.lastModifiedDateTime)}`))).toEqual({
+      status: 200,
+      type: "text/plain; charset=UTF-8",
+      text: 1,
+    });
     for (const recent of ["recent", "recent()", "microsoft.graph.recent()"]) {
-      expect(counted(await get(user, `/v1.0/me/activities/${recent}/$count`))).toEqual({ status: 200, type: "text/plain; charset=UTF-8", text: 2 });
+      expect(counted(await get(user, `/v1.0/me/activities/${recent}/$count`))).toEqual({
+        status: 200,
+        type: "text/plain; charset=UTF-8",
+        text: 2,
+      });
     }
-    expect(counted(await get(user, `/v1.0/me/activities/recent/$count?${after(c.lastModifiedDateTime)}`))).toEqual({ status: 200, type: "text/plain; charset=UTF-8", text: 0 });
-    expect(counted(await get(user, `/v1.0/me/activities/${b.id}/historyItems/$count`))).toEqual({ status: 200, type: "text/plain; charset=UTF-8", text: 2 });
+    expect(counted(await get(user, `/v1.0/me/activities/recent/$count?${after(c.lastModifiedDateTime)}`))).toEqual({
+      status: 200,
+      type: "text/plain; charset=UTF-8",
+      text: 0,
+    });
+    expect(counted(await get(user, `/v1.0/me/activities/${b.id}/historyItems/$count`))).toEqual({
+      status: 200,
+      type: "text/plain; charset=UTF-8",
+      text: 2,
+    });
     expect(counted(await get(user, `/v1.0/me/activities/${b.id}/historyItems/$count?${after(b1.lastModifiedDateTime)}`))).toEqual({
       status: 200,
       type: "text/plain; charset=UTF-8",
@@ -106,18 +163,37 @@ describe("$count", () => {
     const { user, a, b, c, b2 } = await seeded();
     const first = await get(user, "/v1.0/me/activities?$count=true&$top=2");
     expectJson(first, 200, {
-        "@odata.context": listContext(user),
-        "@odata.count": 3,
-        value: [c, b],
-        "@odata.nextLink": expect.stringMatching(/^https:\/\/feed\.test\/v1\.0\/me\/activities\?\$count=true&\$top=2&\$skiptoken=/),
-      });
-    expectJson(await get(user, first.body["@odata.nextLink"].slice(ORIGIN.length)), 200, { "@odata.context": listContext(user), "@odata.count": 3, value: [a] });
+      "@odata.context": listContext(user),
+      "@odata.count": 3,
+      value: [c, b],
+      "@odata.nextLink": expect.stringMatching(/^https:\/\/feed\.test\/v1\.0\/me\/activities\?\$count=true&\$top=2&\$skiptoken=/),
+    });
+    expectJson(await get(user, first.body["@odata.nextLink"].slice(ORIGIN.length)), 200, {
+      "@odata.context": listContext(user),
+      "@odata.count": 3,
+      value: [a],
+    });
     const filter = encodeURIComponent(`lastModifiedDateTime ge ${b.lastModifiedDateTime}`);
-    expectJson(await get(user, `/v1.0/me/activities?$count=true&$filter=${filter}`), 200, { "@odata.context": listContext(user), "@odata.count": 2, value: [c, b] });
-    expectJson(await get(user, "/v1.0/me/activities/recent?$count=TRUE"), 200, { "@odata.context": recentContext, "@odata.count": 2, value: [c, b] });
+    expectJson(await get(user, `/v1.0/me/activities?$count=true&$filter=${filter}`), 200, {
+      "@odata.context": listContext(user),
+      "@odata.count": 2,
+      value: [c, b],
+    });
+    expectJson(await get(user, "/v1.0/me/activities/recent?$count=TRUE"), 200, {
+      "@odata.context": recentContext,
+      "@odata.count": 2,
+      value: [c, b],
+    });
     const items = `$filter=${encodeURIComponent(`lastModifiedDateTime ge ${b2.lastModifiedDateTime}`)}`;
-    expectJson(await get(user, `/v1.0/me/activities/${b.id}/historyItems?$count=true&${items}`), 200, { "@odata.context": historyItemsContext(b.id, { user: user.oid }), "@odata.count": 1, value: [b2] });
-    expectJson(await get(user, "/v1.0/me/activities?$count=false&$select=id"), 200, { "@odata.context": listContext(user), value: [c, b, a].map(({ id }) => ({ id })) });
+    expectJson(await get(user, `/v1.0/me/activities/${b.id}/historyItems?$count=true&${items}`), 200, {
+      "@odata.context": historyItemsContext(b.id, { user: user.oid }),
+      "@odata.count": 1,
+      value: [b2],
+    });
+    expectJson(await get(user, "/v1.0/me/activities?$count=false&$select=id"), 200, {
+      "@odata.context": listContext(user),
+      value: [c, b, a].map(({ id }) => ({ id })),
+    });
   });
 
   it("answers 400 for a $count that is neither true nor false, and 404 for the items of an activity that does not exist", async () => {
@@ -134,15 +210,33 @@ describe("$orderby, $skip, $search", () => {
     const { user, a, b, c, b1, b2 } = await seeded();
     const order = encodeURIComponent("lastModifiedDateTime desc");
     expectJson(await get(user, `/v1.0/me/activities?$orderby=${order}`), 200, { "@odata.context": listContext(user), value: [c, b, a] });
-    expectJson(await get(user, `/v1.0/me/activities/${b.id}/historyItems?$orderby=${order}`), 200, { "@odata.context": historyItemsContext(b.id, { user: user.oid }), value: [b2, b1] });
+    expectJson(await get(user, `/v1.0/me/activities/${b.id}/historyItems?$orderby=${order}`), 200, {
+      "@odata.context": historyItemsContext(b.id, { user: user.oid }),
+      value: [b2, b1],
+    });
   });
 
   it.each([
-    ["/v1.0/me/activities?$orderby=lastModifiedDateTime asc", "Invalid $orderby 'lastModifiedDateTime asc': only 'lastModifiedDateTime desc', the order the list already has, is supported."],
-    ["/v1.0/me/activities?$orderby=createdDateTime desc", "Invalid $orderby 'createdDateTime desc': only 'lastModifiedDateTime desc', the order the list already has, is supported."],
-    ["/v1.0/me/activities/recent?$orderby=lastModifiedDateTime desc", "The query option '$orderby' is not supported (supported here: $top, $filter, $expand, $select, $skiptoken, $count)."],
-    ["/v1.0/me/activities?$skip=1", "The query option '$skip' is not supported (supported here: $top, $filter, $expand, $select, $skiptoken, $count, $orderby)."],
-    ["/v1.0/me/activities?$search=contoso", "The query option '$search' is not supported (supported here: $top, $filter, $expand, $select, $skiptoken, $count, $orderby)."],
+    [
+      "/v1.0/me/activities?$orderby=lastModifiedDateTime asc",
+      "Invalid $orderby 'lastModifiedDateTime asc': only 'lastModifiedDateTime desc', the order the list already has, is supported.",
+    ],
+    [
+      "/v1.0/me/activities?$orderby=createdDateTime desc",
+      "Invalid $orderby 'createdDateTime desc': only 'lastModifiedDateTime desc', the order the list already has, is supported.",
+    ],
+    [
+      "/v1.0/me/activities/recent?$orderby=lastModifiedDateTime desc",
+      "The query option '$orderby' is not supported (supported here: $top, $filter, $expand, $select, $skiptoken, $count).",
+    ],
+    [
+      "/v1.0/me/activities?$skip=1",
+      "The query option '$skip' is not supported (supported here: $top, $filter, $expand, $select, $skiptoken, $count, $orderby).",
+    ],
+    [
+      "/v1.0/me/activities?$search=contoso",
+      "The query option '$search' is not supported (supported here: $top, $filter, $expand, $select, $skiptoken, $count, $orderby).",
+    ],
     ["/v1.0/me/activities/$count?$search=contoso", "The query option '$search' is not supported (supported here: $filter)."],
   ])("answers 400 invalidRequest naming the option: %s", async (path, message) => {
     const user = freshUser();
@@ -157,10 +251,12 @@ describe("option names", () => {
     for (const prefix of ["/v1.0", "/beta", ""]) {
       const first = await get(user, `${prefix}/me/activities?$TOP=1&$Select=id`);
       expectJson(first, 200, {
-          "@odata.context": listContext(user, prefix),
-          value: [{ id: c.id }],
-          "@odata.nextLink": expect.stringMatching(new RegExp(`^${ORIGIN}${prefix.replace(".", "\\.")}/me/activities\\?\\$top=1&\\$select=id&\\$skiptoken=[^&]+$`)),
-        });
+        "@odata.context": listContext(user, prefix),
+        value: [{ id: c.id }],
+        "@odata.nextLink": expect.stringMatching(
+          new RegExp(`^${ORIGIN}${prefix.replace(".", "\\.")}/me/activities\\?\\$top=1&\\$select=id&\\$skiptoken=[^&]+$`),
+        ),
+      });
       // The classic client's .skipToken() sends $skipToken.
       const token = new URL(first.body["@odata.nextLink"]).searchParams.get("$skiptoken")!;
       const second = await get(user, `${prefix}/me/activities?$top=1&$select=id&$skipToken=${encodeURIComponent(token)}`);
@@ -175,16 +271,21 @@ describe("option names", () => {
     const filter = encodeURIComponent(`lastModifiedDateTime ge ${b.lastModifiedDateTime}`);
     const beta = await get(user, `/beta/me/activities?top=5&filter=${filter}&select=appDisplayName&count=true&Expand=historyItems`);
     expectJson(beta, 200, {
-        "@odata.context": listContext(user, "/beta"),
-        "@odata.count": 2,
-        value: [
-          { id: c.id, appDisplayName: "C", historyItems: [expect.objectContaining({ id: expect.any(String) })] },
-          { id: b.id, appDisplayName: "B", historyItems: [b2, b1] },
-        ],
-      });
+      "@odata.context": listContext(user, "/beta"),
+      "@odata.count": 2,
+      value: [
+        { id: c.id, appDisplayName: "C", historyItems: [expect.objectContaining({ id: expect.any(String) })] },
+        { id: b.id, appDisplayName: "B", historyItems: [b2, b1] },
+      ],
+    });
     expect((await get(user, `/beta/me/activities/${a.id}/historyItems?TOP=1`)).status).toBe(200);
     const v1 = await get(user, "/v1.0/me/activities?top=5");
-    expectGraphError(v1, 400, "invalidRequest", "The query option 'top' is not supported (supported here: $top, $filter, $expand, $select, $skiptoken, $count, $orderby).");
+    expectGraphError(
+      v1,
+      400,
+      "invalidRequest",
+      "The query option 'top' is not supported (supported here: $top, $filter, $expand, $select, $skiptoken, $count, $orderby).",
+    );
   });
 
   it("answers 400 for an option given twice, however it is spelled", async () => {
@@ -219,7 +320,10 @@ describe("a trailing slash", () => {
       expect({ path, status: slashed.status, body: slashed.body }).toEqual({ path, status: 200, body: plain.body });
     }
     const item = crypto.randomUUID();
-    const put = await call("PUT", `/v1.0/me/activities/${b.id}/historyItems/${item}/`, { as: user.as, body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const put = await call("PUT", `/v1.0/me/activities/${b.id}/historyItems/${item}/`, {
+      as: user.as,
+      body: { startedDateTime: "2015-02-11T20:54:04.345Z" },
+    });
     expect(put.status).toBe(201);
     const patched = await call("PATCH", `/v1.0/me/activities/${b.id}/`, { as: user.as, body: { appDisplayName: "Slashed" } });
     expect(patched.body.appDisplayName).toBe("Slashed");
@@ -232,7 +336,11 @@ describe("a trailing slash", () => {
   it("names the same activity on a PUT by appActivityId", async () => {
     const user = freshUser();
     const appActivityId = `/article?${crypto.randomUUID()}`;
-    const body = { activitySourceHost: "https://www.contoso.com", activationUrl: "https://www.contoso.com/a", visualElements: { displayText: "x" } };
+    const body = {
+      activitySourceHost: "https://www.contoso.com",
+      activationUrl: "https://www.contoso.com/a",
+      visualElements: { displayText: "x" },
+    };
     const slashed = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(appActivityId)}/`, { as: user.as, body });
     const plain = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`, { as: user.as, body });
     expect([slashed.status, plain.status, slashed.body.appActivityId, plain.body.id]).toEqual([201, 200, appActivityId, slashed.body.id]);

@@ -99,7 +99,9 @@ describe("seed 001: PUT /v1.0/me/activities/{id}/historyItems/{historyItemId}", 
     const created = await sendSeed("PUT", `/v1.0/me/activities/${activityId}/historyItems/${itemId}`, SEED_001_BODY);
     const after = Date.now();
 
-    expect(seen(created)).toEqual(jsonAnswer(201, seed001Item("/v1.0", activityId, itemId, before, after, created.body?.createdDateTime), created));
+    expect(seen(created)).toEqual(
+      jsonAnswer(201, seed001Item("/v1.0", activityId, itemId, before, after, created.body?.createdDateTime), created),
+    );
   });
 
   it("replaces the item (200, updated) when the same PUT comes again, keeping createdDateTime", async () => {
@@ -133,7 +135,9 @@ describe("seed 001: PUT /v1.0/me/activities/{id}/historyItems/{historyItemId}", 
     const before = Date.now();
     const created = await sendSeed("PUT", `${items}/${itemId.toUpperCase()}`, SEED_001_BODY);
     const after = Date.now();
-    expect(seen(created)).toEqual(jsonAnswer(201, seed001Item("/v1.0", activityId, itemId, before, after, created.body?.createdDateTime), created));
+    expect(seen(created)).toEqual(
+      jsonAnswer(201, seed001Item("/v1.0", activityId, itemId, before, after, created.body?.createdDateTime), created),
+    );
 
     const byUpper = await send("GET", `${items}/${itemId.toUpperCase()}`);
     const byLower = await send("GET", `${items}/${itemId}`);

@@ -4,7 +4,15 @@ import { describe, expect, it } from "vitest";
 import { openApiDocument } from "../src/openapi";
 import { call, freshAppActivityId, ORIGIN } from "./support/api";
 import { activityBody } from "./support/builders";
-import { activityContext, errorAnswer, expectGraphError, historyItemContext, historyItemsContext, seen, withoutContext } from "./support/graph";
+import {
+  activityContext,
+  errorAnswer,
+  expectGraphError,
+  historyItemContext,
+  historyItemsContext,
+  seen,
+  withoutContext,
+} from "./support/graph";
 import { expectJson, freshUser, postItem, putActivity, rowsOf } from "./support/users";
 
 const UPN = "Adele.Vance@contoso.com";
@@ -42,7 +50,10 @@ describe("/users/{user}/activities", () => {
           .replace("{historyItemId}", item.id);
         const answer = await call(method, url, { as: user.as, body: bodyFor(method, path) });
         const message = `Access denied: you may act only on your own activities (/me, or /users/ with your own id or user principal name), not those of '${other}'.`;
-        expect({ route: `${method} ${path}`, ...seen(answer) }).toEqual({ route: `${method} ${path}`, ...errorAnswer(403, "accessDenied", message, answer) });
+        expect({ route: `${method} ${path}`, ...seen(answer) }).toEqual({
+          route: `${method} ${path}`,
+          ...errorAnswer(403, "accessDenied", message, answer),
+        });
       }
     }
     expect(await rowsOf(user, activity.id)).toEqual(rows);
@@ -69,7 +80,14 @@ describe("/users/{user}/activities", () => {
   it("serves the caller's upn and preferred_username, percent-encoded or not, ignoring case", async () => {
     const user = freshUser({ upn: UPN, preferred_username: PREFERRED });
     const activity = await putActivity(user);
-    for (const form of [UPN, UPN.toLowerCase(), encodeURIComponent(UPN), encodeURIComponent(UPN.toUpperCase()), PREFERRED, PREFERRED.toUpperCase()]) {
+    for (const form of [
+      UPN,
+      UPN.toLowerCase(),
+      encodeURIComponent(UPN),
+      encodeURIComponent(UPN.toUpperCase()),
+      PREFERRED,
+      PREFERRED.toUpperCase(),
+    ]) {
       const decoded = decodeURIComponent(form);
       const answer = await call("GET", `/v1.0/users/${form}/activities/${activity.id}`, { as: user.as });
       expectJson(answer, 200, { "@odata.context": activityContext({ user: encodeURIComponent(decoded) }), ...activity });
@@ -87,11 +105,17 @@ describe("/users/{user}/activities", () => {
     const created = await call("POST", base, { as: user.as, body: activityBody({ appActivityId }) });
     expect(created.status).toBe(201);
     expect(created.body["@odata.context"]).toBe(activityContext({ user: encodeURIComponent(UPN) }));
-    const item = await call("POST", `${base}/${created.body.id}/historyItems`, { as: user.as, body: { startedDateTime: "2015-02-11T20:54:04.345Z" } });
+    const item = await call("POST", `${base}/${created.body.id}/historyItems`, {
+      as: user.as,
+      body: { startedDateTime: "2015-02-11T20:54:04.345Z" },
+    });
     expect(item.body["@odata.context"]).toBe(historyItemContext(created.body.id, { user: encodeURIComponent(UPN) }));
 
     const viaMe = await call("GET", `/v1.0/me/activities/${created.body.id}/historyItems/${item.body.id}`, { as: user.as });
-    expectJson(viaMe, 200, { ...withoutContext(item.body), "@odata.context": `${historyItemsContext(created.body.id, { user: user.oid })}/$entity` });
+    expectJson(viaMe, 200, {
+      ...withoutContext(item.body),
+      "@odata.context": `${historyItemsContext(created.body.id, { user: user.oid })}/$entity`,
+    });
     const patched = await call("PATCH", `/v1.0/me/activities/${created.body.id}`, { as: user.as, body: { appDisplayName: "Changed" } });
     const viaUsers = await call("GET", `${base}/${created.body.id}`, { as: user.as });
     expectJson(viaUsers, 200, { ...patched.body, "@odata.context": activityContext({ user: encodeURIComponent(UPN) }) });

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { type Answer, appActivityPath, call, createActivity, DAY_MS, exchange, freshAppActivityId, GUID, ISO_MS, ORIGIN } from "./support/api";
+import {
+  type Answer,
+  appActivityPath,
+  call,
+  createActivity,
+  DAY_MS,
+  exchange,
+  freshAppActivityId,
+  GUID,
+  ISO_MS,
+  ORIGIN,
+} from "./support/api";
 import { activityBody, activityResource } from "./support/builders";
 import { expectGraphError, historyItemContext } from "./support/graph";
 import { activityObjectIds, storedRows } from "./support/objects";
@@ -21,7 +32,10 @@ async function seededActivity() {
   expect(created.status).toBe(201);
   const id: string = created.body.id;
   const rows = await storedRows(id);
-  expect(rows).toEqual({ activity: [expect.objectContaining({ app_activity_id: appActivityId })], historyItems: [expect.objectContaining({ id: itemId })] });
+  expect(rows).toEqual({
+    activity: [expect.objectContaining({ app_activity_id: appActivityId })],
+    historyItems: [expect.objectContaining({ id: itemId })],
+  });
   const itemsPath = `/v1.0/me/activities/${id}/historyItems`;
   return { id, appActivityId, path, itemId, itemsPath, itemPath: `${itemsPath}/${itemId}`, rows };
 }
@@ -44,7 +58,9 @@ function naming(property: string, expected?: RegExp): RegExp {
 /** Sends a request whose body `call()` cannot express: bytes, a stream, or no Content-Type. */
 async function sendBytes(method: string, path: string, body: BodyInit | null, headers: Record<string, string> = {}) {
   const authorization = `Bearer ${await mintToken()}`;
-  return exchange(new Request(`${ORIGIN}${path}`, { method, body, headers: { Authorization: authorization, ...headers }, duplex: "half" } as RequestInit));
+  return exchange(
+    new Request(`${ORIGIN}${path}`, { method, body, headers: { Authorization: authorization, ...headers }, duplex: "half" } as RequestInit),
+  );
 }
 
 /** JSON text of exactly `bytes` bytes: `value` with an ASCII padding property. */
@@ -66,7 +82,11 @@ describe("PUT /me/activities/{appActivityId} rejects a bad body and stores nothi
     ["activitySourceHost missing", without("activitySourceHost"), naming("activitySourceHost")],
     ["activationUrl missing", without("activationUrl"), naming("activationUrl")],
     ["visualElements missing", without("visualElements"), naming("visualElements")],
-    ["visualElements.displayText missing", activityBody({ visualElements: { description: "no text" } }), naming("visualElements.displayText")],
+    [
+      "visualElements.displayText missing",
+      activityBody({ visualElements: { description: "no text" } }),
+      naming("visualElements.displayText"),
+    ],
     [
       "activitySourceHost with a path",
       activityBody({ activitySourceHost: "https://www.contoso.com/articles" }),
@@ -79,7 +99,11 @@ describe("PUT /me/activities/{appActivityId} rejects a bad body and stores nothi
       naming("visualElements.backgroundColor", /hex/i),
     ],
     ["an unknown property at the root", activityBody({ foo: 1 }), naming("foo")],
-    ["an unknown property in visualElements", activityBody({ visualElements: { displayText: "Contoso", foo: 1 } }), naming("visualElements.foo")],
+    [
+      "an unknown property in visualElements",
+      activityBody({ visualElements: { displayText: "Contoso", foo: 1 } }),
+      naming("visualElements.foo"),
+    ],
     [
       "an unknown property in attribution",
       activityBody({ visualElements: { displayText: "Contoso", attribution: { iconUrl: "https://contoso.com/i.png", bar: true } } }),
@@ -116,7 +140,9 @@ describe("PUT /me/activities/{appActivityId} rejects a bad body and stores nothi
 
   it("a body appActivityId that differs from the URL's decoded value", async () => {
     const seeded = await seededActivity();
-    const answer = await call("PUT", seeded.path, { body: activityBody({ appActivityId: `${seeded.appActivityId}-other`, appDisplayName: "Changed" }) });
+    const answer = await call("PUT", seeded.path, {
+      body: activityBody({ appActivityId: `${seeded.appActivityId}-other`, appDisplayName: "Changed" }),
+    });
     expectGraphError(answer, 400, BAD_REQUEST, naming("appActivityId"));
     await expectNothingStored(seeded);
   });
@@ -136,7 +162,9 @@ describe("PUT /me/activities/{appActivityId} rejects a bad body and stores nothi
 
   it("on a new appActivityId creates nothing: the next valid PUT is a create", async () => {
     const path = appActivityPath(freshAppActivityId());
-    const rejected = await call("PUT", path, { body: activityBody({ historyItems: [validItem(), validItem({ activeDurationSeconds: -1 })] }) });
+    const rejected = await call("PUT", path, {
+      body: activityBody({ historyItems: [validItem(), validItem({ activeDurationSeconds: -1 })] }),
+    });
     expectGraphError(rejected, 400, BAD_REQUEST, naming("historyItems[1].activeDurationSeconds"));
 
     const created = await call("PUT", path, { body: activityBody() });
@@ -234,7 +262,10 @@ describe("read-only properties are accepted and ignored", () => {
   };
 
   /** Server-set timestamps of a fresh write: now-ish, never the client's, expiring 30 days on. */
-  function expectServerTimestamps(body: { createdDateTime: string; lastModifiedDateTime: string; expirationDateTime: string }, expiresAfter: string) {
+  function expectServerTimestamps(
+    body: { createdDateTime: string; lastModifiedDateTime: string; expirationDateTime: string },
+    expiresAfter: string,
+  ) {
     expect(Math.abs(Date.parse(body.lastModifiedDateTime) - Date.now())).toBeLessThan(60_000);
     expect(Date.parse(body.createdDateTime)).toBeGreaterThan(Date.parse(past));
     expect(Date.parse(body.expirationDateTime) - Date.parse(expiresAfter)).toBe(30 * DAY_MS);
@@ -282,7 +313,9 @@ describe("read-only properties are accepted and ignored", () => {
   it("on PUT of a history item: an id naming the URL's item, in another case", async () => {
     const seeded = await seededActivity();
     const urlId = crypto.randomUUID();
-    const answer = await call("PUT", `${seeded.itemsPath}/${urlId}`, { body: { ...readOnly, id: urlId.toUpperCase(), startedDateTime: STARTED } });
+    const answer = await call("PUT", `${seeded.itemsPath}/${urlId}`, {
+      body: { ...readOnly, id: urlId.toUpperCase(), startedDateTime: STARTED },
+    });
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual(expectedItem(seeded.id, urlId));
     expectServerTimestamps(answer.body, answer.body.createdDateTime);
@@ -296,7 +329,9 @@ describe("a body id naming another item than the URL is a 400 naming id", () => 
     const seeded = await seededActivity();
     const answer = await call("PUT", seeded.path, { body: activityBody({ id: "123", appDisplayName: "Changed" }) });
     expectGraphError(answer, 400, BAD_REQUEST, naming("id"));
-    expect(answer.body.error.message).toBe(`Invalid value for 'id': expected '${seeded.id}', the id of the item the URL names, or no id at all.`);
+    expect(answer.body.error.message).toBe(
+      `Invalid value for 'id': expected '${seeded.id}', the id of the item the URL names, or no id at all.`,
+    );
     await expectNothingStored(seeded);
   });
 
@@ -326,12 +361,15 @@ describe.each(writeRoutes)("body plumbing: $name", (route) => {
     },
   );
 
-  it.each(["text/plain", "application/json; charset=latin1", "application/x-www-form-urlencoded"])("415 for Content-Type %s", async (contentType) => {
-    const seeded = await seededActivity();
-    const answer = await call(route.method, route.path(seeded), { body: route.body(), headers: { "Content-Type": contentType } });
-    expectGraphError(answer, 415, "UnsupportedMediaType", /application\/json/i);
-    await expectNothingStored(seeded);
-  });
+  it.each(["text/plain", "application/json; charset=latin1", "application/x-www-form-urlencoded"])(
+    "415 for Content-Type %s",
+    async (contentType) => {
+      const seeded = await seededActivity();
+      const answer = await call(route.method, route.path(seeded), { body: route.body(), headers: { "Content-Type": contentType } });
+      expectGraphError(answer, 415, "UnsupportedMediaType", /application\/json/i);
+      await expectNothingStored(seeded);
+    },
+  );
 
   it("415 without a Content-Type", async () => {
     const seeded = await seededActivity();
@@ -363,7 +401,10 @@ describe.each(writeRoutes)("body plumbing: $name", (route) => {
   it("413 for a body over 256 KiB with a Content-Length", async () => {
     const seeded = await seededActivity();
     const bytes = new TextEncoder().encode(paddedJson(route.body(), BODY_LIMIT + 1));
-    const answer = await sendBytes(route.method, route.path(seeded), bytes, { "Content-Type": "application/json", "Content-Length": String(bytes.length) });
+    const answer = await sendBytes(route.method, route.path(seeded), bytes, {
+      "Content-Type": "application/json",
+      "Content-Length": String(bytes.length),
+    });
     expectGraphError(answer, 413, "requestTooLarge", /\d+ ?(bytes|KiB)/i);
     await expectNothingStored(seeded);
   });
@@ -379,7 +420,9 @@ describe.each(writeRoutes)("body plumbing: $name", (route) => {
         },
       });
     // The runtime sends a stream of unknown length without a Content-Length, so only counting can catch it.
-    expect(new Request("https://feed.test/", { method: "PUT", body: streamOf(), duplex: "half" } as RequestInit).headers.has("content-length")).toBe(false);
+    expect(
+      new Request("https://feed.test/", { method: "PUT", body: streamOf(), duplex: "half" } as RequestInit).headers.has("content-length"),
+    ).toBe(false);
     const answer = await sendBytes(route.method, route.path(seeded), streamOf(), { "Content-Type": "application/json" });
     expectGraphError(answer, 413, "requestTooLarge", /\d+ ?(bytes|KiB)/i);
     await expectNothingStored(seeded);
@@ -394,7 +437,6 @@ describe("limits at their boundary", () => {
     expect(answer.body.historyItems).toHaveLength(100);
     expect((await storedRows(seeded.id)).historyItems).toHaveLength(101);
   });
-
 
   it("accepts an activity body of exactly 256 KiB", async () => {
     const seeded = await seededActivity();
@@ -488,12 +530,14 @@ describe("methods and paths", () => {
     await expectNothingStored(seeded);
   });
 
-  it.each(["/v1.0/me/unknown", "/v2.0/me/activities/1", "/v1.0/me/activities/1/historyItems/9d0b74e4-4b41-43ea-b34d-f9c1bf9f809c/extra", "/"])(
-    "404 in the envelope for %s",
-    async (path) => {
-      expectGraphError(await call("GET", path), 404, "itemNotFound", /\S/);
-    },
-  );
+  it.each([
+    "/v1.0/me/unknown",
+    "/v2.0/me/activities/1",
+    "/v1.0/me/activities/1/historyItems/9d0b74e4-4b41-43ea-b34d-f9c1bf9f809c/extra",
+    "/",
+  ])("404 in the envelope for %s", async (path) => {
+    expectGraphError(await call("GET", path), 404, "itemNotFound", /\S/);
+  });
 });
 
 describe("request ids", () => {
@@ -543,7 +587,9 @@ describe("hostile bodies", () => {
     expect(tooDeep.body.error.message).toBe(
       "Invalid value for 'visualElements.content': expected JSON nested at most 32 levels deep. Invalid value for 'contentInfo': expected JSON nested at most 32 levels deep.",
     );
-    const fine = await call("PUT", `/v1.0/me/activities/${appActivityId}`, { body: activityBody({ visualElements: { displayText: "x", content: deep(32) } }) });
+    const fine = await call("PUT", `/v1.0/me/activities/${appActivityId}`, {
+      body: activityBody({ visualElements: { displayText: "x", content: deep(32) } }),
+    });
     expect(fine.status).toBe(201);
   });
 

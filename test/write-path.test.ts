@@ -33,7 +33,11 @@ it("shares feed pushes across a burst of writes to one activity, and each write 
   const id = await createActivity({ token });
   const feed = feedStub(callerFor({ user }));
   const feedRecentMs = () =>
-    runInDurableObject(feed, (_, state) => state.storage.sql.exec<{ recent_ms: number }>("SELECT recent_ms FROM feed_entry WHERE activity_id = ?", id).one().recent_ms);
+    runInDurableObject(
+      feed,
+      (_, state) =>
+        state.storage.sql.exec<{ recent_ms: number }>("SELECT recent_ms FROM feed_entry WHERE activity_id = ?", id).one().recent_ms,
+    );
   const applies = vi.spyOn(FeedObject.prototype, "apply");
   const writes = await Promise.all(
     Array.from({ length: 30 }, async () => {

@@ -97,20 +97,22 @@ export class ActivityObject extends DurableObject<BaselineEnv> {
         last_modified_ms: now,
         expiration_ms: write.expirationMs ?? createdMs + LIFETIME_MS,
       };
-      tally(this.sql.exec(
-        `INSERT OR REPLACE INTO history_item
+      tally(
+        this.sql.exec(
+          `INSERT OR REPLACE INTO history_item
            (id, started_ms, last_active_ms, active_duration_seconds, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        item.id,
-        item.started_ms,
-        item.last_active_ms,
-        item.active_duration_seconds,
-        item.user_timezone,
-        item.status,
-        item.created_ms,
-        item.last_modified_ms,
-        item.expiration_ms,
-      ));
+          item.id,
+          item.started_ms,
+          item.last_active_ms,
+          item.active_duration_seconds,
+          item.user_timezone,
+          item.status,
+          item.created_ms,
+          item.last_modified_ms,
+          item.expiration_ms,
+        ),
+      );
       return { created: !existing, item };
     });
     if (feedActivityId !== null) await this.env.FEEDS.getByName("feed").apply(feedActivityId, now);

@@ -247,7 +247,12 @@ export default {
     }
     if (url.pathname === "/__bench/seed-items" && request.method === "POST") {
       // Items shaped by the route's own schema and mapping, written by the object's own deep insert.
-      const { caller, appActivityId, ids, item } = (await request.json()) as { caller: Caller; appActivityId: string; ids: string[]; item: unknown };
+      const { caller, appActivityId, ids, item } = (await request.json()) as {
+        caller: Caller;
+        appActivityId: string;
+        ids: string[];
+        item: unknown;
+      };
       const id = await activityIdFor(caller, appActivityId);
       const stub = activityObject(env, caller, id);
       const found = await stub.getActivity();

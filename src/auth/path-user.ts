@@ -25,7 +25,11 @@ export function pathUser(): MiddlewareHandler<AppEnv> {
       }
       const own = [caller.userId, ...principalNames].map((name) => name.toLowerCase());
       if (!own.includes(user.toLowerCase())) {
-        throw new GraphError(403, "accessDenied", `Access denied: you may act only on your own activities (/me, or /users/ with your own id or user principal name), not those of '${user}'.`);
+        throw new GraphError(
+          403,
+          "accessDenied",
+          `Access denied: you may act only on your own activities (/me, or /users/ with your own id or user principal name), not those of '${user}'.`,
+        );
       }
       c.set("pathUser", user);
     }

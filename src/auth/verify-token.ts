@@ -148,12 +148,20 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
 export async function verifyAdministratorToken(authorization: string | undefined, env: Env): Promise<Administrator> {
   const claims = await checkedClaims(authorization, env);
   if (claims.scp !== undefined || claims.idtyp === "user") {
-    throw new GraphError(403, "accessDenied", "Delegated (user) tokens are not accepted here; this route needs an application token (client credentials).");
+    throw new GraphError(
+      403,
+      "accessDenied",
+      "Delegated (user) tokens are not accepted here; this route needs an application token (client credentials).",
+    );
   }
   const appId = clientApp(claims);
   const roles = Array.isArray(claims.roles) ? claims.roles : [];
   if (!env.ADMIN_ROLE || !roles.includes(env.ADMIN_ROLE)) {
-    throw new GraphError(403, "accessDenied", `Insufficient privileges: the application token needs the app role ${env.ADMIN_ROLE || "(none is configured)"}.`);
+    throw new GraphError(
+      403,
+      "accessDenied",
+      `Insufficient privileges: the application token needs the app role ${env.ADMIN_ROLE || "(none is configured)"}.`,
+    );
   }
   return { tenantId: claims.tid, appId };
 }
@@ -193,14 +201,17 @@ async function verify(token: string, config: AuthConfig): Promise<CheckedClaims>
     }));
   } catch (error) {
     if (error instanceof KeySetUnavailable) {
-      throw new GraphError(503, "serviceNotAvailable", "The token signing keys could not be loaded; retry the request.", { "Retry-After": "5" });
+      throw new GraphError(503, "serviceNotAvailable", "The token signing keys could not be loaded; retry the request.", {
+        "Retry-After": "5",
+      });
     }
     throw invalidToken(describeJoseError(error));
   }
 
   const tenantId = payload.tid;
   if (!isIdentity(tenantId)) throw invalidToken("The token has no tenant (tid claim).");
-  if (config.tenants !== "*" && !config.tenants.includes(tenantId)) throw invalidToken("The token's tenant is not allowed to call this service.");
+  if (config.tenants !== "*" && !config.tenants.includes(tenantId))
+    throw invalidToken("The token's tenant is not allowed to call this service.");
   const issuers = config.issuerTemplates.map((template) => template.replaceAll("{tenantid}", tenantId));
   if (!issuers.includes(payload.iss!)) throw invalidToken("Invalid issuer: the token was not issued for this service's tenants.");
   return { ...payload, tid: tenantId };

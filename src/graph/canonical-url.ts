@@ -3,7 +3,18 @@ import type { AppEnv } from "../app-env";
 import { versionPrefix } from "./odata";
 
 /** OData's system query options, as Graph names them. */
-const SYSTEM_QUERY_OPTIONS = new Set(["$count", "$expand", "$filter", "$format", "$orderby", "$search", "$select", "$skip", "$skiptoken", "$top"]);
+const SYSTEM_QUERY_OPTIONS = new Set([
+  "$count",
+  "$expand",
+  "$filter",
+  "$format",
+  "$orderby",
+  "$search",
+  "$select",
+  "$skip",
+  "$skiptoken",
+  "$top",
+]);
 
 /**
  * The canonical name of a query option: system options are case-insensitive (`$TOP`, the classic
@@ -31,12 +42,15 @@ function canonicalUrl(url: string): string {
   const prefix = versionPrefix(parsed.pathname);
   if (parsed.pathname.length > prefix.length + 1 && parsed.pathname.endsWith("/")) parsed.pathname = parsed.pathname.slice(0, -1);
   if (parsed.search) {
-    const options = parsed.search.slice(1).split("&").map((option) => {
-      const equals = option.indexOf("=");
-      const name = equals < 0 ? option : option.slice(0, equals);
-      const canonical = canonicalName(decodedName(name), prefix === "/beta");
-      return canonical === decodedName(name) ? option : `${canonical}${equals < 0 ? "" : option.slice(equals)}`;
-    });
+    const options = parsed.search
+      .slice(1)
+      .split("&")
+      .map((option) => {
+        const equals = option.indexOf("=");
+        const name = equals < 0 ? option : option.slice(0, equals);
+        const canonical = canonicalName(decodedName(name), prefix === "/beta");
+        return canonical === decodedName(name) ? option : `${canonical}${equals < 0 ? "" : option.slice(equals)}`;
+      });
     parsed.search = options.join("&");
   }
   return parsed.href;

@@ -22,7 +22,8 @@ export const conflict = (message: string) => new GraphError(409, "conflict", mes
 export const activityNotFound = (id: string) => itemNotFound(`The activity '${id}' does not exist.`);
 
 /** A $skiptoken this service did not issue for this request. */
-export const invalidSkiptoken = () => invalidRequest("The $skiptoken is not valid for this request: use @odata.nextLink exactly as returned.");
+export const invalidSkiptoken = () =>
+  invalidRequest("The $skiptoken is not valid for this request: use @odata.nextLink exactly as returned.");
 
 /** Graph's error body: `{"error":{"code","message","innerError":{date, request-id, client-request-id}}}`. */
 export function errorBody(code: string, message: string, requestId: string, clientRequestId: string) {

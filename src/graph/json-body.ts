@@ -23,7 +23,11 @@ export function jsonBody(options: { maxBytes?: number } = {}): MiddlewareHandler
   return async function jsonBody(c, next) {
     const type = c.req.header("Content-Type");
     if (!type || !isJson(type)) {
-      throw new GraphError(415, "UnsupportedMediaType", `The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got '${type ?? "none"}').`);
+      throw new GraphError(
+        415,
+        "UnsupportedMediaType",
+        `The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got '${type ?? "none"}').`,
+      );
     }
     const declared = Number(c.req.header("Content-Length"));
     if (declared > maxBytes) throw tooLarge(maxBytes);
@@ -59,7 +63,8 @@ function unstorable(body: unknown): string | undefined {
   while (pending.length) {
     const [value, path] = pending.pop()!;
     if (typeof value === "number" && !Number.isFinite(value)) return `Invalid value for '${path}': the number is out of range.`;
-    if (typeof value === "string" && /\p{Cs}/u.test(value)) return `Invalid value for '${path}': the text has an unpaired surrogate, so it is not Unicode.`;
+    if (typeof value === "string" && /\p{Cs}/u.test(value))
+      return `Invalid value for '${path}': the text has an unpaired surrogate, so it is not Unicode.`;
     if (Array.isArray(value)) value.forEach((item, index) => pending.push([item, `${path}[${index}]`]));
     else if (value !== null && typeof value === "object") {
       for (const [key, item] of Object.entries(value)) pending.push([item, path ? `${path}.${key}` : key]);

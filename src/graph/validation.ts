@@ -32,7 +32,9 @@ export function describeIssues(issues: readonly BodyIssue[], subject: string): s
 function describeQueryIssues(issues: z.core.$ZodIssue[]): string {
   return issues
     .flatMap((issue) =>
-      issue.code === "unrecognized_keys" ? issue.keys.map((key) => `The query option '${key}' is not supported (${issue.message}).`) : [issue.message],
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((key) => `The query option '${key}' is not supported (${issue.message}).`)
+        : [issue.message],
     )
     .slice(0, MAX_ISSUES)
     .join(" ");

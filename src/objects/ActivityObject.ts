@@ -5,7 +5,16 @@ import { type ActivityRow, type HistoryItemRow, MIGRATIONS, toActivity, toHistor
 import { FeedOutbox, type FeedState } from "./feed-outbox";
 import { afterPosition, Keyset, keysetBindings, type KeysetPosition } from "./keyset";
 import { Schema } from "./migrations";
-import type { ActivityErasure, ActivityInventory, ActivityRecord, BodyIssue, DateRange, HistoryItemRecord, HistoryItemWrite, Status } from "./records";
+import type {
+  ActivityErasure,
+  ActivityInventory,
+  ActivityRecord,
+  BodyIssue,
+  DateRange,
+  HistoryItemRecord,
+  HistoryItemWrite,
+  Status,
+} from "./records";
 import { type ActivityContent, patchActivityContent } from "../schemas/activity";
 import { patchHistoryItem } from "../schemas/history-item";
 
@@ -41,9 +50,7 @@ export type HistoryItemPatchResult =
   | { kind: "invalid"; issues: BodyIssue[] };
 
 export type HistoryItemWriteResult =
-  | { kind: "created" | "replaced"; item: HistoryItemRecord }
-  | { kind: "activity-not-found" }
-  | { kind: "conflict" };
+  { kind: "created" | "replaced"; item: HistoryItemRecord } | { kind: "activity-not-found" } | { kind: "conflict" };
 
 export type Found<T> = { kind: "found"; value: T } | { kind: "activity-not-found" } | { kind: "item-not-found" };
 
@@ -140,7 +147,9 @@ export class ActivityObject extends DurableObject<Env> {
   }
 
   /** The activity with the first page of its live items and the cursor that continues them (one call for both); null when it does not exist. */
-  async getActivityPage(selection: HistoryItemSelection): Promise<{ activity: ActivityRecord; items: Extract<HistoryItemPage, { kind: "page" }> } | null> {
+  async getActivityPage(
+    selection: HistoryItemSelection,
+  ): Promise<{ activity: ActivityRecord; items: Extract<HistoryItemPage, { kind: "page" }> } | null> {
     const row = this.liveActivityRow(Date.now());
     if (!row) return null;
     const items = await this.listHistoryItems({ ...selection, cursor: null, count: false });
@@ -189,7 +198,10 @@ export class ActivityObject extends DurableObject<Env> {
     const row = this.liveActivityRow(now);
     if (!row) return { kind: "activity-not-found" };
     if (!this.liveHistoryItemRow(id, now)) return { kind: "item-not-found" };
-    return { kind: "found", value: { activity: toActivity(row), historyItems: historyItems ? this.liveHistoryItems(now, historyItems) : null } };
+    return {
+      kind: "found",
+      value: { activity: toActivity(row), historyItems: historyItems ? this.liveHistoryItems(now, historyItems) : null },
+    };
   }
 
   /** One page of the live items, most recently modified first, a cursor for the next page, and their number when asked. */
@@ -403,7 +415,13 @@ export class ActivityObject extends DurableObject<Env> {
       )
       .toArray()[0];
     if (!stored) return undefined;
-    const item: HistoryItemRecord = { ...write, status: stored.status, createdMs: stored.created_ms, lastModifiedMs: now, expirationMs: stored.expiration_ms };
+    const item: HistoryItemRecord = {
+      ...write,
+      status: stored.status,
+      createdMs: stored.created_ms,
+      lastModifiedMs: now,
+      expirationMs: stored.expiration_ms,
+    };
     return { kind: stored.status === "updated" ? "replaced" : "created", item };
   }
 

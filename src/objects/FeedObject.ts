@@ -115,7 +115,8 @@ export class FeedObject extends DurableObject<Env> {
     const result = this.ctx.storage.transactionSync((): FeedApplyResult & { tombstone?: boolean } => {
       if (this.erasedBeforeMs !== null && writtenBefore({ version: update.version, activity: whole }, this.erasedBeforeMs)) {
         const stored = this.schema.exists
-          ? this.sql.exec<{ version: number }>("SELECT version FROM feed_entry WHERE activity_id = ?", update.activityId).toArray()[0]?.version
+          ? this.sql.exec<{ version: number }>("SELECT version FROM feed_entry WHERE activity_id = ?", update.activityId).toArray()[0]
+              ?.version
           : undefined;
         // An older update than the one stored is merely superseded; a newer one is refused, and its entry goes.
         if (stored !== undefined && stored >= update.version) return { kind: "applied" };
@@ -164,7 +165,8 @@ export class FeedObject extends DurableObject<Env> {
         update.version,
       ).rowsWritten;
       // Nothing written: an older update, superseded, unless there is no entry at all.
-      if (applied > 0 || this.sql.exec("SELECT 1 FROM feed_entry WHERE activity_id = ?", update.activityId).toArray().length) return { kind: "applied" };
+      if (applied > 0 || this.sql.exec("SELECT 1 FROM feed_entry WHERE activity_id = ?", update.activityId).toArray().length)
+        return { kind: "applied" };
       return { kind: "needs-activity" };
     });
   }
@@ -213,9 +215,8 @@ export class FeedObject extends DurableObject<Env> {
 
   private countLive(view: FeedQuery["view"], range: DateRange, now: number): number {
     const { conditions, bindings } = liveEntries(view, range, now);
-    return this.sql
-      .exec<{ count: number }>(`SELECT count(*) AS count FROM feed_entry WHERE ${conditions.join(" AND ")}`, ...bindings)
-      .one().count;
+    return this.sql.exec<{ count: number }>(`SELECT count(*) AS count FROM feed_entry WHERE ${conditions.join(" AND ")}`, ...bindings).one()
+      .count;
   }
 
   /** Starts an erasure here: from now on, updates written before `beforeMs` are refused. Idempotent. */
@@ -230,7 +231,11 @@ export class FeedObject extends DurableObject<Env> {
   async activityIds(after: string | null, top: number): Promise<string[]> {
     if (!this.schema.exists) return [];
     return this.sql
-      .exec<{ activity_id: string }>("SELECT activity_id FROM feed_entry WHERE activity_id > ? ORDER BY activity_id LIMIT ?", after ?? "", top)
+      .exec<{ activity_id: string }>(
+        "SELECT activity_id FROM feed_entry WHERE activity_id > ? ORDER BY activity_id LIMIT ?",
+        after ?? "",
+        top,
+      )
       .toArray()
       .map((row) => row.activity_id);
   }
@@ -273,7 +278,9 @@ export class FeedObject extends DurableObject<Env> {
   /** Sets the alarm to when the oldest tombstone is due to go, or clears it when there is none. */
   private async armAlarm(): Promise<void> {
     const oldest = this.sql
-      .exec<{ at: number | null }>("SELECT min(deleted_ms) AS at FROM feed_entry INDEXED BY feed_tombstone_by_deleted WHERE activity IS NULL")
+      .exec<{ at: number | null }>(
+        "SELECT min(deleted_ms) AS at FROM feed_entry INDEXED BY feed_tombstone_by_deleted WHERE activity IS NULL",
+      )
       .one().at;
     const next = oldest === null ? null : oldest + TOMBSTONE_LIFETIME_MS;
     // Most tombstones are younger than the oldest: skip the storage write then.

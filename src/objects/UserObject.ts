@@ -169,7 +169,8 @@ export class UserObject extends DurableObject<Env> {
         if (Date.now() >= until) return await this.ctx.storage.setAlarm(Date.now());
       }
       // Done. A request that came in meanwhile started an erasure of its own, which needs the alarm.
-      if (this.sql.exec("SELECT 1 FROM erasure WHERE completed_ms IS NULL").toArray().length > 0) await this.ctx.storage.setAlarm(Date.now());
+      if (this.sql.exec("SELECT 1 FROM erasure WHERE completed_ms IS NULL").toArray().length > 0)
+        await this.ctx.storage.setAlarm(Date.now());
       else await this.ctx.storage.deleteAlarm();
     } catch (error) {
       const attempts = this.sql
@@ -180,7 +181,15 @@ export class UserObject extends DurableObject<Env> {
         )
         .one().attempts;
       await this.ctx.storage.setAlarm(Date.now() + retryDelayMs(attempts));
-      console.warn(JSON.stringify({ level: "warn", message: "erasure step failed; will retry", erasureId: running.id, attempts, error: String(error) }));
+      console.warn(
+        JSON.stringify({
+          level: "warn",
+          message: "erasure step failed; will retry",
+          erasureId: running.id,
+          attempts,
+          error: String(error),
+        }),
+      );
     }
   }
 
@@ -188,7 +197,9 @@ export class UserObject extends DurableObject<Env> {
   private async step(erasure: ErasureRow): Promise<boolean> {
     const app = this.sql.exec<ErasureAppRow>("SELECT * FROM erasure_app ORDER BY app_id LIMIT 1").toArray()[0];
     if (!app) {
-      this.progress(erasure, () => this.sql.exec("UPDATE erasure SET completed_ms = ? WHERE id = ? AND completed_ms IS NULL", Date.now(), erasure.id));
+      this.progress(erasure, () =>
+        this.sql.exec("UPDATE erasure SET completed_ms = ? WHERE id = ? AND completed_ms IS NULL", Date.now(), erasure.id),
+      );
       return false;
     }
     const before = erasure.requested_ms;
@@ -265,7 +276,9 @@ export class UserObject extends DurableObject<Env> {
       }
       case "feed": {
         // A feed that registers again meanwhile (a new one, after this one emptied) bumps the generation and stays registered.
-        const generation = this.sql.exec<{ generation: number }>("SELECT generation FROM app WHERE app_id = ?", app.app_id).toArray()[0]?.generation;
+        const generation = this.sql
+          .exec<{ generation: number }>("SELECT generation FROM app WHERE app_id = ?", app.app_id)
+          .toArray()[0]?.generation;
         const { emptied } = await call(feed.finishErasure(before), "erase the feed");
         this.progress(erasure, () => {
           if (this.sql.exec("DELETE FROM erasure_app WHERE app_id = ?", app.app_id).rowsWritten === 0) return;

@@ -11,7 +11,10 @@ import type { UserObject } from "./UserObject";
 export const JURISDICTIONS = ["eu", "fedramp"] as const satisfies DurableObjectJurisdiction[];
 
 /** The namespace to address objects through: restricted to DATA_JURISDICTION when one is set. */
-export function placed<T extends Rpc.DurableObjectBranded | undefined>(env: Env, namespace: DurableObjectNamespace<T>): DurableObjectNamespace<T> {
+export function placed<T extends Rpc.DurableObjectBranded | undefined>(
+  env: Env,
+  namespace: DurableObjectNamespace<T>,
+): DurableObjectNamespace<T> {
   const jurisdiction = env.DATA_JURISDICTION;
   if (!jurisdiction) return namespace;
   if (!(JURISDICTIONS as readonly string[]).includes(jurisdiction)) {

@@ -158,7 +158,13 @@ export class FeedOutbox {
       if (attempts === undefined) return;
       this.sql.exec("UPDATE feed_outbox SET retry_at_ms = ?", Date.now() + feedRetryDelayMs(attempts));
       console.warn(
-        JSON.stringify({ level: "warn", message: "feed update failed; will retry", activityId: update.activityId, attempts, error: String(error) }),
+        JSON.stringify({
+          level: "warn",
+          message: "feed update failed; will retry",
+          activityId: update.activityId,
+          attempts,
+          error: String(error),
+        }),
       );
     }
   }

@@ -133,7 +133,9 @@ export function activityAnswer(
   const resource = {
     "@odata.context": odataContext(c.req.url, options.context ?? `${activitiesPath(c.var.pathUser)}/$entity`),
     ...toActivityResource(found.activity),
-    ...(found.historyItems ? { historyItems: found.historyItems.map((item) => selectProperties(toHistoryItemResource(item), itemSelect)) } : {}),
+    ...(found.historyItems
+      ? { historyItems: found.historyItems.map((item) => selectProperties(toHistoryItemResource(item), itemSelect)) }
+      : {}),
   };
   return selectProperties(resource, options.select ?? null);
 }
@@ -155,12 +157,17 @@ async function writeActivity(c: Context<AppEnv>, appActivityId: string, body: Ac
 
   const put = { owner: caller, id, appActivityId, content: JSON.stringify(toActivityContent(body)), historyItems };
   const stub = activityObject(c.env, caller, id);
-  const result: ActivityPutResult = await callObject(stub, (activity) => (mode === "create" ? activity.createActivity(put) : activity.putActivity(put)));
+  const result: ActivityPutResult = await callObject(stub, (activity) =>
+    mode === "create" ? activity.createActivity(put) : activity.putActivity(put),
+  );
   if (result.kind === "conflict") throw conflict(`The activity id '${id}' is already used by another appActivityId.`);
   if (result.kind === "exists") {
     throw conflict(`An activity with appActivityId '${appActivityId}' already exists (id '${id}'); PATCH or PUT it to change it.`);
   }
-  return { answer: activityAnswer(c, { activity: result.activity, historyItems: body.historyItems ? result.historyItems : null }), created: result.kind === "created" };
+  return {
+    answer: activityAnswer(c, { activity: result.activity, historyItems: body.historyItems ? result.historyItems : null }),
+    created: result.kind === "created",
+  };
 }
 
 /** POST /activities, and PUT, GET, PATCH and DELETE of /activities/{id}. */

@@ -24,19 +24,27 @@ const userParams = z.object({
     .string()
     .min(1)
     .max(limits.identityClaimChars, `expected a user's object id (oid) of at most ${limits.identityClaimChars} characters`)
-    .openapi({ description: "The user's object id (the oid claim of their tokens), in the administrator's own tenant.", example: "00000000-0000-0000-0000-00000000a11c" }),
+    .openapi({
+      description: "The user's object id (the oid claim of their tokens), in the administrator's own tenant.",
+      example: "00000000-0000-0000-0000-00000000a11c",
+    }),
 });
 
 const noOptions = queryOptions({});
 
-const operationParams = userParams.extend({ operationId: guidSchema.openapi({ description: "The erasure's id, from the Location of the DELETE." }) });
+const operationParams = userParams.extend({
+  operationId: guidSchema.openapi({ description: "The erasure's id, from the Location of the DELETE." }),
+});
 
 /** The errors an admin route documents: Graph's envelope, as for every route, with what 403 and 404 mean here. */
 const adminErrors = (...statuses: (400 | 404)[]) => {
   const documented = errorResponses(...statuses);
   return {
     ...documented,
-    403: { ...documented[403], description: "Not an application token with the admin role (ADMIN_ROLE): a delegated token, or one without the role (accessDenied)." },
+    403: {
+      ...documented[403],
+      description: "Not an application token with the admin role (ADMIN_ROLE): a delegated token, or one without the role (accessDenied).",
+    },
     ...(statuses.includes(404) ? { 404: { ...documented[404], description: "No such operation for this user (itemNotFound)." } } : {}),
   };
 };
@@ -51,7 +59,8 @@ const exportRoute = createRoute({
   request: { params: userParams, query: noOptions },
   responses: {
     200: {
-      description: "The export, one activity per line; a stream that ends without a final newline was cut short, and should be fetched again.",
+      description:
+        "The export, one activity per line; a stream that ends without a final newline was cut short, and should be fetched again.",
       content: { "application/x-ndjson": { schema: activitySchema.extend({ appId: z.string() }).openapi("userActivityExportLine") } },
     },
     ...adminErrors(400),
@@ -82,7 +91,10 @@ const operationRoute = createRoute({
   summary: "Get an erasure's status",
   request: { params: operationParams, query: noOptions },
   responses: {
-    200: { description: "The erasure: running, or succeeded, with what it erased.", content: { "application/json": { schema: erasureOperationSchema } } },
+    200: {
+      description: "The erasure: running, or succeeded, with what it erased.",
+      content: { "application/json": { schema: erasureOperationSchema } },
+    },
     ...adminErrors(400, 404),
   },
 });
@@ -112,7 +124,9 @@ adminRoutes
   })
   .openapi(operationRoute, async (c) => {
     const { oid, operationId } = c.req.valid("param");
-    const erasure = await callObject(userObject(c.env, userOf(c.var.administrator, oid)), (registry) => registry.erasure(operationId.toLowerCase()));
+    const erasure = await callObject(userObject(c.env, userOf(c.var.administrator, oid)), (registry) =>
+      registry.erasure(operationId.toLowerCase()),
+    );
     if (!erasure) throw itemNotFound(`No erasure '${operationId}' exists for this user.`);
     return c.json(toErasureOperationResource(erasure), 200);
   })

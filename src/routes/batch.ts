@@ -52,10 +52,13 @@ export function batchRoutes(options: { dispatch: Dispatch; roots: ReadonlySet<st
   /** The URL a request's url names, against the batch's origin and version; a GraphError when it names none of the API's. */
   function target(url: string, batchUrl: URL): URL | GraphError {
     const split = splitBatchUrl(url);
-    if (!split) return invalidRequest(`The url '${url}' is absolute; a batch request's url is relative to the version, such as /me/activities.`);
+    if (!split)
+      return invalidRequest(`The url '${url}' is absolute; a batch request's url is relative to the version, such as /me/activities.`);
     const segments = pathSegments(split.path);
     if (segments.some((segment) => segment === "." || segment === "..") || !options.roots.has(segments[0]!)) {
-      return invalidRequest(`The url '${url}' is not a path of this API; a batch request's url is relative to the version, such as /me/activities.`);
+      return invalidRequest(
+        `The url '${url}' is not a path of this API; a batch request's url is relative to the version, such as /me/activities.`,
+      );
     }
     return new URL(`${batchUrl.origin}${split.version ?? versionPrefix(batchUrl.pathname)}/${split.path}`);
   }
@@ -77,13 +80,18 @@ export function batchRoutes(options: { dispatch: Dispatch; roots: ReadonlySet<st
     const url = target(request.url, new URL(c.req.url));
     if (url instanceof GraphError) return notRun(c, request, url);
     const headers = new Headers();
-    for (const [name, value] of Object.entries(request.headers ?? {})) if (!BATCH_OWNED_HEADERS.has(name.toLowerCase())) headers.set(name, value);
+    for (const [name, value] of Object.entries(request.headers ?? {}))
+      if (!BATCH_OWNED_HEADERS.has(name.toLowerCase())) headers.set(name, value);
     headers.set("Authorization", c.req.header("Authorization")!);
     if (!headers.has("client-request-id")) headers.set("client-request-id", c.var.clientRequestId);
     let body: BodyInit | undefined;
     if (typeof request.body === "string") body = decodeBase64(request.body);
     else if (request.body !== undefined && request.body !== null) body = JSON.stringify(request.body);
-    const response = await options.dispatch(new Request(url, { method: request.method.toUpperCase(), headers, body }), c.env, c.executionCtx);
+    const response = await options.dispatch(
+      new Request(url, { method: request.method.toUpperCase(), headers, body }),
+      c.env,
+      c.executionCtx,
+    );
     return { id: request.id, status: response.status, headers: answerHeaders(response.headers), body: await answerBody(response) };
   }
 
@@ -102,7 +110,11 @@ export function batchRoutes(options: { dispatch: Dispatch; roots: ReadonlySet<st
             return notRun(
               c,
               request,
-              new GraphError(424, "failedDependency", `The request was not run: it depends on '${failed.id}', which answered ${failed.status}.`),
+              new GraphError(
+                424,
+                "failedDependency",
+                `The request was not run: it depends on '${failed.id}', which answered ${failed.status}.`,
+              ),
             );
           });
           answers.set(request, pending);

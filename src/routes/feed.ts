@@ -12,7 +12,17 @@ import type { FeedPage, FeedQuery } from "../objects/FeedObject";
 import { type ActivityResource, activitySchema, activitySelectable, toActivityResource } from "../schemas/activity";
 import { errorResponses } from "../schemas/error";
 import { historyItemSelectable, toHistoryItemResource } from "../schemas/history-item";
-import { countOption, expandOption, type Expansion, filterOption, orderbyOption, queryOptions, selectOption, skiptokenOption, topOption } from "../schemas/query";
+import {
+  countOption,
+  expandOption,
+  type Expansion,
+  filterOption,
+  orderbyOption,
+  queryOptions,
+  selectOption,
+  skiptokenOption,
+  topOption,
+} from "../schemas/query";
 
 const pageOptions = {
   $top: topOption(limits.feedPageDefault, limits.feedPageMax),
@@ -111,7 +121,9 @@ async function expandPage(
   let chars = 0;
   for (let start = 0; start < page.activities.length; start += EXPAND_BATCH) {
     const batch = page.activities.slice(start, start + EXPAND_BATCH);
-    const found = await Promise.all(batch.map((activity) => callObject(activityObject(env, caller, activity.id), (object) => object.getActivity(items))));
+    const found = await Promise.all(
+      batch.map((activity) => callObject(activityObject(env, caller, activity.id), (object) => object.getActivity(items))),
+    );
     for (const [k, expanded] of found.entries()) {
       // Deleted or expired since the feed listed it.
       if (!expanded) continue;

@@ -24,7 +24,16 @@ import {
   toHistoryItemResource,
   toHistoryItemWrite,
 } from "../schemas/history-item";
-import { countOption, filterOption, orderbyOption, queryOptions, selectOption, type Selection, skiptokenOption, topOption } from "../schemas/query";
+import {
+  countOption,
+  filterOption,
+  orderbyOption,
+  queryOptions,
+  selectOption,
+  type Selection,
+  skiptokenOption,
+  topOption,
+} from "../schemas/query";
 import { activityAnswer, activityQuery, expandSelection } from "./activities";
 
 const COLLECTION = "/activities/{id}/historyItems";
@@ -108,7 +117,10 @@ const getItem = createRoute({
   path: ITEM,
   summary: "Get a history item",
   request: { params: itemParams, query: itemQuery },
-  responses: { 200: { description: "The item; with $select, only the selected properties (and id).", content: json(historyItemSchema) }, ...errorResponses(400, 404, 429) },
+  responses: {
+    200: { description: "The item; with $select, only the selected properties (and id).", content: json(historyItemSchema) },
+    ...errorResponses(400, 404, 429),
+  },
 });
 
 const patchItem = createRoute({
@@ -146,7 +158,8 @@ const itemActivity = createRoute({
   },
 });
 
-const collectionContext = (c: Context<AppEnv>, id: string) => odataContext(c.req.url, `${activitiesPath(c.var.pathUser)}('${id}')/historyItems`);
+const collectionContext = (c: Context<AppEnv>, id: string) =>
+  odataContext(c.req.url, `${activitiesPath(c.var.pathUser)}('${id}')/historyItems`);
 
 /** An item as it is answered alone: its @odata.context and its (selected) properties. */
 const itemAnswer = (c: Context<AppEnv>, activityId: string, item: HistoryItemRecord, select: Selection = null) =>
@@ -166,7 +179,11 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   .openapi(createItem, async (c) => {
     const { id } = c.req.valid("param");
     const write = toHistoryItemWrite(c.req.valid("json").id ?? crypto.randomUUID(), c.req.valid("json"));
-    const { item } = writeResponse(await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.createHistoryItem(write)), id, write.id);
+    const { item } = writeResponse(
+      await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.createHistoryItem(write)),
+      id,
+      write.id,
+    );
     return c.json(itemAnswer(c, id, item), 201);
   })
   .openapi(listItems, async (c) => {
@@ -187,7 +204,9 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   })
   .openapi(countItems, async (c) => {
     const { id } = c.req.valid("param");
-    const counted = await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.countHistoryItems(c.req.valid("query").$filter));
+    const counted = await callObject(activityObject(c.env, c.var.caller, id), (activity) =>
+      activity.countHistoryItems(c.req.valid("query").$filter),
+    );
     if (counted.kind !== "found") throw activityNotFound(id);
     return c.text(String(counted.value), 200);
   })
@@ -196,12 +215,18 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
     const body = c.req.valid("json");
     checkBodyId(body, historyItemId);
     const write = toHistoryItemWrite(historyItemId, body);
-    const { item, created } = writeResponse(await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.putHistoryItem(write)), id, write.id);
+    const { item, created } = writeResponse(
+      await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.putHistoryItem(write)),
+      id,
+      write.id,
+    );
     return created ? c.json(itemAnswer(c, id, item), 201) : c.json(itemAnswer(c, id, item), 200);
   })
   .openapi(getItem, async (c) => {
     const { id, historyItemId } = c.req.valid("param");
-    const found = await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.getHistoryItem(historyItemId.toLowerCase()));
+    const found = await callObject(activityObject(c.env, c.var.caller, id), (activity) =>
+      activity.getHistoryItem(historyItemId.toLowerCase()),
+    );
     if (found.kind === "activity-not-found") throw activityNotFound(id);
     if (found.kind === "item-not-found") throw historyItemNotFound(historyItemId);
     return c.json(itemAnswer(c, id, found.value, c.req.valid("query").$select), 200);
@@ -210,7 +235,9 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
     const { id, historyItemId } = c.req.valid("param");
     const patch: unknown = await c.req.json();
     checkBodyId(patch, historyItemId);
-    const result = await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.patchHistoryItem(historyItemId.toLowerCase(), patch));
+    const result = await callObject(activityObject(c.env, c.var.caller, id), (activity) =>
+      activity.patchHistoryItem(historyItemId.toLowerCase(), patch),
+    );
     if (result.kind === "activity-not-found") throw activityNotFound(id);
     if (result.kind === "item-not-found") throw historyItemNotFound(historyItemId);
     if (result.kind === "invalid") throw badRequest(describeIssues(result.issues, "request body"));
@@ -218,7 +245,9 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   })
   .openapi(deleteItem, async (c) => {
     const { id, historyItemId } = c.req.valid("param");
-    const found = await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.deleteHistoryItem(historyItemId.toLowerCase()));
+    const found = await callObject(activityObject(c.env, c.var.caller, id), (activity) =>
+      activity.deleteHistoryItem(historyItemId.toLowerCase()),
+    );
     if (found.kind === "activity-not-found") throw activityNotFound(id);
     if (found.kind === "item-not-found") throw historyItemNotFound(historyItemId);
     return c.body(null, 204);

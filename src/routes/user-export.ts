@@ -64,7 +64,9 @@ async function* appLines(env: Env, owner: Caller): AsyncGenerator<string> {
   let cursor: string | null = null;
   do {
     const after: string | null = cursor;
-    const page: FeedPage = await callObject(feedObject(env, owner), (feed) => feed.list({ view: "activities", top: limits.feedPageMax, range: ALL_TIME, cursor: after, cursorsAfter: false, count: false }));
+    const page: FeedPage = await callObject(feedObject(env, owner), (feed) =>
+      feed.list({ view: "activities", top: limits.feedPageMax, range: ALL_TIME, cursor: after, cursorsAfter: false, count: false }),
+    );
     if (page.kind === "bad-cursor") throw new Error("the feed refused the cursor it issued");
     for await (const start of readAhead(page.activities, (activity) => activityStart(env, owner, activity))) {
       if (start) yield* activityLine(env, owner, start);
@@ -99,7 +101,9 @@ async function* activityLine(env: Env, owner: Caller, start: ActivityStart): Asy
     const cursor: string | null = page.nextCursor;
     if (cursor === null) break;
     // An activity deleted meanwhile ends its list here.
-    page = await callObject(activityObject(env, owner, start.activity.id), (activity) => activity.listHistoryItems({ ...ALL_ITEMS, cursor, count: false }));
+    page = await callObject(activityObject(env, owner, start.activity.id), (activity) =>
+      activity.listHistoryItems({ ...ALL_ITEMS, cursor, count: false }),
+    );
   }
   yield "]}\n";
 }

@@ -3,7 +3,20 @@ import { formatDateTime } from "../graph/dates";
 import { limits } from "../limits";
 import type { ActivityRecord } from "../objects/records";
 import type { BodyIssue } from "../objects/records";
-import { bodyIssues, CONTROL_CHARACTER, expected, graphObject, ignoredSchema, jsonObjectSchema, jsonSchema, originSchema, readOnlyMembers, statusSchema, textSchema, urlSchema } from "./common";
+import {
+  bodyIssues,
+  CONTROL_CHARACTER,
+  expected,
+  graphObject,
+  ignoredSchema,
+  jsonObjectSchema,
+  jsonSchema,
+  originSchema,
+  readOnlyMembers,
+  statusSchema,
+  textSchema,
+  urlSchema,
+} from "./common";
 import { historyItemCreateSchema, historyItemSchema } from "./history-item";
 import { mergePatch } from "./merge";
 import type { Selectable } from "./query";
@@ -85,7 +98,10 @@ export const activityCreateSchema = z
   .strictObject(
     {
       ...activityMembers,
-      appActivityId: appActivityIdSchema.openapi({ description: "The app's own id for the activity; the server id is derived from it.", example: "/article?12345" }),
+      appActivityId: appActivityIdSchema.openapi({
+        description: "The app's own id for the activity; the server id is derived from it.",
+        example: "/article?12345",
+      }),
     },
     graphObject(ACTIVITY_TYPE),
   )
@@ -109,7 +125,8 @@ export const activityPatchSchema = activityBodySchema
 const MEMBERWISE = ["visualElements", "visualElements.attribution"];
 
 /** An activity's content after a PATCH, with the appActivityId the patch named; or what breaks a PUT rule. */
-type MergedActivity = { kind: "merged"; content: ActivityContent; appActivityId: string | undefined } | { kind: "invalid"; issues: BodyIssue[] };
+type MergedActivity =
+  { kind: "merged"; content: ActivityContent; appActivityId: string | undefined } | { kind: "invalid"; issues: BodyIssue[] };
 
 /**
  * An activity's client properties after a PATCH: the patch merged into them, then held to every
@@ -117,7 +134,10 @@ type MergedActivity = { kind: "merged"; content: ActivityContent; appActivityId:
  */
 export function patchActivityContent(stored: ActivityContent, patch: unknown): MergedActivity {
   if (patch !== null && typeof patch === "object" && "historyItems" in patch) {
-    return { kind: "invalid", issues: [{ code: "custom", path: ["historyItems"], message: "cannot be changed by a PATCH of the activity; use its historyItems" }] };
+    return {
+      kind: "invalid",
+      issues: [{ code: "custom", path: ["historyItems"], message: "cannot be changed by a PATCH of the activity; use its historyItems" }],
+    };
   }
   const parsed = activityBodySchema.safeParse(mergePatch(stored, patch, MEMBERWISE));
   if (!parsed.success) return { kind: "invalid", issues: bodyIssues(parsed.error.issues) };
@@ -136,7 +156,12 @@ export interface ActivityContent {
     description: string | null;
     backgroundColor: string | null;
     content: unknown;
-    attribution: { iconUrl: string | null; alternateText: string | null; alternativeText: string | null; addImageQuery: boolean | null } | null;
+    attribution: {
+      iconUrl: string | null;
+      alternateText: string | null;
+      alternativeText: string | null;
+      addImageQuery: boolean | null;
+    } | null;
   };
   contentInfo: Record<string, unknown> | null;
   userTimezone: string | null;

@@ -19,10 +19,14 @@ const batchRequestSchema = z
         .string(expected(`one of ${BATCH_METHODS.join(", ")}`))
         .refine((method) => BATCH_METHODS.includes(method.toUpperCase()), `expected one of ${BATCH_METHODS.join(", ")}`)
         .openapi({ description: `${BATCH_METHODS.join(", ")}, in any case.`, example: "GET" }),
-      url: z.string(expected("a URL relative to the version, such as /me/activities")).min(1, "expected a URL relative to the version, such as /me/activities").openapi({
-        description: "Relative to the batch's version (`/me/activities/…` or `me/activities/…`), or naming its own (`/v1.0/me/…`, `/beta/me/…`).",
-        example: "/me/activities/recent",
-      }),
+      url: z
+        .string(expected("a URL relative to the version, such as /me/activities"))
+        .min(1, "expected a URL relative to the version, such as /me/activities")
+        .openapi({
+          description:
+            "Relative to the batch's version (`/me/activities/…` or `me/activities/…`), or naming its own (`/v1.0/me/…`, `/beta/me/…`).",
+          example: "/me/activities/recent",
+        }),
       headers: z
         .record(
           z.string().regex(HEADER_NAME, "expected an HTTP header name"),
@@ -55,7 +59,8 @@ const batchRequestSchema = z
     if (hasBody && !Object.keys(request.headers ?? {}).some((name) => name.toLowerCase() === "content-type")) {
       context.addIssue({ code: "custom", path: ["headers"], message: "expected a Content-Type header, since the request has a body" });
     }
-    if (hasBody && request.method.toUpperCase() === "GET") context.addIssue({ code: "custom", path: ["body"], message: "a GET request has no body" });
+    if (hasBody && request.method.toUpperCase() === "GET")
+      context.addIssue({ code: "custom", path: ["body"], message: "a GET request has no body" });
     if (typeof request.body === "string" && decodeBase64(request.body) === undefined) {
       context.addIssue({ code: "custom", path: ["body"], message: "expected a JSON object or array, or the body's bytes in base64" });
     }
@@ -108,20 +113,32 @@ export const batchBodySchema = z
     requests.forEach((request, index) => {
       const earlier = indexById.get(request.id.toLowerCase());
       if (earlier !== undefined) {
-        context.addIssue({ code: "custom", path: ["requests", index, "id"], message: `'${request.id}' is already the id of requests[${earlier}] (ids are compared ignoring case)` });
+        context.addIssue({
+          code: "custom",
+          path: ["requests", index, "id"],
+          message: `'${request.id}' is already the id of requests[${earlier}] (ids are compared ignoring case)`,
+        });
       } else indexById.set(request.id.toLowerCase(), index);
     });
     requests.forEach((request, index) =>
       (request.dependsOn ?? []).forEach((id, position) => {
         if (!indexById.has(id.toLowerCase())) {
-          context.addIssue({ code: "custom", path: ["requests", index, "dependsOn", position], message: `no request in the batch has the id '${id}'` });
+          context.addIssue({
+            code: "custom",
+            path: ["requests", index, "dependsOn", position],
+            message: `no request in the batch has the id '${id}'`,
+          });
         }
       }),
     );
     const cycle = dependencyCycle(requests);
     if (cycle) {
       const index = requests.findIndex(({ id }) => id === cycle[0]);
-      context.addIssue({ code: "custom", path: ["requests", index, "dependsOn"], message: `the requests depend on each other in a cycle (${cycle.join(" → ")})` });
+      context.addIssue({
+        code: "custom",
+        path: ["requests", index, "dependsOn"],
+        message: `the requests depend on each other in a cycle (${cycle.join(" → ")})`,
+      });
     }
   })
   .openapi("batchRequestBody");
@@ -132,7 +149,10 @@ export const batchResponseSchema = z
       z.object({
         id: z.string(),
         status: z.number().int(),
-        headers: z.record(z.string(), z.string()).openapi({ description: "Content-Type, request-id, client-request-id and, when the answer has them, Location, Retry-After, Allow, WWW-Authenticate." }),
+        headers: z.record(z.string(), z.string()).openapi({
+          description:
+            "Content-Type, request-id, client-request-id and, when the answer has them, Location, Retry-After, Allow, WWW-Authenticate.",
+        }),
         body: z.unknown().openapi({ description: "JSON as the JSON value; text (a $count) as a string; null when empty." }),
       }),
     ),

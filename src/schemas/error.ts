@@ -21,7 +21,10 @@ const retryAfter = { "Retry-After": { description: "Seconds to wait before retry
 const errors = {
   400: { description: "Invalid request: the message names the property, segment or query option." },
   401: { description: "Missing or invalid access token (InvalidAuthenticationToken)." },
-  403: { description: "The token lacks the delegated scope UserActivity.ReadWrite.CreatedByApp, is app-only, or /users/{user} names someone other than the caller (accessDenied)." },
+  403: {
+    description:
+      "The token lacks the delegated scope UserActivity.ReadWrite.CreatedByApp, is app-only, or /users/{user} names someone other than the caller (accessDenied).",
+  },
   404: { description: "No such activity or history item for this user and app (itemNotFound)." },
   405: {
     description: "The path does not take this method; Allow lists the ones it takes (notAllowed).",
@@ -30,8 +33,15 @@ const errors = {
   409: { description: "A history item with this id, or a live activity with this appActivityId, already exists (conflict)." },
   413: { description: "The body is over the size limit (requestTooLarge)." },
   415: { description: "The body is not application/json (UnsupportedMediaType)." },
-  429: { description: "This user's read or write rate limit is used up; retry after Retry-After seconds (TooManyRequests).", headers: retryAfter },
-  503: { description: "The activity store or the token signing keys are briefly unavailable; retry after Retry-After seconds (serviceNotAvailable).", headers: retryAfter },
+  429: {
+    description: "This user's read or write rate limit is used up; retry after Retry-After seconds (TooManyRequests).",
+    headers: retryAfter,
+  },
+  503: {
+    description:
+      "The activity store or the token signing keys are briefly unavailable; retry after Retry-After seconds (serviceNotAvailable).",
+    headers: retryAfter,
+  },
 } as const;
 
 type ErrorStatus = keyof typeof errors;
@@ -39,6 +49,9 @@ type ErrorStatus = keyof typeof errors;
 /** The error responses an operation documents, all in Graph's envelope: `statuses`, and 401, 403, 405 and 503, which any operation can answer. */
 export function errorResponses(...statuses: ErrorStatus[]) {
   return Object.fromEntries(
-    ([401, 403, 405, ...statuses, 503] as const).map((status) => [status, { ...errors[status], content: { "application/json": { schema: errorSchema } } }]),
+    ([401, 403, 405, ...statuses, 503] as const).map((status) => [
+      status,
+      { ...errors[status], content: { "application/json": { schema: errorSchema } } },
+    ]),
   ) as Record<ErrorStatus, (typeof errors)[ErrorStatus] & { content: { "application/json": { schema: typeof errorSchema } } }>;
 }

@@ -4,7 +4,17 @@ import { limits } from "../limits";
 import type { BodyIssue, HistoryItemRecord, HistoryItemWrite } from "../objects/records";
 import type { Selectable } from "./query";
 import { mergePatch } from "./merge";
-import { bodyIssues, dateTimeSchema, expected, graphObject, guidSchema, ignoredSchema, readOnlyMembers, statusSchema, textSchema } from "./common";
+import {
+  bodyIssues,
+  dateTimeSchema,
+  expected,
+  graphObject,
+  guidSchema,
+  ignoredSchema,
+  readOnlyMembers,
+  statusSchema,
+  textSchema,
+} from "./common";
 
 const HISTORY_ITEM_TYPE = "microsoft.graph.activityHistoryItem";
 

@@ -7,9 +7,14 @@ export const erasureOperationSchema = z
   .object({
     id: z.string().openapi({ format: "uuid" }),
     status: z.enum(["running", "succeeded"]),
-    createdDateTime: z.string().openapi({ description: "When the erasure was requested: everything of the user written before it is erased." }),
+    createdDateTime: z
+      .string()
+      .openapi({ description: "When the erasure was requested: everything of the user written before it is erased." }),
     lastActionDateTime: z.string().openapi({ description: "When the job last made progress, or finished." }),
-    statusDetail: z.string().nullable().openapi({ description: "Why the job is waiting to retry, after a step failed; null while all is well." }),
+    statusDetail: z
+      .string()
+      .nullable()
+      .openapi({ description: "Why the job is waiting to retry, after a step failed; null while all is well." }),
     erased: z
       .object({
         apps: z.number().int().openapi({ description: "Apps whose data was erased (one feed each)." }),

@@ -45,7 +45,8 @@ function filterRange(text: string, ctx: Context): DateRange {
       );
     }
     const bound = parseInstant(match[2]!);
-    if (bound === undefined) return refuse(ctx, `Invalid $filter '${text}': '${match[2]}' is not an ISO 8601 date and time with an offset.`);
+    if (bound === undefined)
+      return refuse(ctx, `Invalid $filter '${text}': '${match[2]}' is not an ISO 8601 date and time with an offset.`);
     const { ms } = bound;
     // Stored times are whole milliseconds, so a bound past ms (01.4081) lies strictly between ms and ms + 1:
     // below it is ms and earlier, at or above it is ms + 1 and later.
@@ -156,7 +157,11 @@ export const expandOption = (items: Selectable) =>
     .transform((text, ctx): Expansion | null => {
       if (text === undefined) return null;
       const match = EXPAND.exec(text.trim());
-      if (!match) return refuse(ctx, `Invalid $expand '${text}': only 'historyItems', optionally with '($filter=...)' or '($select=...)', is supported.`);
+      if (!match)
+        return refuse(
+          ctx,
+          `Invalid $expand '${text}': only 'historyItems', optionally with '($filter=...)' or '($select=...)', is supported.`,
+        );
       const expansion: Expansion = { range: ALL_TIME, select: null };
       for (const nested of (match[1] ?? "").split(";").filter((part) => part.trim())) {
         const equals = nested.indexOf("=");

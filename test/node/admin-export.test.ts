@@ -20,9 +20,11 @@ interface Created {
 /** Runs `task` for 0..count-1, `CONCURRENCY` at a time. */
 async function pool(count: number, task: (n: number) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
 /** Reads a byte stream as lines, each handed over as soon as its newline arrives. */
@@ -76,7 +78,10 @@ it("streams 2,000 activities across two apps as NDJSON, the first line long befo
   const response = await fetch(`${origin}/admin/users/${user}/activities`, {
     headers: { Authorization: `Bearer ${await mintToken({ appOnly: true })}` },
   });
-  expect({ status: response.status, contentType: response.headers.get("content-type") }).toEqual({ status: 200, contentType: "application/x-ndjson" });
+  expect({ status: response.status, contentType: response.headers.get("content-type") }).toEqual({
+    status: 200,
+    contentType: "application/x-ndjson",
+  });
 
   const exported: { appId: string; id: string; historyItems: unknown[]; visualElements: { displayText: string } }[] = [];
   let firstLineMs = 0;
@@ -85,7 +90,10 @@ it("streams 2,000 activities across two apps as NDJSON, the first line long befo
     if (exported.length === 1) {
       firstLineMs = performance.now() - started;
       // Were the export made before it was sent, this activity would still be in it.
-      const deleted = await fetch(`${origin}/v1.0/me/activities/${last.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${tokens[lastApp]}` } });
+      const deleted = await fetch(`${origin}/v1.0/me/activities/${last.id}`, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${tokens[lastApp]}` },
+      });
       expect(deleted.status).toBe(204);
     }
   }
@@ -93,7 +101,9 @@ it("streams 2,000 activities across two apps as NDJSON, the first line long befo
 
   const expected = created.filter((activity) => activity !== last);
   expect(exported.length).toBe(expected.length);
-  expect(exported.map((line) => `${line.appId} ${line.id}`).sort()).toEqual(expected.map((activity) => `${activity.app} ${activity.id}`).sort());
+  expect(exported.map((line) => `${line.appId} ${line.id}`).sort()).toEqual(
+    expected.map((activity) => `${activity.app} ${activity.id}`).sort(),
+  );
   for (const line of exported) expect(line.historyItems).toHaveLength(1);
   // Apps in order, each app's activities newest first.
   expect(exported.map((line) => line.appId)).toEqual([...Array(PER_APP).fill(APPS[0]), ...Array(PER_APP - 1).fill(APPS[1])]);

@@ -2,7 +2,11 @@
 // `npm run dev` serves it: Kiota core's BatchRequestContent + BatchRequestBuilder fed by the typed
 // builders' RequestInformation, and the classic client's BatchRequestContent/BatchResponseContent.
 import { createUntypedObject, createUntypedString } from "@microsoft/kiota-abstractions";
-import { BatchRequestContent as ClassicBatchRequestContent, BatchResponseContent as ClassicBatchResponseContent, type Client } from "@microsoft/microsoft-graph-client";
+import {
+  BatchRequestContent as ClassicBatchRequestContent,
+  BatchResponseContent as ClassicBatchResponseContent,
+  type Client,
+} from "@microsoft/microsoft-graph-client";
 import { BatchRequestBuilder, BatchRequestContent, type BatchRequestStep } from "@microsoft/msgraph-sdk-core";
 import type { ActivityHistoryItem, UserActivity } from "@microsoft/msgraph-sdk/models/index.js";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
@@ -57,7 +61,11 @@ const withoutContext = ({ "@odata.context": _context, ...rest }: Record<string, 
 
 /** Graph's error envelope with the ids its answer carries. */
 const errorEnvelope = (code: string, message: unknown, requestId: unknown, clientRequestId: unknown) => ({
-  error: { code, message, innerError: { date: expect.stringMatching(ERROR_DATE), "request-id": requestId, "client-request-id": clientRequestId } },
+  error: {
+    code,
+    message,
+    innerError: { date: expect.stringMatching(ERROR_DATE), "request-id": requestId, "client-request-id": clientRequestId },
+  },
 });
 
 let user: string;
@@ -88,7 +96,11 @@ describe("Kiota core's BatchRequestContent and BatchRequestBuilder", () => {
    * it serializes headers only as its own untyped nodes (a plain object comes out as `{}`). Given them
    * so, it sends the body as base64, which the service decodes.
    */
-  const addWrite = (content: BatchRequestContent, request: Parameters<BatchRequestContent["addBatchRequest"]>[0], id: string): BatchRequestStep => {
+  const addWrite = (
+    content: BatchRequestContent,
+    request: Parameters<BatchRequestContent["addBatchRequest"]>[0],
+    id: string,
+  ): BatchRequestStep => {
     const step = content.addBatchRequest(request, id);
     const contentType = request.headers.tryGetValue("Content-Type")![0]!;
     step.headers = createUntypedObject({ "Content-Type": createUntypedString(contentType) }) as unknown as Record<string, string>;
@@ -118,7 +130,12 @@ describe("Kiota core's BatchRequestContent and BatchRequestBuilder", () => {
     addWrite(first, activities.toPostRequestInformation({ appActivityId, ...activity("Contoso article") } as UserActivity), "create");
     first.addBatchRequest(activities.toGetRequestInformation(), "feed").dependsOn = ["create"];
     const created = await post(first);
-    expect(await created.answer.getResponsesStatusCodes()).toEqual(new Map([["create", 201], ["feed", 200]]));
+    expect(await created.answer.getResponsesStatusCodes()).toEqual(
+      new Map([
+        ["create", 201],
+        ["feed", 200],
+      ]),
+    );
     const [createAnswer, feedAnswer] = created.wire.responses;
     expect(createAnswer).toEqual({
       id: "create",
@@ -136,11 +153,31 @@ describe("Kiota core's BatchRequestContent and BatchRequestBuilder", () => {
     const items = activityBuilder.historyItems;
     const second = new BatchRequestContent(sdk.adapter, errorMappings);
     const steps: [string, BatchRequestStep][] = [
-      ["item", addWrite(second, items.toPostRequestInformation({ id: itemId, startedDateTime: new Date(STARTED) } as ActivityHistoryItem), "item")],
-      ["patch-item", addWrite(second, items.byActivityHistoryItemId(itemId).toPatchRequestInformation({ userTimezone: "Africa/Casablanca" }), "patch-item")],
-      ["patch-activity", addWrite(second, activityBuilder.toPatchRequestInformation({ visualElements: { description: "Knots, step by step" } }), "patch-activity")],
+      [
+        "item",
+        addWrite(second, items.toPostRequestInformation({ id: itemId, startedDateTime: new Date(STARTED) } as ActivityHistoryItem), "item"),
+      ],
+      [
+        "patch-item",
+        addWrite(
+          second,
+          items.byActivityHistoryItemId(itemId).toPatchRequestInformation({ userTimezone: "Africa/Casablanca" }),
+          "patch-item",
+        ),
+      ],
+      [
+        "patch-activity",
+        addWrite(
+          second,
+          activityBuilder.toPatchRequestInformation({ visualElements: { description: "Knots, step by step" } }),
+          "patch-activity",
+        ),
+      ],
       ["count", second.addBatchRequest(items.count.toGetRequestInformation(), "count")],
-      ["expanded", second.addBatchRequest(activityBuilder.toGetRequestInformation({ queryParameters: { expand: ["historyItems"] } }), "expanded")],
+      [
+        "expanded",
+        second.addBatchRequest(activityBuilder.toGetRequestInformation({ queryParameters: { expand: ["historyItems"] } }), "expanded"),
+      ],
       ["delete", second.addBatchRequest(items.byActivityHistoryItemId(itemId).toDeleteRequestInformation(), "delete")],
       ["gone", second.addBatchRequest(items.byActivityHistoryItemId(itemId).toGetRequestInformation(), "gone")],
     ];
@@ -148,12 +185,25 @@ describe("Kiota core's BatchRequestContent and BatchRequestBuilder", () => {
     steps.slice(1).forEach(([, step], index) => (step.dependsOn = [steps[index]![0]]));
     const chained = await post(second);
     expect(await chained.answer.getResponsesStatusCodes()).toEqual(
-      new Map([["item", 201], ["patch-item", 200], ["patch-activity", 200], ["count", 200], ["expanded", 200], ["delete", 204], ["gone", 404]]),
+      new Map([
+        ["item", 201],
+        ["patch-item", 200],
+        ["patch-activity", 200],
+        ["count", 200],
+        ["expanded", 200],
+        ["delete", 204],
+        ["gone", 404],
+      ]),
     );
     const [item, patchedItem, patchedActivity, count, expanded, deleted, gone] = chained.wire.responses;
     const itemsContext = `${origin}${context}('${id}')/historyItems`;
     expect(item.body).toEqual(itemResource(itemsContext, itemId));
-    expect(patchedItem.body).toEqual({ ...item.body, userTimezone: "Africa/Casablanca", status: "updated", lastModifiedDateTime: expect.stringMatching(UTC_MS) });
+    expect(patchedItem.body).toEqual({
+      ...item.body,
+      userTimezone: "Africa/Casablanca",
+      status: "updated",
+      lastModifiedDateTime: expect.stringMatching(UTC_MS),
+    });
     expect(patchedActivity.body).toEqual({
       ...createAnswer.body,
       visualElements: { ...createAnswer.body.visualElements, description: "Knots, step by step" },
@@ -165,24 +215,46 @@ describe("Kiota core's BatchRequestContent and BatchRequestBuilder", () => {
     expect(count).toEqual({
       id: "count",
       status: 200,
-      headers: { "Content-Type": "text/plain; charset=UTF-8", "request-id": expect.stringMatching(GUID), "client-request-id": expect.any(String) },
+      headers: {
+        "Content-Type": "text/plain; charset=UTF-8",
+        "request-id": expect.stringMatching(GUID),
+        "client-request-id": expect.any(String),
+      },
       body: "1",
     });
     expect(expanded.body).toEqual({ ...patchedActivity.body, historyItems: [withoutContext(patchedItem.body)] });
-    expect(deleted).toEqual({ id: "delete", status: 204, headers: { "request-id": expect.stringMatching(GUID), "client-request-id": expect.any(String) }, body: null });
-    expect(gone.body).toEqual(errorEnvelope("itemNotFound", `The history item '${itemId}' does not exist.`, gone.headers["request-id"], gone.headers["client-request-id"]));
+    expect(deleted).toEqual({
+      id: "delete",
+      status: 204,
+      headers: { "request-id": expect.stringMatching(GUID), "client-request-id": expect.any(String) },
+      body: null,
+    });
+    expect(gone.body).toEqual(
+      errorEnvelope(
+        "itemNotFound",
+        `The history item '${itemId}' does not exist.`,
+        gone.headers["request-id"],
+        gone.headers["client-request-id"],
+      ),
+    );
   });
 
   it("is refused whole, naming the request, when a write goes without its Content-Type, as Graph refuses it", async () => {
     const content = new BatchRequestContent(sdk.adapter, errorMappings);
-    content.addBatchRequest(sdk.client.me.activities.byUserActivityId("1").historyItems.toPostRequestInformation({ startedDateTime: new Date(STARTED) }), "item");
+    content.addBatchRequest(
+      sdk.client.me.activities.byUserActivityId("1").historyItems.toPostRequestInformation({ startedDateTime: new Date(STARTED) }),
+      "item",
+    );
     const failure = await post(content).then(
       () => undefined,
       (reason: unknown) => reason,
     );
     expect(failure).toMatchObject({
       responseStatusCode: 400,
-      errorEscaped: { code: "BadRequest", message: "Invalid value for 'requests[0].headers': expected a Content-Type header, since the request has a body." },
+      errorEscaped: {
+        code: "BadRequest",
+        message: "Invalid value for 'requests[0].headers': expected a Content-Type header, since the request has a body.",
+      },
     });
   });
 });
@@ -197,10 +269,15 @@ describe("the classic client's BatchRequestContent and BatchResponseContent", ()
 
   /** A fetch Request for the service, as the classic client's batching takes them (it sends `/v1.0/me/…`). */
   const request = (method: string, path: string, body?: unknown) =>
-    new Request(`${origin}/v1.0${path}`, body === undefined ? { method } : { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    new Request(
+      `${origin}/v1.0${path}`,
+      body === undefined ? { method } : { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) },
+    );
 
   it("runs a serial dependsOn chain that ends in a 424 for the request after a failure, which is not run", async () => {
-    const created = await client.api("/me/activities").post({ appActivityId: `/article?${crypto.randomUUID()}`, ...activity("Contoso article") });
+    const created = await client
+      .api("/me/activities")
+      .post({ appActivityId: `/article?${crypto.randomUUID()}`, ...activity("Contoso article") });
     const itemId = crypto.randomUUID();
     const items = `/me/activities/${created.id}/historyItems`;
     const missing = crypto.randomUUID();
@@ -239,16 +316,31 @@ describe("the classic client's BatchRequestContent and BatchResponseContent", ()
     const posted = await response("item").json();
     expect(posted).toEqual(itemResource(itemsContext, itemId));
     const patched = await response("patch").json();
-    expect(patched).toEqual({ ...posted, userTimezone: "Africa/Casablanca", status: "updated", lastModifiedDateTime: expect.stringMatching(UTC_MS) });
+    expect(patched).toEqual({
+      ...posted,
+      userTimezone: "Africa/Casablanca",
+      status: "updated",
+      lastModifiedDateTime: expect.stringMatching(UTC_MS),
+    });
     expect(response("count").headers.get("Content-Type")).toBe("text/plain; charset=UTF-8");
     expect(await response("count").text()).toBe("1");
     expect(await response("read").json()).toEqual(patched);
     const [missingAnswer, notRun] = [response("missing"), response("activity")];
     expect(await missingAnswer.json()).toEqual(
-      errorEnvelope("itemNotFound", `The history item '${missing}' does not exist.`, missingAnswer.headers.get("request-id"), missingAnswer.headers.get("client-request-id")),
+      errorEnvelope(
+        "itemNotFound",
+        `The history item '${missing}' does not exist.`,
+        missingAnswer.headers.get("request-id"),
+        missingAnswer.headers.get("client-request-id"),
+      ),
     );
     expect(await notRun.json()).toEqual(
-      errorEnvelope("failedDependency", "The request was not run: it depends on 'missing', which answered 404.", notRun.headers.get("request-id"), notRun.headers.get("client-request-id")),
+      errorEnvelope(
+        "failedDependency",
+        "The request was not run: it depends on 'missing', which answered 404.",
+        notRun.headers.get("request-id"),
+        notRun.headers.get("client-request-id"),
+      ),
     );
     // The activity the 424 would have deleted is still there.
     expect(await client.api(`/me/activities/${created.id}`).get()).toEqual(created);

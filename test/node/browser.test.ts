@@ -42,7 +42,14 @@ it("enforces the page's Content-Security-Policy", async () => {
 it("keeps another origin's response unreadable without CORS", async () => {
   const tab = await browser.newPage();
   await tab.goto(origin(page));
-  const read = await tab.evaluate((url) => fetch(url).then((response) => response.text(), (error: Error) => error.name), origin(other));
+  const read = await tab.evaluate(
+    (url) =>
+      fetch(url).then(
+        (response) => response.text(),
+        (error: Error) => error.name,
+      ),
+    origin(other),
+  );
   expect(read).toBe("TypeError");
   await tab.close();
 });

@@ -11,7 +11,11 @@ it("refuses an invalid body naming the property and what was expected", async ()
   const response = await fetch(`${inject("serviceUrl")}/v1.0/me/activities/${encodeURIComponent(`/bundle/${crypto.randomUUID()}`)}`, {
     method: "PUT",
     headers: { Authorization: `Bearer ${await mintToken()}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ activitySourceHost: "https://www.contoso.com", activationUrl: "https://www.contoso.com/a", visualElements: { displayText: 5 } }),
+    body: JSON.stringify({
+      activitySourceHost: "https://www.contoso.com",
+      activationUrl: "https://www.contoso.com/a",
+      visualElements: { displayText: 5 },
+    }),
   });
   expect({ status: response.status, body: await response.json() }).toEqual({
     status: 400,
@@ -19,7 +23,11 @@ it("refuses an invalid body naming the property and what was expected", async ()
       error: {
         code: "BadRequest",
         message: "Invalid value for 'visualElements.displayText': expected a string.",
-        innerError: { date: expect.stringMatching(ERROR_DATE), "request-id": expect.stringMatching(GUID), "client-request-id": expect.stringMatching(GUID) },
+        innerError: {
+          date: expect.stringMatching(ERROR_DATE),
+          "request-id": expect.stringMatching(GUID),
+          "client-request-id": expect.stringMatching(GUID),
+        },
       },
     },
   });

@@ -49,7 +49,9 @@ export interface KiotaSdk {
 
 /** The Kiota SDK's client and request adapter, pointed at the service's /v1.0 on `origin` (plain HTTP is fine for Kiota on 127.0.0.1). */
 export function kiotaSdk(origin: string, token: string): KiotaSdk {
-  const adapter = new GraphRequestAdapter(new BaseBearerTokenAuthenticationProvider(new DevelopmentTokenProvider(token, new URL(origin).hostname)));
+  const adapter = new GraphRequestAdapter(
+    new BaseBearerTokenAuthenticationProvider(new DevelopmentTokenProvider(token, new URL(origin).hostname)),
+  );
   adapter.baseUrl = `${origin}/v1.0`;
   return { client: createGraphServiceClient(adapter), adapter };
 }
@@ -73,7 +75,8 @@ export function classicClient(origin: string, certificate: string, token: string
 export function untyped(value: unknown): UntypedNode {
   if (value === null) return createUntypedNull();
   if (Array.isArray(value)) return createUntypedArray(value.map(untyped));
-  if (typeof value === "object") return createUntypedObject(Object.fromEntries(Object.entries(value).map(([key, item]) => [key, untyped(item)])));
+  if (typeof value === "object")
+    return createUntypedObject(Object.fromEntries(Object.entries(value).map(([key, item]) => [key, untyped(item)])));
   if (typeof value === "number") return createUntypedNumber(value);
   if (typeof value === "boolean") return createUntypedBoolean(value);
   return createUntypedString(String(value));

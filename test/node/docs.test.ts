@@ -39,7 +39,10 @@ it("renders every route, with no request to any other origin", async () => {
 
 it("tries PUT /me/activities/{id} with a bearer token from Authorize and shows 201", async () => {
   await page.locator(".btn.authorize").first().click();
-  await page.locator(".auth-container input").first().fill(await mintToken({ user: crypto.randomUUID() }));
+  await page
+    .locator(".auth-container input")
+    .first()
+    .fill(await mintToken({ user: crypto.randomUUID() }));
   await page.locator(".auth-btn-wrapper .btn.authorize").first().click();
   await page.locator(".btn-done").first().click();
 

@@ -42,7 +42,12 @@ const exampleActivity = (displayText = "Contoso How-To: How to Tie a Reef Knot")
   fallbackUrl: "https://www.contoso.com/article?id=12345",
   contentInfo: { "@context": "https://schema.org", "@type": "Article", author: "Jennifer Booth", name: "How to Tie a Reef Knot" },
   visualElements: {
-    attribution: { iconUrl: "https://www.contoso.com/icon", alternateText: "Contoso, Ltd.", alternativeText: "Contoso, Ltd.", addImageQuery: false },
+    attribution: {
+      iconUrl: "https://www.contoso.com/icon",
+      alternateText: "Contoso, Ltd.",
+      alternativeText: "Contoso, Ltd.",
+      addImageQuery: false,
+    },
     description: "How to Tie a Reef Knot. A step-by-step visual guide to the art of nautical knot-tying.",
     backgroundColor: "#ff0000",
     displayText,
@@ -265,7 +270,9 @@ describe("the feed", () => {
       fetchSpy.mockClear();
       const seen: any[] = [];
       const first: PageCollection = await client.api(path).top(top).get();
-      expect(first["@odata.context"]).toBe(path.endsWith("recent") ? `${origin}/v1.0/$metadata#Collection(microsoft.graph.userActivity)` : context);
+      expect(first["@odata.context"]).toBe(
+        path.endsWith("recent") ? `${origin}/v1.0/$metadata#Collection(microsoft.graph.userActivity)` : context,
+      );
       await new PageIterator(client, first, (activity) => {
         seen.push(activity);
         return true;
@@ -314,9 +321,16 @@ describe("errors surface as the client's GraphError with our code, message and r
 
   it("400 BadRequest naming the property for an invalid body", async () => {
     const error = await rejection(
-      client.api(activityPath(freshAppActivityId())).put({ ...exampleActivity(), visualElements: { displayText: "x", backgroundColor: "red" } }),
+      client
+        .api(activityPath(freshAppActivityId()))
+        .put({ ...exampleActivity(), visualElements: { displayText: "x", backgroundColor: "red" } }),
     );
-    expectGraphError(error, 400, "BadRequest", "Invalid value for 'visualElements.backgroundColor': expected a hex colour such as #ff0000.");
+    expectGraphError(
+      error,
+      400,
+      "BadRequest",
+      "Invalid value for 'visualElements.backgroundColor': expected a hex colour such as #ff0000.",
+    );
   });
 
   it("400 invalidRequest for a history item id that is not a GUID", async () => {

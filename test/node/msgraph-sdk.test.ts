@@ -91,7 +91,10 @@ async function putActivity({ client, adapter }: KiotaSdk, appActivityId: string,
 
 /** PUT .../historyItems/{historyItemId}, likewise through the raw request API. */
 async function putHistoryItem({ client, adapter }: KiotaSdk, activityId: string, itemId: string, body: ActivityHistoryItem) {
-  const request = client.me.activities.byUserActivityId(activityId).historyItems.byActivityHistoryItemId(itemId).toPatchRequestInformation(body);
+  const request = client.me.activities
+    .byUserActivityId(activityId)
+    .historyItems.byActivityHistoryItemId(itemId)
+    .toPatchRequestInformation(body);
   request.httpMethod = HttpMethod.PUT;
   const item = await adapter.send<ActivityHistoryItem>(request, createActivityHistoryItemFromDiscriminatorValue, errorMappings);
   expect(item).toBeDefined();
@@ -234,7 +237,10 @@ describe("history items", () => {
       expirationDateTime: plus30Days(put.createdDateTime!),
       activeDurationSeconds: 20,
     });
-    const replaced = await putHistoryItem(sdk, activity.id!, itemId, { startedDateTime: new Date("2015-02-11T21:00:00Z"), activeDurationSeconds: 5 });
+    const replaced = await putHistoryItem(sdk, activity.id!, itemId, {
+      startedDateTime: new Date("2015-02-11T21:00:00Z"),
+      activeDurationSeconds: 5,
+    });
     expect(replaced).toEqual({
       ...put,
       status: "updated",
@@ -289,7 +295,11 @@ describe("the feed", () => {
   it("pages me.activities and me.activities.recent to the end with PageIterator, every activity exactly once", async () => {
     const created = new Map<string, unknown>();
     for (let i = 0; i < 25; i++) {
-      const { additionalData: _, ...activity } = await putActivity(sdk, `/feed/${i}?${crypto.randomUUID()}`, exampleActivity(`Activity ${i}`));
+      const { additionalData: _, ...activity } = await putActivity(
+        sdk,
+        `/feed/${i}?${crypto.randomUUID()}`,
+        exampleActivity(`Activity ${i}`),
+      );
       created.set(activity.id!, plain(activity));
     }
     const fetchSpy = vi.spyOn(globalThis, "fetch");
@@ -354,9 +364,12 @@ describe("errors surface as the SDK's ODataError with our code, message and requ
     const missing = crypto.randomUUID();
     const clientRequestId = crypto.randomUUID();
     const error = await rejection(
-      sdk.client.me.activities.byUserActivityId(activity.id!).historyItems.byActivityHistoryItemId(missing).get({
-        headers: { "client-request-id": clientRequestId },
-      }),
+      sdk.client.me.activities
+        .byUserActivityId(activity.id!)
+        .historyItems.byActivityHistoryItemId(missing)
+        .get({
+          headers: { "client-request-id": clientRequestId },
+        }),
     );
     expectODataError(error, 404, "itemNotFound", `The history item '${missing}' does not exist.`, clientRequestId);
   });
@@ -365,7 +378,12 @@ describe("errors surface as the SDK's ODataError with our code, message and requ
     const body = exampleActivity();
     body.visualElements!.backgroundColor = "red";
     const error = await rejection(putActivity(sdk, freshAppActivityId(), body));
-    expectODataError(error, 400, "BadRequest", "Invalid value for 'visualElements.backgroundColor': expected a hex colour such as #ff0000.");
+    expectODataError(
+      error,
+      400,
+      "BadRequest",
+      "Invalid value for 'visualElements.backgroundColor': expected a hex colour such as #ff0000.",
+    );
   });
 
   it("400 BadRequest naming a property the type does not define (sent through the model's additionalData)", async () => {
@@ -375,7 +393,9 @@ describe("errors surface as the SDK's ODataError with our code, message and requ
 
   it("400 invalidRequest for a history item id that is not a GUID", async () => {
     const activity = await putActivity(sdk, freshAppActivityId(), exampleActivity());
-    const error = await rejection(sdk.client.me.activities.byUserActivityId(activity.id!).historyItems.byActivityHistoryItemId("not-a-guid").get());
+    const error = await rejection(
+      sdk.client.me.activities.byUserActivityId(activity.id!).historyItems.byActivityHistoryItemId("not-a-guid").get(),
+    );
     expectODataError(error, 400, "invalidRequest", /^Invalid value for 'historyItemId': expected a GUID/);
   });
 

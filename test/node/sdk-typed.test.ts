@@ -51,7 +51,11 @@ const createdModel = (body: UserActivity, extra: Partial<UserActivity> = {}) => 
   contentUrl: undefined,
   // Free JSON comes back as the SDK's untyped nodes, here an untyped null.
   contentInfo: null,
-  visualElements: { ...body.visualElements, content: null, attribution: { ...body.visualElements!.attribution, alternativeText: undefined } },
+  visualElements: {
+    ...body.visualElements,
+    content: null,
+    attribution: { ...body.visualElements!.attribution, alternativeText: undefined },
+  },
   createdDateTime: expect.any(Date),
   lastModifiedDateTime: expect.any(Date),
   expirationDateTime: expect.any(Date),
@@ -86,7 +90,9 @@ describe("Kiota (@microsoft/msgraph-sdk): me.activities", () => {
     expect(plain(await activity.get())).toEqual(created);
 
     // Only what the patch names changes; visualElements merges member by member.
-    const patched = plain(await activity.patch({ appDisplayName: "Contoso", visualElements: { description: "Knots, step by step" } })) as UserActivity;
+    const patched = plain(
+      await activity.patch({ appDisplayName: "Contoso", visualElements: { description: "Knots, step by step" } }),
+    ) as UserActivity;
     expect(patched).toEqual({
       ...created,
       appDisplayName: "Contoso",
@@ -100,13 +106,26 @@ describe("Kiota (@microsoft/msgraph-sdk): me.activities", () => {
     // The model a read gives back can be patched as it is, with a change.
     const readBack = (await activity.get())!;
     readBack.userTimezone = "Europe/Paris";
-    expect(plain(await activity.patch(readBack))).toEqual({ ...patched, userTimezone: "Europe/Paris", lastModifiedDateTime: expect.any(Date), expirationDateTime: expect.any(Date) });
+    expect(plain(await activity.patch(readBack))).toEqual({
+      ...patched,
+      userTimezone: "Europe/Paris",
+      lastModifiedDateTime: expect.any(Date),
+      expirationDateTime: expect.any(Date),
+    });
 
     const again = await rejection(sdk.client.me.activities.post(body));
-    expect(again).toEqual({ status: 409, code: "conflict", message: `An activity with appActivityId '${appActivityId}' already exists (id '${created.id}'); PATCH or PUT it to change it.` });
+    expect(again).toEqual({
+      status: 409,
+      code: "conflict",
+      message: `An activity with appActivityId '${appActivityId}' already exists (id '${created.id}'); PATCH or PUT it to change it.`,
+    });
 
     await expect(activity.delete()).resolves.toBeUndefined();
-    expect(await rejection(activity.get())).toEqual({ status: 404, code: "itemNotFound", message: `The activity '${created.id}' does not exist.` });
+    expect(await rejection(activity.get())).toEqual({
+      status: 404,
+      code: "itemNotFound",
+      message: `The activity '${created.id}' does not exist.`,
+    });
   });
 
   it("historyItems.post, byActivityHistoryItemId().get, .patch and .delete, .activity.get and historyItems.count.get", async () => {
@@ -156,28 +175,53 @@ describe("Kiota (@microsoft/msgraph-sdk): me.activities", () => {
 
     await expect(item.delete()).resolves.toBeUndefined();
     expect(await items.count.get()).toBe(1);
-    expect(await rejection(item.get())).toEqual({ status: 404, code: "itemNotFound", message: `The history item '${posted!.id}' does not exist.` });
+    expect(await rejection(item.get())).toEqual({
+      status: 404,
+      code: "itemNotFound",
+      message: `The history item '${posted!.id}' does not exist.`,
+    });
   });
 
   it("get({ queryParameters: { select } }) on an activity, the feed and the items returns only those properties", async () => {
     const activity = await sdk.client.me.activities.post(newActivity(`/article?${crypto.randomUUID()}`));
-    const item = await sdk.client.me.activities.byUserActivityId(activity!.id!).historyItems.post({ startedDateTime: new Date("2015-02-11T20:54:04.345Z") });
+    const item = await sdk.client.me.activities
+      .byUserActivityId(activity!.id!)
+      .historyItems.post({ startedDateTime: new Date("2015-02-11T20:54:04.345Z") });
 
-    const one = await sdk.client.me.activities.byUserActivityId(activity!.id!).get({ queryParameters: { select: ["appDisplayName", "status"] } });
-    expect(one).toEqual({ additionalData: { "@odata.context": `${context}/$entity` }, id: activity!.id, appDisplayName: "Contoso, Ltd.", status: "active" });
+    const one = await sdk.client.me.activities
+      .byUserActivityId(activity!.id!)
+      .get({ queryParameters: { select: ["appDisplayName", "status"] } });
+    expect(one).toEqual({
+      additionalData: { "@odata.context": `${context}/$entity` },
+      id: activity!.id,
+      appDisplayName: "Contoso, Ltd.",
+      status: "active",
+    });
 
     const feed = await sdk.client.me.activities.get({ queryParameters: { select: ["appActivityId"], count: true } });
-    expect(feed).toEqual({ additionalData: { "@odata.context": context }, odataCount: 1, value: [{ id: activity!.id, appActivityId: activity!.appActivityId }] });
+    expect(feed).toEqual({
+      additionalData: { "@odata.context": context },
+      odataCount: 1,
+      value: [{ id: activity!.id, appActivityId: activity!.appActivityId }],
+    });
 
-    const recent = await sdk.client.me.activities.recent.get({ queryParameters: { select: ["id"], expand: ["historyItems($select=startedDateTime)"] } });
+    const recent = await sdk.client.me.activities.recent.get({
+      queryParameters: { select: ["id"], expand: ["historyItems($select=startedDateTime)"] },
+    });
     expect(recent!.value).toEqual([{ id: activity!.id, historyItems: [{ id: item!.id, startedDateTime: item!.startedDateTime }] }]);
 
-    const items = await sdk.client.me.activities.byUserActivityId(activity!.id!).historyItems.get({ queryParameters: { select: ["startedDateTime"] } });
+    const items = await sdk.client.me.activities
+      .byUserActivityId(activity!.id!)
+      .historyItems.get({ queryParameters: { select: ["startedDateTime"] } });
     expect(items!.value).toEqual([{ id: item!.id, startedDateTime: item!.startedDateTime }]);
 
     expect(await sdk.client.me.activities.count.get()).toBe(1);
     const unknown = await rejection(sdk.client.me.activities.get({ queryParameters: { select: ["displayText"] } }));
-    expect(unknown).toEqual({ status: 400, code: "invalidRequest", message: expect.stringMatching(/^Invalid \$select: 'displayText' is not a selectable property of microsoft\.graph\.userActivity/) });
+    expect(unknown).toEqual({
+      status: 400,
+      code: "invalidRequest",
+      message: expect.stringMatching(/^Invalid \$select: 'displayText' is not a selectable property of microsoft\.graph\.userActivity/),
+    });
   });
 });
 
@@ -186,9 +230,17 @@ describe("Kiota (@microsoft/msgraph-sdk-users): users.byUserId()", () => {
     const created = plain(await sdk.client.me.activities.post(newActivity(`/article?${crypto.randomUUID()}`))) as UserActivity;
     const { additionalData: _, ...listed } = created;
 
-    expect(plain(await sdk.client.users.byUserId(user).activities.get())).toEqual({ additionalData: { "@odata.context": context }, value: [listed] });
+    expect(plain(await sdk.client.users.byUserId(user).activities.get())).toEqual({
+      additionalData: { "@odata.context": context },
+      value: [listed],
+    });
     const byName = plain(await sdk.client.users.byUserId(UPN.toLowerCase()).activities.byUserActivityId(created.id!).get());
-    expect(byName).toEqual({ ...created, additionalData: { "@odata.context": `${inject("serviceUrl")}/v1.0/$metadata#users('${encodeURIComponent(UPN.toLowerCase())}')/activities/$entity` } });
+    expect(byName).toEqual({
+      ...created,
+      additionalData: {
+        "@odata.context": `${inject("serviceUrl")}/v1.0/$metadata#users('${encodeURIComponent(UPN.toLowerCase())}')/activities/$entity`,
+      },
+    });
 
     const other = crypto.randomUUID();
     expect(await rejection(sdk.client.users.byUserId(other).activities.get())).toEqual({

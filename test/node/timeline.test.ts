@@ -67,8 +67,15 @@ const session = (started: string, minutes: number) => ({
 });
 
 /** A tab in New York's time zone at NOW, recording what it requests, what scripts it lets slip and what CSP blocks. */
-async function openTab(options: { bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; requests: string[]; popups: Page[] }> {
-  const context = await browser.newContext({ timezoneId: TIME_ZONE, locale: "en-US", viewport: { width: 1280, height: 900 }, bypassCSP: options.bypassCSP ?? false });
+async function openTab(
+  options: { bypassCSP?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page; requests: string[]; popups: Page[] }> {
+  const context = await browser.newContext({
+    timezoneId: TIME_ZONE,
+    locale: "en-US",
+    viewport: { width: 1280, height: 900 },
+    bypassCSP: options.bypassCSP ?? false,
+  });
   const page = await context.newPage();
   await page.clock.setFixedTime(NOW);
   await page.addInitScript(() => {
@@ -104,8 +111,14 @@ function readTimeline(page: Page) {
         title: card.querySelector(".activity-title")!.textContent,
         description: card.querySelector(".activity-description")?.textContent ?? null,
         background: card.querySelector<HTMLElement>(".activity-face")!.style.backgroundColor,
-        sessions: Array.from(card.querySelectorAll(".session")).map((row) => [row.querySelector("time")!.textContent, row.querySelector(".session-duration")!.textContent]),
-        open: card.querySelector<HTMLAnchorElement>(".activity-actions a")?.href ?? card.querySelector(".activity-no-link")?.textContent ?? null,
+        sessions: Array.from(card.querySelectorAll(".session")).map((row) => [
+          row.querySelector("time")!.textContent,
+          row.querySelector(".session-duration")!.textContent,
+        ]),
+        open:
+          card.querySelector<HTMLAnchorElement>(".activity-actions a")?.href ??
+          card.querySelector(".activity-no-link")?.textContent ??
+          null,
       })),
     })),
   );
@@ -118,7 +131,11 @@ async function axeFindings(page: Page) {
   const results = await page.evaluate(() => (window as any).axe.run(document));
   return results.violations
     .filter((violation: any) => violation.impact === "serious" || violation.impact === "critical")
-    .map((violation: any) => ({ id: violation.id, impact: violation.impact, nodes: violation.nodes.map((node: any) => node.target.join(" ")) }));
+    .map((violation: any) => ({
+      id: violation.id,
+      impact: violation.impact,
+      nodes: violation.nodes.map((node: any) => node.target.join(" ")),
+    }));
 }
 
 beforeAll(async () => {
@@ -196,7 +213,11 @@ describe("a user's activities across three days", () => {
               {
                 type: "ColumnSet",
                 columns: [
-                  { type: "Column", width: "auto", items: [{ type: "Image", url: `${iconOrigin}/lake.svg`, size: "medium", altText: "A mountain lake at dawn" }] },
+                  {
+                    type: "Column",
+                    width: "auto",
+                    items: [{ type: "Image", url: `${iconOrigin}/lake.svg`, size: "medium", altText: "A mountain lake at dawn" }],
+                  },
                   {
                     type: "Column",
                     width: "stretch",
@@ -208,9 +229,17 @@ describe("a user's activities across three days", () => {
                   },
                 ],
               },
-              { type: "FactSet", facts: [{ title: "Author", value: "Ana Bowman" }, { title: "Progress", value: "25%" }] },
+              {
+                type: "FactSet",
+                facts: [
+                  { title: "Author", value: "Ana Bowman" },
+                  { title: "Progress", value: "25%" },
+                ],
+              },
             ],
-            actions: [{ type: "Action.OpenUrl", title: "Continue reading", url: "https://www.contoso.example/articles/mountain-lakes?chapter=3" }],
+            actions: [
+              { type: "Action.OpenUrl", title: "Continue reading", url: "https://www.contoso.example/articles/mountain-lakes?chapter=3" },
+            ],
           },
         },
         historyItems: [session("2026-11-27T14:10:00Z", 20), session("2026-11-27T18:05:00Z", 35)],
@@ -225,7 +254,10 @@ describe("a user's activities across three days", () => {
     ]);
     tab = await openTab();
     await signIn(tab.page, token);
-    await tab.page.locator("article.activity").nth(seeded.length - 1).waitFor();
+    await tab.page
+      .locator("article.activity")
+      .nth(seeded.length - 1)
+      .waitFor();
     await tab.page.locator(".ac-adaptiveCard").waitFor();
     await tab.page.waitForLoadState("networkidle");
   });
@@ -236,7 +268,11 @@ describe("a user's activities across three days", () => {
 
   it("is served with its Content-Security-Policy, and the policy blocks nothing the page does", async () => {
     const response = await tab.page.request.get(`${service}/timeline/`);
-    expect({ status: response.status(), csp: response.headers()["content-security-policy"], nosniff: response.headers()["x-content-type-options"] }).toEqual({
+    expect({
+      status: response.status(),
+      csp: response.headers()["content-security-policy"],
+      nosniff: response.headers()["x-content-type-options"],
+    }).toEqual({
       status: 200,
       csp: CSP,
       nosniff: "nosniff",
@@ -256,7 +292,10 @@ describe("a user's activities across three days", () => {
             title: "The quiet lakes of the high mountains",
             description: "A long read on alpine lakes and the people who keep them clean.",
             background: "rgb(15, 108, 189)",
-            sessions: [["1:05 PM", "35 min"], ["9:10 AM", "20 min"]],
+            sessions: [
+              ["1:05 PM", "35 min"],
+              ["9:10 AM", "20 min"],
+            ],
             open: "https://www.contoso.example/articles/mountain-lakes",
           },
           {
@@ -280,7 +319,10 @@ describe("a user's activities across three days", () => {
             title: "Q4 planning report.docx",
             description: "Edited with Mona Kane and Lee Gu",
             background: "rgb(24, 90, 189)",
-            sessions: [["4:00 PM", "1 h 5 min"], ["8:45 AM", "12 min"]],
+            sessions: [
+              ["4:00 PM", "1 h 5 min"],
+              ["8:45 AM", "12 min"],
+            ],
             // ms-word: is for the desktop app; the page opens the http(s) fallbackUrl.
             open: "https://docs.fabrikam.example/view/q4-report",
           },
@@ -318,25 +360,50 @@ describe("a user's activities across three days", () => {
 
   it("renders the Adaptive Card with Microsoft's renderer, its image from the app's own origin", async () => {
     const card = tab.page.locator("article.activity", { hasText: "The quiet lakes" }).locator(".ac-adaptiveCard");
-    expect(await card.evaluate((root) => ({
-      text: Array.from(root.querySelectorAll(".ac-textBlock")).filter((block) => !block.closest(".ac-factset")).map((block) => block.textContent),
-      facts: Array.from(root.querySelectorAll(".ac-factset tr")).map((row) => Array.from(row.querySelectorAll(".ac-textBlock")).map((cell) => cell.textContent)),
-      image: Array.from(root.querySelectorAll("img")).map((image) => ({ src: image.src, alt: image.alt, loaded: image.naturalWidth > 0 })),
-      actions: Array.from(root.querySelectorAll("button")).map((button) => button.textContent),
-    }))).toEqual({
+    expect(
+      await card.evaluate((root) => ({
+        text: Array.from(root.querySelectorAll(".ac-textBlock"))
+          .filter((block) => !block.closest(".ac-factset"))
+          .map((block) => block.textContent),
+        facts: Array.from(root.querySelectorAll(".ac-factset tr")).map((row) =>
+          Array.from(row.querySelectorAll(".ac-textBlock")).map((cell) => cell.textContent),
+        ),
+        image: Array.from(root.querySelectorAll("img")).map((image) => ({
+          src: image.src,
+          alt: image.alt,
+          loaded: image.naturalWidth > 0,
+        })),
+        actions: Array.from(root.querySelectorAll("button")).map((button) => button.textContent),
+      })),
+    ).toEqual({
       text: ["Chapter 3 of 12", "18 minutes left"],
-      facts: [["Author", "Ana Bowman"], ["Progress", "25%"]],
+      facts: [
+        ["Author", "Ana Bowman"],
+        ["Progress", "25%"],
+      ],
       image: [{ src: `${iconOrigin}/lake.svg`, alt: "A mountain lake at dawn", loaded: true }],
       actions: ["Continue reading"],
     });
-    expect(await tab.page.locator(".activity-icon").evaluateAll((images) => images.map((image) => (image as HTMLImageElement).naturalWidth > 0))).toEqual([true, true, true]);
+    expect(
+      await tab.page.locator(".activity-icon").evaluateAll((images) => images.map((image) => (image as HTMLImageElement).naturalWidth > 0)),
+    ).toEqual([true, true, true]);
   });
 
   it("requests nothing from any other origin than the activities' own icons and images", async () => {
     const elsewhere = [...new Set(tab.requests.filter((url) => !url.startsWith(`${service}/`)))].sort();
-    expect(elsewhere).toEqual([`${iconOrigin}/contoso.svg`, `${iconOrigin}/fabrikam.svg`, `${iconOrigin}/lake.svg`, `${iconOrigin}/northwind.svg`]);
+    expect(elsewhere).toEqual([
+      `${iconOrigin}/contoso.svg`,
+      `${iconOrigin}/fabrikam.svg`,
+      `${iconOrigin}/lake.svg`,
+      `${iconOrigin}/northwind.svg`,
+    ]);
     const own = tab.requests.filter((url) => url.startsWith(`${service}/`)).map((url) => url.slice(service.length));
-    expect(own).toEqual(["/timeline/", "/timeline/timeline.css", "/timeline/timeline.js", "/v1.0/me/activities/recent?$expand=historyItems"]);
+    expect(own).toEqual([
+      "/timeline/",
+      "/timeline/timeline.css",
+      "/timeline/timeline.js",
+      "/v1.0/me/activities/recent?$expand=historyItems",
+    ]);
   });
 
   it("has no serious or critical accessibility finding (axe-core), and looks like Windows Timeline (screenshot)", async () => {
@@ -357,17 +424,27 @@ describe("opening", () => {
         activationUrl: "https://www.contoso.example/articles/open-me",
         visualElements: {
           displayText: "Open me",
-          content: { type: "AdaptiveCard", version: "1.5", body: [], actions: [{ type: "Action.OpenUrl", title: "Continue reading", url: "https://www.contoso.example/articles/open-me?chapter=3" }] },
+          content: {
+            type: "AdaptiveCard",
+            version: "1.5",
+            body: [],
+            actions: [{ type: "Action.OpenUrl", title: "Continue reading", url: "https://www.contoso.example/articles/open-me?chapter=3" }],
+          },
         },
         historyItems: [session("2026-11-27T12:00:00Z", 5)],
       },
     ]);
     const tab = await openTab();
-    await tab.context.route("https://www.contoso.example/**", (route) => route.fulfill({ contentType: "text/html", body: "<title>Contoso</title>" }));
+    await tab.context.route("https://www.contoso.example/**", (route) =>
+      route.fulfill({ contentType: "text/html", body: "<title>Contoso</title>" }),
+    );
     await signIn(tab.page, token);
     const opened: { url: string; opener: unknown }[] = [];
     // The renderer gives Action.OpenUrl the role of a link.
-    for (const control of [tab.page.getByRole("link", { name: "Open Open me" }), tab.page.getByRole("link", { name: "Continue reading" })]) {
+    for (const control of [
+      tab.page.getByRole("link", { name: "Open Open me" }),
+      tab.page.getByRole("link", { name: "Continue reading" }),
+    ]) {
       const popup = tab.context.waitForEvent("page");
       await control.click();
       const page = await popup;
@@ -401,7 +478,18 @@ describe("paging", () => {
     await signIn(tab.page, token);
     const titles = () => tab.page.locator(".activity-title").allTextContents();
     await tab.page.getByRole("button", { name: "Load more" }).waitFor();
-    expect(await titles()).toEqual(["Article 12", "Article 11", "Article 10", "Article 9", "Article 8", "Article 7", "Article 6", "Article 5", "Article 4", "Article 3"]);
+    expect(await titles()).toEqual([
+      "Article 12",
+      "Article 11",
+      "Article 10",
+      "Article 9",
+      "Article 8",
+      "Article 7",
+      "Article 6",
+      "Article 5",
+      "Article 4",
+      "Article 3",
+    ]);
     expect(await tab.page.locator("#status").textContent()).toBe("10 activities shown; more to load.");
 
     await tab.page.getByRole("button", { name: "Load more" }).click();
@@ -410,7 +498,10 @@ describe("paging", () => {
     expect(await tab.page.locator("#load-more").isHidden()).toBe(true);
     expect(await tab.page.locator("#status").textContent()).toBe("12 activities shown.");
     const feed = tab.requests.filter((url) => url.includes("/me/activities/recent"));
-    expect(feed).toEqual([`${service}/v1.0/me/activities/recent?$expand=historyItems`, expect.stringMatching(/\/v1\.0\/me\/activities\/recent\?.*\$skiptoken=/)]);
+    expect(feed).toEqual([
+      `${service}/v1.0/me/activities/recent?$expand=historyItems`,
+      expect.stringMatching(/\/v1\.0\/me\/activities\/recent\?.*\$skiptoken=/),
+    ]);
     await tab.context.close();
   });
 });
@@ -442,7 +533,10 @@ describe("deleting", () => {
     await tab.page.getByRole("button", { name: "Delete the session of 11:00 AM, 5 min" }).focus();
     await tab.page.keyboard.press("Enter");
     await dialog.waitFor();
-    expect({ title: await dialog.getByRole("heading").textContent(), focused: await tab.page.evaluate(() => document.activeElement?.textContent) }).toEqual({
+    expect({
+      title: await dialog.getByRole("heading").textContent(),
+      focused: await tab.page.evaluate(() => document.activeElement?.textContent),
+    }).toEqual({
       title: "Delete this session?",
       focused: "Cancel",
     });
@@ -467,7 +561,9 @@ describe("deleting", () => {
 
     await tab.page.getByRole("button", { name: "Delete Deleted article" }).focus();
     await tab.page.keyboard.press("Enter");
-    expect(await dialog.locator("p").textContent()).toBe("The activity and its session are deleted from the service. This cannot be undone.");
+    expect(await dialog.locator("p").textContent()).toBe(
+      "The activity and its session are deleted from the service. This cannot be undone.",
+    );
     await dialog.getByRole("button", { name: "Delete activity" }).click();
     await tab.page.locator(`[data-activity-id="${deleted!.id}"]`).waitFor({ state: "detached" });
     expect(await tab.page.locator("#status").textContent()).toBe("Deleted “Deleted article”.");
@@ -484,10 +580,20 @@ describe("hostile activities", () => {
     version: "1.5",
     body: [
       { type: "TextBlock", text: `<img src=x onerror='${pwn("card text")}'>`, wrap: true },
-      { type: "TextBlock", text: `[Read more](javascript:${pwn("markdown link")}) **bold** <script>${pwn("card script")}</script>`, wrap: true },
+      {
+        type: "TextBlock",
+        text: `[Read more](javascript:${pwn("markdown link")}) **bold** <script>${pwn("card script")}</script>`,
+        wrap: true,
+      },
       {
         type: "RichTextBlock",
-        inlines: [{ type: "TextRun", text: "A run that opens javascript:", selectAction: { type: "Action.OpenUrl", url: `javascript:${pwn("text run")}` } }],
+        inlines: [
+          {
+            type: "TextRun",
+            text: "A run that opens javascript:",
+            selectAction: { type: "Action.OpenUrl", url: `javascript:${pwn("text run")}` },
+          },
+        ],
       },
       { type: "Image", url: `javascript:${pwn("image url")}`, altText: "An image at a javascript: URL" },
       {
@@ -534,7 +640,10 @@ describe("hostile activities", () => {
 
   it("are refused by the service when a URL property is javascript:", async () => {
     const token = await mintToken({ user: crypto.randomUUID() });
-    const refused = await api(token, "PUT", `/v1.0/me/activities/${encodeURIComponent("/evil")}`, { ...hostile, activationUrl: `javascript:${pwn("activationUrl")}` });
+    const refused = await api(token, "PUT", `/v1.0/me/activities/${encodeURIComponent("/evil")}`, {
+      ...hostile,
+      activationUrl: `javascript:${pwn("activationUrl")}`,
+    });
     expect({ status: refused.status, code: refused.body.error.code, message: refused.body.error.message }).toEqual({
       status: 400,
       code: "BadRequest",
@@ -568,7 +677,10 @@ describe("hostile activities", () => {
     await card.getByRole("button", { name: "Show more" }).waitFor();
     for (let index = 0; index < (await controls.count()); index += 1) await controls.nth(index).click({ timeout: 2000 });
     const names = await controls.evaluateAll((elements) =>
-      elements.map((element) => `${element.getAttribute("role") ?? element.tagName.toLowerCase()}: ${element.getAttribute("aria-label") ?? element.getAttribute("alt") ?? element.textContent}`),
+      elements.map(
+        (element) =>
+          `${element.getAttribute("role") ?? element.tagName.toLowerCase()}: ${element.getAttribute("aria-label") ?? element.getAttribute("alt") ?? element.textContent}`,
+      ),
     );
     for (const control of await controls.all()) {
       if (!(await control.isVisible())) continue;
@@ -670,23 +782,43 @@ describe("when the service says no", () => {
   it.each([
     [
       "429 with its Retry-After",
-      { status: 429, headers: { "Retry-After": "30", "request-id": "r-429" }, code: "TooManyRequests", message: "Too many requests; retry after 30 seconds." },
+      {
+        status: 429,
+        headers: { "Retry-After": "30", "request-id": "r-429" },
+        code: "TooManyRequests",
+        message: "Too many requests; retry after 30 seconds.",
+      },
       "Could not load the timeline: too many requests",
       "The service asks to wait 30 seconds before trying again (Retry-After). 429 TooManyRequests: Too many requests; retry after 30 seconds. (request-id r-429)",
     ],
     [
       "404",
-      { status: 404, headers: { "request-id": "r-404" }, code: "itemNotFound", message: "No resource exists at '/v1.0/me/activities/recent'." },
+      {
+        status: 404,
+        headers: { "request-id": "r-404" },
+        code: "itemNotFound",
+        message: "No resource exists at '/v1.0/me/activities/recent'.",
+      },
       "Could not load the timeline: not found",
       "404 itemNotFound: No resource exists at '/v1.0/me/activities/recent'. (request-id r-404)",
     ],
     [
       "500",
-      { status: 500, headers: { "request-id": "r-500" }, code: "generalException", message: "An internal error occurred; quote the request-id if you report it." },
+      {
+        status: 500,
+        headers: { "request-id": "r-500" },
+        code: "generalException",
+        message: "An internal error occurred; quote the request-id if you report it.",
+      },
       "Could not load the timeline: the service failed",
       "500 generalException: An internal error occurred; quote the request-id if you report it. (request-id r-500)",
     ],
-    ["503 from something in front of the service, not in Graph's envelope", { status: 503, headers: {}, body: "<h1>Service Unavailable</h1>" }, "Could not load the timeline: the service failed", "503 Service Unavailable"],
+    [
+      "503 from something in front of the service, not in Graph's envelope",
+      { status: 503, headers: {}, body: "<h1>Service Unavailable</h1>" },
+      "Could not load the timeline: the service failed",
+      "503 Service Unavailable",
+    ],
     ["a request that fails outright", null, "Could not load the timeline: no usable answer from the service", "Failed to fetch"],
   ])("shows %s, and Try again loads the timeline", async (_name, answer, title, detail) => {
     const token = await mintToken({ user: crypto.randomUUID() });
@@ -701,13 +833,22 @@ describe("when the service says no", () => {
     const tab = await openTab();
     await tab.page.route("**/me/activities/recent?*", (route) => {
       if (!answer) return route.abort("connectionrefused");
-      const body = "body" in answer ? answer.body : JSON.stringify({ error: { code: answer.code, message: answer.message, innerError: {} } });
-      return route.fulfill({ status: answer.status, headers: answer.headers, contentType: "body" in answer ? "text/html" : "application/json", body });
+      const body =
+        "body" in answer ? answer.body : JSON.stringify({ error: { code: answer.code, message: answer.message, innerError: {} } });
+      return route.fulfill({
+        status: answer.status,
+        headers: answer.headers,
+        contentType: "body" in answer ? "text/html" : "application/json",
+        body,
+      });
     });
     await signIn(tab.page, token);
     const problem = tab.page.getByRole("alert").filter({ has: tab.page.getByRole("heading") });
     await problem.waitFor();
-    expect({ title: await problem.getByRole("heading").textContent(), detail: await problem.locator("p").textContent() }).toEqual({ title, detail });
+    expect({ title: await problem.getByRole("heading").textContent(), detail: await problem.locator("p").textContent() }).toEqual({
+      title,
+      detail,
+    });
 
     await tab.page.unroute("**/me/activities/recent?*");
     await problem.getByRole("button", { name: "Try again" }).click();

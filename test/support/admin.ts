@@ -24,7 +24,10 @@ export async function appUser(app: string, user: string = crypto.randomUUID(), t
 /** PUTs a fresh activity with `items` history items (deep-inserted, 100 per request) and returns its id. */
 export async function seedActivity(who: AppUser, items = 0): Promise<string> {
   const path = appActivityPath(freshAppActivityId());
-  const historyItem = (n: number) => ({ startedDateTime: new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString(), userTimezone: `session ${n}` });
+  const historyItem = (n: number) => ({
+    startedDateTime: new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString(),
+    userTimezone: `session ${n}`,
+  });
   const batch = (from: number) => Array.from({ length: Math.min(items - from, 100) }, (_, n) => historyItem(from + n));
   let answer = await call("PUT", path, { token: who.token, body: activityBody({ historyItems: batch(0) }) });
   expect(answer.status).toBe(201);
@@ -44,11 +47,17 @@ export async function exportOf(user: string, token?: string): Promise<Record<str
     new Request(`${ORIGIN}${exportPath(user)}`, { headers: { Authorization: `Bearer ${token ?? (await mintAdminToken())}` } }),
   );
   const text = new TextDecoder().decode(await response.arrayBuffer());
-  expect({ status: response.status, contentType: response.headers.get("content-type") }).toEqual({ status: 200, contentType: "application/x-ndjson" });
+  expect({ status: response.status, contentType: response.headers.get("content-type") }).toEqual({
+    status: 200,
+    contentType: "application/x-ndjson",
+  });
   if (text === "") return [];
   // A complete export ends with a newline.
   expect(text.at(-1)).toBe("\n");
-  return text.slice(0, -1).split("\n").map((line) => JSON.parse(line));
+  return text
+    .slice(0, -1)
+    .split("\n")
+    .map((line) => JSON.parse(line));
 }
 
 /** What the user's own routes return for an activity: GET with $expand=historyItems, without @odata.context. */

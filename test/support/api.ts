@@ -44,7 +44,14 @@ export async function exchange(request: Request, vars?: Partial<Env>): Promise<A
     response = await exports.default.fetch(request);
   }
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null, clientRequestId, sentAt, answeredAt: Date.now() };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? JSON.parse(text) : null,
+    clientRequestId,
+    sentAt,
+    answeredAt: Date.now(),
+  };
 }
 
 /** Calls the Worker over HTTP, with a fresh development token unless told otherwise. */
@@ -72,7 +79,8 @@ export const appActivityPath = (appActivityId: string, prefix = "/v1.0") => `${p
 /** The path of the activity with this server id, and of its history items. */
 export const activityPath = (activityId: string, prefix = "/v1.0") => `${prefix}/me/activities/${activityId}`;
 export const historyItemsPath = (activityId: string, prefix = "/v1.0") => `${activityPath(activityId, prefix)}/historyItems`;
-export const historyItemPath = (activityId: string, itemId: string, prefix = "/v1.0") => `${historyItemsPath(activityId, prefix)}/${itemId}`;
+export const historyItemPath = (activityId: string, itemId: string, prefix = "/v1.0") =>
+  `${historyItemsPath(activityId, prefix)}/${itemId}`;
 
 /** PUTs a fresh activity and returns its server id. */
 export async function createActivity(options: CallOptions = {}): Promise<string> {

@@ -18,7 +18,11 @@ interface ResourceOptions {
 }
 
 /** What the service answers for an activity PUT with `body`: every property present, null when not sent. */
-export function activityResource(appActivityId: string, body: Record<string, any> = activityBody(), { status = "active", prefix, user }: ResourceOptions = {}) {
+export function activityResource(
+  appActivityId: string,
+  body: Record<string, any> = activityBody(),
+  { status = "active", prefix, user }: ResourceOptions = {},
+) {
   const visual = body.visualElements;
   return {
     "@odata.context": activityContext({ prefix, user }),
@@ -73,7 +77,12 @@ interface ServerFields {
 }
 
 /** What the service answers for `writerItemBody(n)` written as item `id`, given the server-owned fields it reported. */
-export function writerItemResource(activityId: string, id: string, n: number, { status = "active", created, modified = created, expiration }: ServerFields) {
+export function writerItemResource(
+  activityId: string,
+  id: string,
+  n: number,
+  { status = "active", created, modified = created, expiration }: ServerFields,
+) {
   const body = writerItemBody(n);
   return {
     "@odata.context": historyItemContext(activityId),

@@ -21,7 +21,8 @@ export const historyItemsContext = (activityId: string, options: ContextOptions 
   `${activitiesContext(options)}('${activityId}')/historyItems`;
 
 /** @odata.context of one history item. */
-export const historyItemContext = (activityId: string, options: ContextOptions = {}) => `${historyItemsContext(activityId, options)}/$entity`;
+export const historyItemContext = (activityId: string, options: ContextOptions = {}) =>
+  `${historyItemsContext(activityId, options)}/$entity`;
 
 /** A resource as a collection lists it: without its @odata.context. */
 export const withoutContext = ({ "@odata.context": _context, ...rest }: Record<string, unknown>) => rest;
@@ -51,7 +52,11 @@ const answeredDate = (answer: Answer) =>
   );
 
 const envelope = (code: Expected, message: Expected, date: unknown, requestId: unknown, clientRequestId: unknown) => ({
-  error: { code: matching(code), message: matching(message), innerError: { date, "request-id": requestId, "client-request-id": clientRequestId } },
+  error: {
+    code: matching(code),
+    message: matching(message),
+    innerError: { date, "request-id": requestId, "client-request-id": clientRequestId },
+  },
 });
 
 /**

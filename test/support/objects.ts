@@ -13,12 +13,16 @@ export const activityStub = (activityId: string, caller: Caller = DEV_CALLER) =>
 export const feedStub = (caller: Caller = DEV_CALLER) => feedObject(env, caller);
 
 /** The registry of one user's apps and erasures (the development identity's unless told otherwise). */
-export const userStub = (caller: Pick<Caller, "tenantId" | "userId"> = DEV_CALLER) => userObject(env, { tenantId: caller.tenantId, userId: caller.userId });
+export const userStub = (caller: Pick<Caller, "tenantId" | "userId"> = DEV_CALLER) =>
+  userObject(env, { tenantId: caller.tenantId, userId: caller.userId });
 
 /** Every table and index an object has, and its alarm: an object that holds nothing has none (`HOLDS_NOTHING`). */
 export const storageOf = (stub: DurableObjectStub<Rpc.DurableObjectBranded | undefined>) =>
   runInDurableObject(stub, async (_instance, state) => ({
-    tables: state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master").toArray().map((row) => row.name),
+    tables: state.storage.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master")
+      .toArray()
+      .map((row) => row.name),
     alarm: await state.storage.getAlarm(),
   }));
 

@@ -47,7 +47,14 @@ function hostConfigFor(foreground: Foreground): HostConfig {
       attention: style("#1AD13438"),
       warning: style("#1AFFB900"),
     },
-    actions: { maxActions: 5, spacing: "default", buttonSpacing: 8, showCard: { actionMode: "inline", inlineTopMargin: 8 }, actionsOrientation: "horizontal", actionAlignment: "left" },
+    actions: {
+      maxActions: 5,
+      spacing: "default",
+      buttonSpacing: 8,
+      showCard: { actionMode: "inline", inlineTopMargin: 8 },
+      actionsOrientation: "horizontal",
+      actionAlignment: "left",
+    },
   });
   // Set after construction: the constructor reads a false here as "use the default" (true).
   config.media.allowInlinePlayback = false;

@@ -77,7 +77,8 @@ async function refusal(response: Response): Promise<Failure> {
 /** Sends one request on this origin with the bearer token; JSON bodies come back parsed. */
 export async function send<T>(token: string, method: "GET" | "DELETE", url: string): Promise<Outcome<T>> {
   const target = ownOriginUrl(url);
-  if (!target) return { kind: "unanswered", message: `The service linked to another origin (${url}); the page follows links on its own origin only.` };
+  if (!target)
+    return { kind: "unanswered", message: `The service linked to another origin (${url}); the page follows links on its own origin only.` };
   let response: Response;
   try {
     response = await fetch(target, { method, headers: { Authorization: `Bearer ${token}`, Accept: "application/json" } });

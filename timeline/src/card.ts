@@ -15,7 +15,13 @@ export interface CardActions {
 /** Who recorded the activity: the app's name, else its icon's text, else the source host. */
 function appName(activity: Activity): string {
   const attribution = activity.visualElements.attribution;
-  return activity.appDisplayName || attribution?.alternateText || attribution?.alternativeText || URL.parse(activity.activitySourceHost)?.host || activity.activitySourceHost;
+  return (
+    activity.appDisplayName ||
+    attribution?.alternateText ||
+    attribution?.alternativeText ||
+    URL.parse(activity.activitySourceHost)?.host ||
+    activity.activitySourceHost
+  );
 }
 
 function appHeader(activity: Activity): HTMLElement {
@@ -45,7 +51,12 @@ function sessionRow(activity: Activity, session: HistoryItem, day: string, actio
   remove.setAttribute("aria-label", `Delete the session of ${label}`);
   remove.title = "Delete this session";
   remove.addEventListener("click", () => actions.deleteSession(activity, session, label));
-  const row = el("li", "session", el("span", "session-text", start, el("span", "session-duration", durationLabel(durationSeconds(session)))), remove);
+  const row = el(
+    "li",
+    "session",
+    el("span", "session-text", start, el("span", "session-duration", durationLabel(durationSeconds(session)))),
+    remove,
+  );
   row.dataset.sessionId = session.id;
   return row;
 }
@@ -93,7 +104,13 @@ export function activityCard(activity: Activity, day: string, actions: CardActio
     "article",
     "activity",
     face,
-    el("div", "activity-details", el("p", "sessions-heading", sessions.length === 1 ? "1 session" : `${sessions.length} sessions`), list, el("div", "activity-actions", openLink(activity), remove)),
+    el(
+      "div",
+      "activity-details",
+      el("p", "sessions-heading", sessions.length === 1 ? "1 session" : `${sessions.length} sessions`),
+      list,
+      el("div", "activity-actions", openLink(activity), remove),
+    ),
   );
   card.setAttribute("aria-labelledby", titleId);
   card.dataset.activityId = activity.id;

@@ -46,8 +46,16 @@ function describeFailure(failure: Failure, doing: string): { title: string; deta
   const said = `${failure.status} ${failure.code}${failure.message ? `: ${failure.message}` : ""}`;
   const id = failure.requestId ? ` (request-id ${failure.requestId})` : "";
   if (failure.status === 429) {
-    const wait = failure.retryAfterSeconds === null ? "a while" : failure.retryAfterSeconds === 1 ? "1 second" : `${failure.retryAfterSeconds} seconds`;
-    return { title: `Could not ${doing}: too many requests`, detail: `The service asks to wait ${wait} before trying again (Retry-After). ${said}${id}` };
+    const wait =
+      failure.retryAfterSeconds === null
+        ? "a while"
+        : failure.retryAfterSeconds === 1
+          ? "1 second"
+          : `${failure.retryAfterSeconds} seconds`;
+    return {
+      title: `Could not ${doing}: too many requests`,
+      detail: `The service asks to wait ${wait} before trying again (Retry-After). ${said}${id}`,
+    };
   }
   if (failure.status === 403) return { title: `Could not ${doing}: the token is not allowed to`, detail: `${said}${id}` };
   if (failure.status === 404) return { title: `Could not ${doing}: not found`, detail: `${said}${id}` };
@@ -95,7 +103,12 @@ function render() {
   const sections = days.map((day) => {
     const label = dayLabel(day.key);
     const headingId = `day-${day.key}`;
-    const heading = el("h2", "day-title", label, el("span", "day-count", day.activities.length === 1 ? "1 activity" : `${day.activities.length} activities`));
+    const heading = el(
+      "h2",
+      "day-title",
+      label,
+      el("span", "day-count", day.activities.length === 1 ? "1 activity" : `${day.activities.length} activities`),
+    );
     heading.id = headingId;
     const grid = el(
       "div",
@@ -151,14 +164,20 @@ async function loadNextPage() {
 /** Moves focus somewhere sensible once a card or session is gone: the next card, else the page's heading. */
 function focusAfterRemoval(activityId: string) {
   const element = cards.get(activityId)?.element;
-  const target = element?.isConnected ? element.querySelector<HTMLElement>(".sessions button, .activity-actions .button") : document.querySelector<HTMLElement>(".activity .activity-actions .button");
+  const target = element?.isConnected
+    ? element.querySelector<HTMLElement>(".sessions button, .activity-actions .button")
+    : document.querySelector<HTMLElement>(".activity .activity-actions .button");
   (target ?? byId<HTMLElement>("page-title")).focus();
 }
 
 async function deleteActivity(activity: Activity) {
   const name = activity.visualElements.displayText;
   const sessions = activity.historyItems?.length ?? 0;
-  const ok = await confirmDelete(`Delete “${name}”?`, `The activity and its ${sessions === 1 ? "session" : `${sessions} sessions`} are deleted from the service. This cannot be undone.`, "Delete activity");
+  const ok = await confirmDelete(
+    `Delete “${name}”?`,
+    `The activity and its ${sessions === 1 ? "session" : `${sessions} sessions`} are deleted from the service. This cannot be undone.`,
+    "Delete activity",
+  );
   if (ok) await removeActivity(activity);
 }
 
@@ -171,7 +190,11 @@ async function removeActivity(activity: Activity) {
   state.activities.delete(activity.id);
   cards.delete(activity.id);
   render();
-  setStatus(outcome.kind === "ok" ? `Deleted “${activity.visualElements.displayText}”.` : `“${activity.visualElements.displayText}” was already deleted.`);
+  setStatus(
+    outcome.kind === "ok"
+      ? `Deleted “${activity.visualElements.displayText}”.`
+      : `“${activity.visualElements.displayText}” was already deleted.`,
+  );
   focusAfterRemoval(activity.id);
 }
 
