@@ -15,8 +15,9 @@ export function requestId(): MiddlewareHandler<AppEnv> {
     const clientRequestId = echoedClientRequestId(c.req.header("client-request-id"), id);
     c.set("requestId", id);
     c.set("clientRequestId", clientRequestId);
-    await next();
+    // Set before the answer exists, so every answer is made with them: set after, each would copy the answer.
     c.header("request-id", id);
     c.header("client-request-id", clientRequestId);
+    await next();
   };
 }
