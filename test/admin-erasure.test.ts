@@ -71,6 +71,18 @@ async function visible(who: AppUser, ids: string[]) {
 /** The object an RPC method runs in, from inside it. */
 const idOf = (instance: unknown) => (instance as { ctx: DurableObjectState }).ctx.id;
 
+/** Holds every erasure job at its first step (each feed's beginErasure) until the returned function is called. */
+function holdErasureAtFirstStep(): () => void {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const begin = FeedObject.prototype.beginErasure;
+  vi.spyOn(FeedObject.prototype, "beginErasure").mockImplementation(async function (this: FeedObject, beforeMs: number) {
+    await released;
+    return begin.call(this, beforeMs);
+  });
+  return release;
+}
+
 describe("erasure of a user's data", () => {
   it("empties every object of the user across apps, through evictions and an abort halfway; other users and tenants are untouched", async () => {
     const notes = await appUser("contoso-notes");
@@ -135,13 +147,7 @@ describe("erasure of a user's data", () => {
     const before = await seedActivity(notes, 2);
     const beforeAppActivityId = (await ownView(notes, before)).appActivityId as string;
     // Hold the job at its first step, so that writes arrive while it runs.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const begin = FeedObject.prototype.beginErasure;
-    vi.spyOn(FeedObject.prototype, "beginErasure").mockImplementation(async function (this: FeedObject, beforeMs: number) {
-      await released;
-      return begin.call(this, beforeMs);
-    });
+    const release = holdErasureAtFirstStep();
 
     const { location, body: requested } = await requestErasure(notes.caller);
     const after = await seedActivity(notes, 3);
@@ -213,13 +219,7 @@ describe("erasure of a user's data", () => {
   it("answers the running erasure to a second request; once it succeeded, a new request starts a new one; a user with no data is erased at once", async () => {
     const notes = await appUser("contoso-notes");
     await seedActivity(notes, 1);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const begin = FeedObject.prototype.beginErasure;
-    vi.spyOn(FeedObject.prototype, "beginErasure").mockImplementation(async function (this: FeedObject, beforeMs: number) {
-      await released;
-      return begin.call(this, beforeMs);
-    });
+    const release = holdErasureAtFirstStep();
 
     const first = await requestErasure(notes.caller);
     const second = await requestErasure(notes.caller);

@@ -1,38 +1,13 @@
 // POST /me/activities: create through the collection, as the typed Kiota SDK does (it has no PUT).
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, DAY_MS, freshAppActivityId, GUID, ISO_MS } from "./support/api";
-import { activityBody } from "./support/builders";
+import { call, DAY_MS, freshAppActivityId, GUID } from "./support/api";
+import { activityBody, activityResource } from "./support/builders";
 import { activityContext, expectGraphError } from "./support/graph";
 import { activityStub } from "./support/objects";
 import { expectJson, freshUser, rowsOf } from "./support/users";
 
 const post = (user: ReturnType<typeof freshUser>, body: unknown, path = "/v1.0/me/activities") => call("POST", path, { as: user.as, body });
-
-/** The activity a create answers for `body`: every client property present, status active, created now. */
-const created = (user: string, appActivityId: string, body: Record<string, any>) => ({
-  "@odata.context": activityContext({ user: user }),
-  id: expect.stringMatching(/^\d{1,20}$/),
-  appActivityId,
-  activitySourceHost: body.activitySourceHost,
-  activationUrl: body.activationUrl,
-  appDisplayName: null,
-  fallbackUrl: null,
-  contentUrl: null,
-  visualElements: {
-    displayText: body.visualElements.displayText,
-    description: null,
-    backgroundColor: null,
-    content: null,
-    attribution: null,
-  },
-  contentInfo: null,
-  userTimezone: null,
-  createdDateTime: expect.stringMatching(ISO_MS),
-  lastModifiedDateTime: expect.stringMatching(ISO_MS),
-  expirationDateTime: expect.stringMatching(ISO_MS),
-  status: "active",
-});
 
 describe("POST /me/activities", () => {
   it("creates the activity its body's appActivityId names: 201, the id a PUT of that appActivityId reaches", async () => {
@@ -42,7 +17,7 @@ describe("POST /me/activities", () => {
 
     const answer = await post(user, body);
 
-    expectJson(answer, 201, created(user.oid, appActivityId, body));
+    expectJson(answer, 201, activityResource(appActivityId, body, { user: user.oid }));
     expect(answer.body.createdDateTime).toBe(answer.body.lastModifiedDateTime);
     expect(Date.parse(answer.body.expirationDateTime) - Date.parse(answer.body.lastModifiedDateTime)).toBe(30 * DAY_MS);
     const put = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`, { as: user.as, body: activityBody() });
@@ -78,13 +53,13 @@ describe("POST /me/activities", () => {
     const first = await post(user, activityBody({ appActivityId }));
     expect((await call("DELETE", `/v1.0/me/activities/${first.body.id}`, { as: user.as })).status).toBe(204);
     const afterDelete = await post(user, activityBody({ appActivityId }));
-    expectJson(afterDelete, 201, created(user.oid, appActivityId, activityBody()));
+    expectJson(afterDelete, 201, activityResource(appActivityId, activityBody(), { user: user.oid }));
 
     await runInDurableObject(activityStub(first.body.id, user.caller), (_instance, state) => {
       state.storage.sql.exec("UPDATE activity SET expiration_ms = ?", Date.now() - 1);
     });
     const afterExpiry = await post(user, activityBody({ appActivityId }));
-    expectJson(afterExpiry, 201, created(user.oid, appActivityId, activityBody()));
+    expectJson(afterExpiry, 201, activityResource(appActivityId, activityBody(), { user: user.oid }));
   });
 
   it("deep-inserts history items", async () => {
@@ -112,7 +87,7 @@ describe("POST /me/activities", () => {
       ...fields,
     });
     expectJson(answer, 201, {
-      ...created(user.oid, appActivityId, body),
+      ...activityResource(appActivityId, body, { user: user.oid }),
       historyItems: [
         item({
           id: itemId,
@@ -159,7 +134,7 @@ describe("POST /me/activities", () => {
       const answer = await post(user, activityBody({ appActivityId }), path);
       const prefix = path.startsWith("/beta") ? "/beta" : path.startsWith("/v1.0") ? "/v1.0" : "";
       expectJson(answer, 201, {
-        ...created(user.oid, appActivityId, activityBody()),
+        ...activityResource(appActivityId, activityBody(), { user: user.oid }),
         "@odata.context": activityContext({ user: user.oid, prefix }),
       });
     }
