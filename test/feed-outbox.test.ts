@@ -1,6 +1,6 @@
 // The feed outbox on its own: a FeedOutbox over a real activity object's tables, with a feed
 // that answers, fails or holds on command, so coalescing and retry are seen directly.
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { FeedOutbox } from "../src/objects/feed-outbox";
 import type { FeedUpdate } from "../src/objects/records";
@@ -33,9 +33,11 @@ function scriptedFeed() {
   return feed;
 }
 
-/** Runs `test` with an outbox over the tables of a freshly created activity's object (its feed already up to date). */
+/** Runs `test` with an outbox over the tables of a freshly created activity's object (its feed up to date, and known to be). */
 async function withOutbox(test: (outbox: FeedOutbox, sql: SqlStorage, feed: ReturnType<typeof scriptedFeed>) => Promise<void>) {
   const id = await createActivity();
+  // The alarm finds the creation acknowledged and stores that: an outbox with no memory of its own sees it.
+  expect(await runDurableObjectAlarm(activityStub(id))).toBe(true);
   await runInDurableObject(activityStub(id), async (_instance, state) => {
     const feed = scriptedFeed();
     const outbox = new FeedOutbox(state.storage.sql, feed.env, {
@@ -48,10 +50,10 @@ async function withOutbox(test: (outbox: FeedOutbox, sql: SqlStorage, feed: Retu
 }
 
 const outboxRows = (sql: SqlStorage) => sql.exec("SELECT version, attempts, retry_at_ms FROM feed_outbox").toArray();
-const version = (sql: SqlStorage) => sql.exec<{ feed_version: number }>("SELECT feed_version FROM owner").one().feed_version;
+const version = (sql: SqlStorage) => sql.exec<{ version: number }>("SELECT version FROM feed_outbox").one().version;
 
 describe("FeedOutbox", () => {
-  it("pushes the noted state with its version, then empties the outbox", async () => {
+  it("pushes the noted state with its version; the retry then finds it acknowledged and clears itself, pushing nothing", async () => {
     await withOutbox(async (outbox, sql, feed) => {
       const before = Date.now();
       outbox.note(Date.now());
@@ -60,16 +62,23 @@ describe("FeedOutbox", () => {
       expect(outboxRows(sql)).toEqual([{ version: noted, attempts: 0, retry_at_ms: expect.any(Number) }]);
       expect(outbox.retryAt()).toBeGreaterThanOrEqual(before + 3000);
       expect(outbox.retryAt()).toBeLessThanOrEqual(Date.now() + 3000);
-      await outbox.push();
-      expect(feed.applied).toEqual([{ activityId: expect.any(String), version: noted, activity: null, recentMs: 42 }]);
-      expect(outboxRows(sql)).toEqual([]);
+      const retryAt = outbox.retryAt();
+      expect(await outbox.push()).toBe("done");
+      const applied = [{ activityId: expect.any(String), version: noted, activity: null, recentMs: 42 }];
+      expect(feed.applied).toEqual(applied);
+      // The acknowledgement is kept in memory: the push wrote nothing, and the retry stays set.
+      expect(outboxRows(sql)).toEqual([{ version: noted, attempts: 0, retry_at_ms: retryAt }]);
+      await outbox.retry();
+      expect(feed.applied).toEqual(applied);
+      expect(outboxRows(sql)).toEqual([{ version: noted, attempts: 0, retry_at_ms: null }]);
       expect(outbox.retryAt()).toBeNull();
     });
   });
 
   it("sends nothing when nothing is pending", async () => {
     await withOutbox(async (outbox, _sql, feed) => {
-      await outbox.push();
+      expect(await outbox.push()).toBe("done");
+      await outbox.retry();
       expect(feed.applied).toEqual([]);
     });
   });
@@ -93,7 +102,9 @@ describe("FeedOutbox", () => {
       // The held push carries the first note; the queued one the newest of the four after it.
       expect(feed.applied.map((update) => update.version)).toEqual([noted, version(sql)]);
       expect(version(sql)).toBeGreaterThanOrEqual(noted + 4);
-      expect(outboxRows(sql)).toEqual([]);
+      await outbox.retry();
+      expect(feed.applied).toHaveLength(2);
+      expect(outboxRows(sql)).toEqual([{ version: version(sql), attempts: 0, retry_at_ms: null }]);
     });
   });
 
@@ -108,7 +119,7 @@ describe("FeedOutbox", () => {
         [3, 4000],
       ] as const) {
         const before = Date.now();
-        await outbox.push();
+        expect(await outbox.push()).toBe("retry-scheduled");
         const [row] = outboxRows(sql) as { version: number; attempts: number; retry_at_ms: number }[];
         expect(row).toEqual({ version: noted, attempts, retry_at_ms: expect.any(Number) });
         expect(row!.retry_at_ms).toBeGreaterThanOrEqual(before + delayMs);
@@ -116,9 +127,10 @@ describe("FeedOutbox", () => {
         expect(outbox.retryAt()).toBe(row!.retry_at_ms);
       }
       feed.behaviour = "answer";
-      await outbox.push();
+      expect(await outbox.push()).toBe("done");
       expect(feed.applied.map((update) => update.version)).toEqual([noted, noted, noted, noted]);
-      expect(outboxRows(sql)).toEqual([]);
+      // Delivered after failures, the retry schedule is cleared at once, so a later failure starts it afresh.
+      expect(outboxRows(sql)).toEqual([{ version: noted, attempts: 0, retry_at_ms: null }]);
       expect(outbox.retryAt()).toBeNull();
     });
   });

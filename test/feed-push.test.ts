@@ -25,7 +25,7 @@ async function freshActivity() {
       activity: string | null;
       recent_ms: number | null;
     };
-  const version = async () => (await sqlIn(activityStub(id, caller), "SELECT feed_version FROM owner"))[0]!.feed_version as number;
+  const version = async () => (await sqlIn(activityStub(id, caller), "SELECT version FROM feed_outbox"))[0]!.version as number;
   return { token, caller, id, entry, version };
 }
 

@@ -5,7 +5,7 @@ import type { FeedUpdate } from "../src/objects/records";
 import { type Answer, appActivityPath, call, freshAppActivityId, ORIGIN } from "./support/api";
 import { activityBody } from "./support/builders";
 import { activitiesContext, activityContext, expectGraphError, withoutContext } from "./support/graph";
-import { activityStub, feedStub, sqlIn } from "./support/objects";
+import { activityStub, feedStub, NOTHING_PENDING, OUTBOX_STATE, sqlIn } from "./support/objects";
 import { callerFor, mintToken } from "./support/tokens";
 
 const OTHER_APP = "99999999-8888-7777-6666-555555555555";
@@ -789,7 +789,12 @@ describe("the index unreachable during writes", () => {
         expectIncreasing(written.map((w) => w.resource.lastModifiedDateTime));
         const item = await postItem(user, before.resource.id);
         const all = [before.resource.id, ...written.map((w) => w.resource.id)];
-        for (const id of all) expect(await activitySql(user, id, "SELECT version FROM feed_outbox")).toHaveLength(1);
+        // Each waits in its outbox, one attempt failed.
+        for (const id of all) {
+          expect(await activitySql(user, id, OUTBOX_STATE)).toEqual([
+            { retry_at_ms: expect.any(Number), attempts: 1, acknowledged: 0, activity_acknowledged: 0 },
+          ]);
+        }
 
         // The feed still shows what it had: the earlier activity, nothing in /recent.
         await expectList(user, [before.resource]);
@@ -808,7 +813,7 @@ describe("the index unreachable during writes", () => {
         await expectRecent(user, [await current(user, before.resource.id)]);
         const withItem = await get(user, `/v1.0/me/activities/recent?$expand=historyItems`);
         expect(withItem.body.value[0].historyItems).toEqual([item]);
-        for (const id of all) expect(await activitySql(user, id, "SELECT * FROM feed_outbox")).toEqual([]);
+        for (const id of all) expect(await activitySql(user, id, OUTBOX_STATE)).toEqual(NOTHING_PENDING);
         const entries = await feedSql(user, "SELECT activity_id, version FROM feed_entry ORDER BY activity_id");
         expect(entries.map((e) => e.activity_id)).toEqual(all.slice().sort());
 
@@ -816,7 +821,7 @@ describe("the index unreachable during writes", () => {
         for (const id of all) await runDurableObjectAlarm(activityOf(user, id));
         await expectList(user, expectedList);
         await expectRecent(user, [await current(user, before.resource.id)]);
-        for (const id of all) expect(await activitySql(user, id, "SELECT * FROM feed_outbox")).toEqual([]);
+        for (const id of all) expect(await activitySql(user, id, OUTBOX_STATE)).toEqual(NOTHING_PENDING);
         expect(await feedSql(user, "SELECT activity_id, version FROM feed_entry ORDER BY activity_id")).toEqual(entries);
       } finally {
         if (!restored) {
@@ -846,11 +851,13 @@ describe("the index unreachable during writes", () => {
         delete (instance as unknown as { apply?: unknown }).apply;
       });
     }
-    expect(await activitySql(user, a!.resource.id, "SELECT version FROM feed_outbox")).toHaveLength(1);
+    expect(await activitySql(user, a!.resource.id, OUTBOX_STATE)).toEqual([
+      { retry_at_ms: expect.any(Number), attempts: 1, acknowledged: 0, activity_acknowledged: 0 },
+    ]);
     expect(await runDurableObjectAlarm(activityOf(user, a!.resource.id))).toBe(true);
     await expectList(user, [b!.resource]);
     await expectRecent(user, []);
-    expect(await activitySql(user, a!.resource.id, "SELECT * FROM feed_outbox")).toEqual([]);
+    expect(await activitySql(user, a!.resource.id, OUTBOX_STATE)).toEqual(NOTHING_PENDING);
   });
 });
 
@@ -879,7 +886,7 @@ describe("out-of-order delivery", () => {
     };
   };
   const versionOf = async (user: User, activityId: string) =>
-    (await activitySql(user, activityId, "SELECT feed_version FROM owner"))[0]!.feed_version as number;
+    (await activitySql(user, activityId, "SELECT version FROM feed_outbox"))[0]!.version as number;
 
   it("never lets an older update overwrite a newer one", async () => {
     const user = await freshUser();
@@ -1027,7 +1034,7 @@ describe("deleted and expired activities leave the feed", () => {
     await expectList(user, remaining);
     await expectRecent(user, remaining);
     expect((await get(user, `/v1.0/me/activities/${b!.resource.id}`)).status).toBe(404);
-    expect(await activitySql(user, b!.resource.id, "SELECT * FROM feed_outbox")).toEqual([]);
+    expect(await activitySql(user, b!.resource.id, OUTBOX_STATE)).toEqual(NOTHING_PENDING);
   });
 });
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { type Answer, call, freshAppActivityId } from "./support/api";
 import { activityBody, activityResource } from "./support/builders";
 import { activitiesContext, expectGraphError, withoutContext } from "./support/graph";
-import { activityObjectIds, activityStub, feedStub, sqlIn } from "./support/objects";
+import { activityObjectIds, activityStub, feedStub, NOTHING_PENDING, OUTBOX_STATE, sqlIn } from "./support/objects";
 import { callerFor, DEV_CALLER, mintToken, type TokenOptions } from "./support/tokens";
 
 // Tests that look inside objects use a fresh user of the development tenant and app.
@@ -549,10 +549,10 @@ describe("faults", () => {
         body: { ...emptyFeed(user).body, value: [withoutContext(put.body)] },
       });
       const settled = await runInDurableObject(activityStub(put.body.id, callerFor({ user })), async (_instance, state) => ({
-        outbox: state.storage.sql.exec("SELECT * FROM feed_outbox").toArray(),
+        outbox: state.storage.sql.exec(OUTBOX_STATE).toArray(),
         alarm: await state.storage.getAlarm(),
       }));
-      expect(settled).toEqual({ outbox: [], alarm: Date.parse(put.body.lastModifiedDateTime) + 30 * DAY_MS });
+      expect(settled).toEqual({ outbox: NOTHING_PENDING, alarm: Date.parse(put.body.lastModifiedDateTime) + 30 * DAY_MS });
     } finally {
       hanging = false;
       await runInDurableObject(feed, () => restore());

@@ -74,6 +74,9 @@ interface HistoryItemPageQuery extends HistoryItemSelection {
 /** An item as written, and whether that created or replaced it. */
 type WrittenItem = { kind: "created" | "replaced"; item: HistoryItemRecord };
 
+/** The soonest expiry among written items (null: none). */
+const earliestExpiry = (items: HistoryItemRecord[]) => (items.length ? Math.min(...items.map((item) => item.expirationMs)) : null);
+
 /** Rows deleted per alarm run, so one sweep never holds the object for long. */
 const SWEEP_BATCH = 1000;
 
@@ -245,7 +248,7 @@ export class ActivityObject extends DurableObject<Env> {
       this.outbox.note(now, "history-items");
       return { kind: "patched", item };
     });
-    await this.settle();
+    await this.settle(result.kind === "patched" ? result.item.expirationMs : null);
     return result;
   }
 
@@ -291,12 +294,12 @@ export class ActivityObject extends DurableObject<Env> {
     this.alarmAt = undefined;
     if (!this.schema.exists) return;
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
+    const changed = this.ctx.storage.transactionSync(() => {
       const expiration = this.activityExpiration();
       if (expiration !== undefined && expiration <= now) {
         this.deleteEverything();
         this.outbox.note(now);
-        return;
+        return true;
       }
       const swept = this.sql.exec(
         `DELETE FROM history_item WHERE id IN
@@ -305,29 +308,37 @@ export class ActivityObject extends DurableObject<Env> {
         SWEEP_BATCH,
       ).rowsWritten;
       if (swept > 0) this.outbox.note(now, "history-items");
+      return swept > 0;
     });
-    await this.settle();
+    // The alarm is set below, knowing everything: the note's retry needs no arming of its own.
+    this.outbox.scheduledRetry();
+    if (changed) await this.outbox.push();
+    await this.outbox.retry();
+    await this.armAlarm();
   }
 
   private async writeActivity(put: ActivityPut, mode: "create" | "upsert"): Promise<ActivityPutResult> {
     this.schema.ensure();
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): ActivityPutResult => {
-      let existing = this.activityRow();
-      if (existing && existing.app_activity_id !== put.appActivityId) return { kind: "conflict" };
-      if (existing && existing.expiration_ms <= now) {
-        this.deleteEverything();
-        existing = undefined;
-      }
-      if (existing && mode === "create") return { kind: "exists" };
-      this.outbox.adopt(put.owner, put.id);
-      const base = existing ? toActivity(existing) : { id: put.id, appActivityId: put.appActivityId, createdMs: now };
-      const activity = this.storeActivity(base, existing !== undefined, put.content, now);
+      const stored = this.sql
+        .exec<Pick<ActivityRow, "app_activity_id" | "created_ms" | "expiration_ms">>(
+          "SELECT app_activity_id, created_ms, expiration_ms FROM activity",
+        )
+        .toArray()[0];
+      if (stored && stored.app_activity_id !== put.appActivityId) return { kind: "conflict" };
+      const live = stored && stored.expiration_ms > now ? stored : undefined;
+      if (stored && !live) this.deleteEverything();
+      if (live && mode === "create") return { kind: "exists" };
+      // An object that ever stored its activity has adopted its owner with it.
+      if (!stored) this.outbox.adopt(put.owner, put.id);
+      const base = { id: put.id, appActivityId: put.appActivityId, createdMs: live?.created_ms ?? now };
+      const activity = this.storeActivity(base, live !== undefined, put.content, now);
       const historyItems = put.historyItems.map((item) => this.upsertHistoryItem(item, now).item);
       this.outbox.note(now);
-      return { kind: existing ? "replaced" : "created", activity, historyItems };
+      return { kind: live ? "replaced" : "created", activity, historyItems };
     });
-    await this.settle();
+    await this.settle(result.kind === "created" || result.kind === "replaced" ? earliestExpiry(result.historyItems) : null);
     return result;
   }
 
@@ -375,7 +386,7 @@ export class ActivityObject extends DurableObject<Env> {
       this.outbox.note(now, "history-items");
       return written;
     });
-    await this.settle();
+    await this.settle(result.kind === "created" || result.kind === "replaced" ? result.item.expirationMs : null);
     return result;
   }
 
@@ -426,26 +437,29 @@ export class ActivityObject extends DurableObject<Env> {
   }
 
   /**
-   * After a write: arms the alarm for the feed retry the write scheduled, so that a crash during
-   * the push still delivers it, then pushes, then sets the alarm for what comes next.
+   * After a write: makes the alarm fire no later than the feed retry the write scheduled (so that a
+   * crash during the push still delivers it) and the earliest expiry it wrote, then pushes. The
+   * alarm keeps its time after an acknowledged push: when it fires it finds the change delivered.
+   * A failed push moved the retry: the alarm is set for it.
    */
-  private async settle(): Promise<void> {
+  private async settle(expiresAt: number | null = null): Promise<void> {
     // An object that has never written has nothing to push or expire.
     if (!this.schema.exists) return;
     const retryAt = this.outbox.scheduledRetry();
-    if (retryAt !== null) await this.armForRetry(retryAt);
-    await this.outbox.push();
-    await this.armAlarm();
+    const due = retryAt === null ? expiresAt : expiresAt === null ? retryAt : Math.min(retryAt, expiresAt);
+    if (due !== null) await this.armNoLaterThan(due);
+    if ((await this.outbox.push()) === "retry-scheduled") await this.armAlarm();
   }
 
   /**
-   * Makes the alarm fire no later than a retry just scheduled. Once this instance has set the
-   * alarm it knows when it fires, so most writes need no query, and none when it is already sooner.
+   * Makes the alarm fire no later than `due`. Once this instance has set the alarm it knows when it
+   * fires, so most writes need no storage call at all: the alarm is already sooner. One that fires
+   * early finds nothing due and sets the alarm for what is.
    */
-  private async armForRetry(retryAt: number): Promise<void> {
+  private async armNoLaterThan(due: number): Promise<void> {
     if (this.alarmAt === undefined) return this.armAlarm();
-    if (this.alarmAt !== null && this.alarmAt <= retryAt) return;
-    const next = Math.max(retryAt, Date.now());
+    if (this.alarmAt !== null && this.alarmAt <= due) return;
+    const next = Math.max(due, Date.now());
     await this.ctx.storage.setAlarm(next);
     this.alarmAt = next;
   }
@@ -503,6 +517,7 @@ export class ActivityObject extends DurableObject<Env> {
       return { kind: "kept" };
     }
     this.schema.forget();
+    this.outbox.forget();
     this.alarmAt = null;
     await this.ctx.storage.deleteAll();
     return { kind: "erased" };

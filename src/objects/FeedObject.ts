@@ -156,19 +156,18 @@ export class FeedObject extends DurableObject<Env> {
    */
   private applyHistoryItems(update: FeedUpdate): FeedApplyResult {
     if (!this.registered || !this.schema.exists || this.erasedBeforeMs !== null) return { kind: "needs-activity" };
-    return this.ctx.storage.transactionSync((): FeedApplyResult => {
-      const applied = this.sql.exec(
-        "UPDATE feed_entry SET version = ?, recent_ms = CASE WHEN activity IS NULL THEN NULL ELSE ? END WHERE activity_id = ? AND version < ?",
-        update.version,
-        update.recentMs,
-        update.activityId,
-        update.version,
-      ).rowsWritten;
-      // Nothing written: an older update, superseded, unless there is no entry at all.
-      if (applied > 0 || this.sql.exec("SELECT 1 FROM feed_entry WHERE activity_id = ?", update.activityId).toArray().length)
-        return { kind: "applied" };
-      return { kind: "needs-activity" };
-    });
+    // One statement writes: no transaction needed around it.
+    const applied = this.sql.exec(
+      "UPDATE feed_entry SET version = ?, recent_ms = CASE WHEN activity IS NULL THEN NULL ELSE ? END WHERE activity_id = ? AND version < ?",
+      update.version,
+      update.recentMs,
+      update.activityId,
+      update.version,
+    ).rowsWritten;
+    // Nothing written: an older update, superseded, unless there is no entry at all.
+    if (applied > 0 || this.sql.exec("SELECT 1 FROM feed_entry WHERE activity_id = ?", update.activityId).toArray().length)
+      return { kind: "applied" };
+    return { kind: "needs-activity" };
   }
 
   /** How many live activities a view holds with lastModifiedDateTime in the range. */

@@ -49,6 +49,18 @@ export const MIGRATIONS: string[] = [
   // Whether the pending change includes the activity itself (else only its history items): only then
   // does the push carry the activity. A change already pending counts as one that does.
   `ALTER TABLE feed_outbox ADD COLUMN activity_changed INTEGER NOT NULL DEFAULT 1;`,
+  // The outbox's row stays for the object's life and holds the version counter (moved from owner), so
+  // that a write notes its change in one statement: the version of the activity's latest change
+  // (the push carries the activity while that is unacknowledged), and the latest version known
+  // acknowledged (a retry that finds its change acknowledged clears itself). Nothing pending counts as acknowledged.
+  `ALTER TABLE feed_outbox ADD COLUMN activity_version INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE feed_outbox ADD COLUMN acked_version INTEGER NOT NULL DEFAULT 0;
+   UPDATE feed_outbox SET activity_version = version WHERE activity_changed = 1;
+   INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms, activity_version, acked_version)
+     SELECT 1, feed_version, 0, NULL, 0, feed_version FROM owner WHERE true
+     ON CONFLICT (singleton) DO NOTHING;
+   ALTER TABLE feed_outbox DROP COLUMN activity_changed;
+   ALTER TABLE owner DROP COLUMN feed_version;`,
 ];
 
 export type ActivityRow = {

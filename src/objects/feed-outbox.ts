@@ -26,6 +26,9 @@ export interface FeedState {
 /** What a change touched: the activity itself (or its life), or only its history items. */
 export type FeedChange = "activity" | "history-items";
 
+/** How a push ended: done (delivered, or nothing to deliver), or failed with a retry scheduled (see retryAt). */
+export type PushOutcome = "done" | "retry-scheduled";
+
 /** What the outbox needs from its activity's object besides its tables. */
 export interface OutboxOwner {
   /** The state to push now; with `withActivity`, the activity too. */
@@ -36,24 +39,40 @@ export interface OutboxOwner {
   eraseWrittenBefore(beforeMs: number): Promise<ActivityErasure>;
 }
 
-type PendingRow = { tenant_id: string; user_id: string; app_id: string; id: string; feed_version: number; activity_changed: number };
+type PendingRow = {
+  tenant_id: string;
+  user_id: string;
+  app_id: string;
+  id: string;
+  version: number;
+  activity_version: number;
+  acked_version: number;
+  attempts: number;
+};
 
 /**
- * An activity object's outbox to its owner's feed (tables `owner` and `feed_outbox`). A write
- * records, inside its own transaction, that the feed must learn the new state and when to retry
- * if it has not (`note`); the owner arms its alarm for that retry and then pushes the state
- * (`push`). A push that fails moves the retry later, one that is acknowledged clears it. Each push
- * carries the current state and a version, so pushes are idempotent and an older one never wins;
- * the activity itself goes only while a change to it is unacknowledged (a history-item write
- * changes no more than the newest item's time). A version is a microsecond clock reading (see
- * erasure-rule.ts), so it keeps increasing even across an erasure of the object.
+ * An activity object's outbox to its owner's feed (tables `owner` and `feed_outbox`, one row
+ * each). A write records, inside its own transaction, that the feed must learn the new state and
+ * when to retry if it has not (`note`); the owner arms its alarm for that retry and then pushes
+ * the state (`push`). Each push carries the current state and a version, so pushes are
+ * idempotent and an older one never wins; the activity itself goes only while a change to it is
+ * unacknowledged (a history-item write changes no more than the newest item's time). A version is
+ * a microsecond clock reading (see erasure-rule.ts), so it keeps increasing even across an
+ * erasure of the object.
+ *
+ * An acknowledgement is kept in memory, not written: the write path's only storage is the note.
+ * The retry the note scheduled stays set, and the alarm that runs it (`retry`) finds the
+ * change acknowledged and clears it, or pushes it again. An object that lost its memory (evicted,
+ * restarted) just pushes once more when the retry comes; the feed ignores what it already has.
  */
 export class FeedOutbox {
   /** The push under way, and the one queued behind it that later writes share. */
-  private pushing: Promise<void> | null = null;
-  private queuedPush: Promise<void> | null = null;
+  private pushing: Promise<PushOutcome> | null = null;
+  private queuedPush: Promise<PushOutcome> | null = null;
   /** When the retry the latest note scheduled is due, until the owner has armed for it. */
   private unarmedRetry: number | null = null;
+  /** The newest version the feed acknowledged in this instance's life (the stored one counts too). */
+  private acked = 0;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -74,26 +93,19 @@ export class FeedOutbox {
 
   /**
    * Records, inside the caller's transaction, that the feed must learn this activity's new state
-   * as of the write's instant `now`, and schedules its retry.
+   * as of the write's instant `now` (one statement: the next version, and its retry), and
+   * schedules its retry. A retry already due sooner stays: a burst of writes keeps one alarm time.
    */
   note(now: number, change: FeedChange = "activity"): void {
-    const version = this.sql
-      .exec<{ feed_version: number }>(
-        "UPDATE owner SET feed_version = max(feed_version + 1, ?) RETURNING feed_version",
-        now * VERSIONS_PER_MS,
-      )
-      .toArray()[0]?.feed_version;
-    if (version === undefined) return;
-    // A retry already due sooner stays: a burst of writes keeps one alarm time. A change to the
-    // activity stays noted until a push that carried it is acknowledged.
     this.unarmedRetry = this.sql
       .exec<{ retry_at_ms: number }>(
-        `INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms, activity_changed) VALUES (1, ?, 0, ?, ?)
-         ON CONFLICT (singleton) DO UPDATE SET version = excluded.version,
-           retry_at_ms = min(coalesce(feed_outbox.retry_at_ms, excluded.retry_at_ms), excluded.retry_at_ms),
-           activity_changed = max(feed_outbox.activity_changed, excluded.activity_changed)
+        `INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms, activity_version, acked_version)
+         VALUES (1, ?1, 0, ?2, iif(?3, ?1, 0), 0)
+         ON CONFLICT (singleton) DO UPDATE SET version = max(feed_outbox.version + 1, ?1),
+           retry_at_ms = min(coalesce(feed_outbox.retry_at_ms, ?2), ?2),
+           activity_version = iif(?3, max(feed_outbox.version + 1, ?1), feed_outbox.activity_version)
          RETURNING retry_at_ms`,
-        version,
+        now * VERSIONS_PER_MS,
         now + FIRST_RETRY_MS,
         change === "activity" ? 1 : 0,
       )
@@ -107,10 +119,16 @@ export class FeedOutbox {
     return retryAt;
   }
 
-  /** When the next retry is due; null when the feed is up to date. */
+  /** When the next retry is due; null when no change is waiting to be found acknowledged. */
   retryAt(): number | null {
     if (!this.owner.holdsData()) return null;
     return this.sql.exec<{ retry_at_ms: number | null }>("SELECT retry_at_ms FROM feed_outbox").toArray()[0]?.retry_at_ms ?? null;
+  }
+
+  /** Forgets what this instance knew of its feed: the object's storage was deleted. */
+  forget(): void {
+    this.acked = 0;
+    this.unarmedRetry = null;
   }
 
   /**
@@ -118,7 +136,7 @@ export class FeedOutbox {
    * while a push is under way share one queued push, which carries all of them, so a burst of
    * writes costs two round trips to the feed rather than one each.
    */
-  push(): Promise<void> {
+  push(): Promise<PushOutcome> {
     if (this.queuedPush) return this.queuedPush;
     const start = () => {
       this.queuedPush = null;
@@ -130,32 +148,61 @@ export class FeedOutbox {
     return this.queuedPush;
   }
 
+  /**
+   * The alarm's part: a change not known acknowledged is pushed again (an alarm that fires before
+   * the retry is due, for an expiry, pushes it early: pushes are idempotent); once acknowledged,
+   * its retry is cleared (stored, with the version acknowledged). A change newer than the
+   * acknowledged one, noted during the push, is being pushed by its own write: it is looked at
+   * again a retry later.
+   */
+  async retry(): Promise<void> {
+    const due = this.sql
+      .exec<{ version: number; acked_version: number; retry_at_ms: number | null }>(
+        "SELECT version, acked_version, retry_at_ms FROM feed_outbox",
+      )
+      .toArray()[0];
+    if (!this.owner.holdsData() || !due || due.retry_at_ms === null) return;
+    this.acked = Math.max(this.acked, due.acked_version);
+    if (due.version > this.acked && (await this.push()) === "retry-scheduled") return;
+    this.clearAcknowledged();
+  }
+
+  /** Stores what the feed acknowledged: a change it has needs no retry. */
+  private clearAcknowledged(): void {
+    if (!this.owner.holdsData()) return;
+    this.sql.exec(
+      `UPDATE feed_outbox SET acked_version = max(acked_version, ?1), attempts = iif(version <= ?1, 0, attempts),
+         retry_at_ms = iif(version <= ?1, NULL, max(retry_at_ms, ?2))
+       WHERE retry_at_ms IS NOT NULL`,
+      this.acked,
+      Date.now() + FIRST_RETRY_MS,
+    );
+  }
+
   /** Sends the activity's current state to its feed; on failure leaves it for the alarm to retry. */
-  private async pushOnce(): Promise<void> {
-    const pending = this.pending(Date.now());
-    if (!pending) return;
-    const { owner, update } = pending;
+  private async pushOnce(wholeActivity = false): Promise<PushOutcome> {
+    const pending = this.pending(Date.now(), wholeActivity);
+    if (!pending) return "done";
+    const { owner, update, attempts } = pending;
     try {
       const answer = await withDeadline(feedObject(this.env, owner).apply(update, owner), FEED_PUSH_TIMEOUT_MS, "feed update");
-      if (answer.kind === "needs-activity") {
-        // The feed could not apply what changed alone: note the activity as changed, and push the whole.
-        this.sql.exec("UPDATE feed_outbox SET activity_changed = 1");
-        return this.pushOnce();
-      }
+      if (answer.kind === "needs-activity") return this.pushOnce(true);
       if (answer.kind === "erased") {
         // Erased, the object holds nothing more to push; kept (created after the erasure), it noted itself anew.
         if ((await this.owner.eraseWrittenBefore(answer.beforeMs)).kind === "kept") return this.pushOnce();
-        return;
+        return "done";
       }
-      // An erasure may have emptied the object while the feed answered.
-      if (this.owner.holdsData()) this.sql.exec("DELETE FROM feed_outbox WHERE version <= ?", update.version);
+      this.acked = Math.max(this.acked, update.version);
+      // After failures the retry schedule is cleared at once, so the next failure starts it afresh.
+      if (attempts > 0) this.clearAcknowledged();
+      return "done";
     } catch (error) {
-      if (!this.owner.holdsData()) return;
-      // A concurrent push may have delivered a newer state meanwhile and emptied the outbox.
+      if (!this.owner.holdsData()) return "done";
+      // A concurrent push may have delivered a newer state meanwhile.
       const attempts = this.sql
-        .exec<{ attempts: number }>("UPDATE feed_outbox SET attempts = attempts + 1 RETURNING attempts")
+        .exec<{ attempts: number }>("UPDATE feed_outbox SET attempts = attempts + 1 WHERE version > ? RETURNING attempts", this.acked)
         .toArray()[0]?.attempts;
-      if (attempts === undefined) return;
+      if (attempts === undefined) return "done";
       this.sql.exec("UPDATE feed_outbox SET retry_at_ms = ?", Date.now() + feedRetryDelayMs(attempts));
       console.warn(
         JSON.stringify({
@@ -166,25 +213,34 @@ export class FeedOutbox {
           error: String(error),
         }),
       );
+      return "retry-scheduled";
     }
   }
 
   /**
    * The pending update and where it goes; undefined when the feed is up to date. It carries the
-   * activity only if the activity itself changed since the feed last acknowledged.
+   * activity if the activity itself changed since the feed last acknowledged, or when asked for.
    */
-  private pending(now: number): { owner: Caller; update: FeedUpdate } | undefined {
+  private pending(now: number, wholeActivity: boolean): { owner: Caller; update: FeedUpdate; attempts: number } | undefined {
     if (!this.owner.holdsData()) return undefined;
-    // Both tables hold one row at most: this yields one only while a change is pending.
-    const pending = this.sql
+    // Both tables hold one row at most.
+    const row = this.sql
       .exec<PendingRow>(
-        "SELECT owner.tenant_id, owner.user_id, owner.app_id, owner.id, owner.feed_version, feed_outbox.activity_changed FROM owner, feed_outbox",
+        `SELECT owner.tenant_id, owner.user_id, owner.app_id, owner.id, feed_outbox.version, feed_outbox.activity_version,
+           feed_outbox.acked_version, feed_outbox.attempts FROM owner, feed_outbox`,
       )
       .toArray()[0];
-    if (!pending) return undefined;
+    if (!row) return undefined;
+    this.acked = Math.max(this.acked, row.acked_version);
+    if (row.version <= this.acked && !wholeActivity) return undefined;
     return {
-      owner: { tenantId: pending.tenant_id, userId: pending.user_id, appId: pending.app_id },
-      update: { activityId: pending.id, version: pending.feed_version, ...this.owner.currentState(now, pending.activity_changed === 1) },
+      owner: { tenantId: row.tenant_id, userId: row.user_id, appId: row.app_id },
+      update: {
+        activityId: row.id,
+        version: row.version,
+        ...this.owner.currentState(now, wholeActivity || row.activity_version > this.acked),
+      },
+      attempts: row.attempts,
     };
   }
 }

@@ -1,6 +1,7 @@
 // The Durable Objects behind an answer, reached as the Worker reaches them (src/objects/addresses.ts),
 // so a test can look at their rows and alarms.
-import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
+import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { expect } from "vitest";
 import { env } from "cloudflare:workers";
 import type { Caller } from "../../src/auth/verify-token";
 import { activityObject, feedObject, userObject } from "../../src/objects/addresses";
@@ -32,8 +33,31 @@ export const HOLDS_NOTHING = { tables: [], alarm: null };
 export const sqlIn = (stub: DurableObjectStub, query: string, ...bindings: unknown[]) =>
   runInDurableObject(stub, (_instance, state) => state.storage.sql.exec(query, ...bindings).toArray());
 
+/**
+ * An activity object's outbox as its feed sees it: the retry, the failed attempts, and whether the
+ * feed has acknowledged the latest change and the activity's latest change (known after the alarm
+ * that runs the retry, or after a push that followed failures: an acknowledgement alone writes nothing).
+ */
+export const OUTBOX_STATE =
+  "SELECT retry_at_ms, attempts, version = acked_version AS acknowledged, activity_version <= acked_version AS activity_acknowledged FROM feed_outbox";
+
+/** OUTBOX_STATE once the feed has everything and no retry is set. */
+export const NOTHING_PENDING = [{ retry_at_ms: null, attempts: 0, acknowledged: 1, activity_acknowledged: 1 }];
+
 /** When an object's alarm is set to fire (epoch ms), or null. */
 export const alarmOf = (stub: DurableObjectStub) => runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+
+/**
+ * When an activity object's alarm fires after the feed retry its latest write set: a write leaves
+ * the alarm no later than that retry (3 s out), and the run finds the push acknowledged and sets
+ * the alarm for whatever is due next (an expiry). Asserts the retry came first.
+ */
+export async function alarmAfterRetry(stub: DurableObjectStub): Promise<number | null> {
+  const retry = await alarmOf(stub);
+  expect(retry).toBeLessThanOrEqual(Date.now() + 3000);
+  expect(await runDurableObjectAlarm(stub)).toBe(true);
+  return alarmOf(stub);
+}
 
 /** Every row an activity's object holds: the activity and its history items (by id). */
 export const storedRows = (activityId: string, caller: Caller = DEV_CALLER) =>
