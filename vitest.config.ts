@@ -13,6 +13,14 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // Tiny limits that test/rate-limit.test.ts swaps in for the deployed ones.
             miniflare: {
+              // The site Worker (site/wrangler.toml) as a stand-in with one page: the pages themselves are tested in Node.
+              workers: [
+                {
+                  name: "graph-activity-feed-site",
+                  modules: true,
+                  script: `export default { fetch: (request) => new URL(request.url).pathname === "/docs/" ? new Response("<!doctype html><title>docs</title>", { headers: { "content-type": "text/html" } }) : new Response("Not Found", { status: 404 }) };`,
+                },
+              ],
               ratelimits: {
                 TEST_READ_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 } },
                 TEST_WRITE_LIMITER: { namespace_id: "9002", simple: { limit: 2, period: 60 } },

@@ -1,6 +1,9 @@
 // Starts Workers the way `npm run dev` does: wrangler's own dev server (unstable_startWorker),
 // local Durable Objects, .dev.vars overlaid on [vars], listening on 127.0.0.1 only.
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_startWorker } from "wrangler";
 
@@ -15,6 +18,12 @@ export interface RunningWorker {
 }
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * Where the Workers started here register, apart from any other wrangler session's: the service's
+ * SITE binding (the static pages' Worker, not started here: the benchmark asks for no page) resolves through it.
+ */
+const registry = mkdtempSync(join(tmpdir(), "bench-registry-"));
 
 /** A loopback port that nothing listens on right now. */
 function freePort(): Promise<number> {
@@ -49,6 +58,7 @@ export async function startWorker(
       persist: false,
       watch: false,
       logLevel: "error",
+      registry,
       structuredLogsHandler: (log: { level: string; message: string }) => {
         logs.lines++;
         if ((log.level === "warn" || log.level === "error") && logs.warnings.length < 20) logs.warnings.push(log.message.slice(0, 400));

@@ -91,6 +91,8 @@ const worker = await unstable_startWorker({
     persist: state as unknown as boolean,
     watch: false,
     logLevel: "error",
+    // Its own registry of local Workers, where the SITE binding (static pages, not started here) resolves.
+    registry: mkdtempSync(join(tmpdir(), "soak-registry-")),
   },
 });
 await worker.ready;

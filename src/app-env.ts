@@ -15,5 +15,7 @@ export type AppEnv = {
     pathUser: string;
     /** On the admin routes: the tenant's administrative application. */
     administrator: Administrator;
+    /** The request as received, when canonicalRequest rewrote it. */
+    received: Request;
   };
 };

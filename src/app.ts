@@ -10,6 +10,7 @@ import { canonicalRequest } from "./graph/canonical-url";
 import { errorBody, GraphError } from "./graph/errors";
 import { accessLog } from "./graph/access-log";
 import { requestId } from "./graph/request-id";
+import { sitePage } from "./graph/site-pages";
 import { validationHook } from "./graph/validation";
 import { adminRoutes } from "./routes/admin";
 import { batchRoutes, type Dispatch } from "./routes/batch";
@@ -71,8 +72,8 @@ function respond(c: Context<AppEnv>, failure: GraphError) {
 
 /**
  * The Worker's app: request ids, the API under /v1.0, /beta and no prefix, the admin routes, one
- * error envelope. The OpenAPI documents are static assets (public/openapi.json and
- * public/admin/openapi.json, from src/openapi.ts).
+ * error envelope; any other GET is a page of the site Worker (sitePage), such as the OpenAPI
+ * documents (public/openapi.json and public/admin/openapi.json, from src/openapi.ts).
  */
 export function buildApp() {
   // strict: false, so that a trailing slash names the same resource (Graph's own DELETE example ends in one).
@@ -96,7 +97,10 @@ export function buildApp() {
   // Not Graph's: served once, without a version prefix, and out of $batch's reach.
   app.route("/", adminRoutes);
 
-  app.notFound((c) => respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)));
+  app.notFound(
+    async (c) =>
+      (await sitePage(c)) ?? respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)),
+  );
   app.onError((error, c) => respond(c, toGraphError(error, c.var.requestId)));
   return app;
 }

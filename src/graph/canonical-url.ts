@@ -59,12 +59,16 @@ function canonicalUrl(url: string): string {
 /**
  * Rewrites the request, before any route reads it, to its canonical URL: a trailing slash names
  * the same resource, and query option names are matched as Graph matches them. Validators, handlers
- * and @odata.nextLink then see one spelling.
+ * and @odata.nextLink then see one spelling; the request as received stays in `c.var.received`
+ * (a page of the site is asked for as sent).
  */
 export function canonicalRequest(): MiddlewareHandler<AppEnv> {
   return async function canonicalRequest(c, next) {
     const url = canonicalUrl(c.req.url);
-    if (url !== c.req.url) c.req.raw = new Request(url, c.req.raw);
+    if (url !== c.req.url) {
+      c.set("received", c.req.raw);
+      c.req.raw = new Request(url, c.req.raw);
+    }
     await next();
   };
 }

@@ -1,5 +1,8 @@
 // Vitest global setup for the Node-side suites: starts the service the way `npm run dev` does
 // (wrangler's own dev server, local Durable Objects, the development key set), once per run.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connect } from "node:tls";
 import { unstable_startWorker } from "wrangler";
 import type {} from "vitest";
@@ -16,10 +19,20 @@ declare module "vitest" {
   }
 }
 
-const start = (secure: boolean) =>
+/** Where the Workers started here find each other (the service's SITE binding), apart from any other wrangler session's. */
+const registry = mkdtempSync(join(tmpdir(), "wrangler-registry-"));
+
+const start = (config: string, secure = false) =>
   unstable_startWorker({
-    config: "wrangler.toml",
-    dev: { server: { hostname: "127.0.0.1", port: 0, secure }, inspector: false, persist: false, watch: false, logLevel: "error" },
+    config,
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0, secure },
+      inspector: false,
+      persist: false,
+      watch: false,
+      logLevel: "error",
+      registry,
+    },
   });
 
 /** The certificate a TLS server presents, read without trusting it. */
@@ -35,7 +48,10 @@ function presentedCertificate(url: URL): Promise<string> {
 
 export default async function startService(project: TestProject) {
   // Microsoft Graph's JavaScript client (v3) sends the token only to https:// hosts, so its suite needs HTTPS.
-  const [plain, secure] = await Promise.all([start(false), start(true)]);
+  // The site Worker first: the service reaches it by its SITE binding, through wrangler's registry of local Workers.
+  const site = await start("site/wrangler.toml");
+  await site.ready;
+  const [plain, secure] = await Promise.all([start("wrangler.toml"), start("wrangler.toml", true)]);
   await Promise.all([plain.ready, secure.ready]);
   const secureUrl = await secure.url;
   project.provide("serviceUrl", (await plain.url).origin);
@@ -43,5 +59,7 @@ export default async function startService(project: TestProject) {
   project.provide("secureServiceCertificate", await presentedCertificate(secureUrl));
   return async () => {
     await Promise.all([plain.dispose(), secure.dispose()]);
+    await site.dispose();
+    rmSync(registry, { recursive: true, force: true });
   };
 }
