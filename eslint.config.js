@@ -28,6 +28,16 @@ export default tseslint.config(
     },
   },
   {
+    // Hono's c.var builds a new object from every variable on each read; c.get reads one.
+    files: ["src/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        { selector: "MemberExpression[object.name='c'][property.name='var']", message: "Read context variables with c.get." },
+      ],
+    },
+  },
+  {
     files: ["public/**/*.js"],
     languageOptions: { globals: { window: "readonly", SwaggerUIBundle: "readonly" } },
   },

@@ -82,7 +82,6 @@ const PROFILED = [
   "getHistoryItem",
   "list",
   "upsertHistoryItem",
-  "pushOnce",
   "armAlarm",
   "apply",
   "upsert",

@@ -1,6 +1,6 @@
 import type { Administrator, Caller } from "./auth/verify-token";
 
-/** Hono's typing of this app: the Worker's bindings and what middleware puts on `c.var`. */
+/** Hono's typing of this app: the Worker's bindings and what middleware puts on the context (read with `c.get`: hono builds a new object for each read of `c.var`). */
 export type AppEnv = {
   Bindings: Env;
   Variables: {

@@ -67,7 +67,7 @@ function toGraphError(error: unknown, requestId: string): GraphError {
 /** Answers with Graph's error envelope. */
 function respond(c: Context<AppEnv>, failure: GraphError) {
   for (const [name, value] of Object.entries(failure.headers)) c.header(name, value);
-  return c.json(errorBody(failure.code, failure.message, c.var.requestId, c.var.clientRequestId), failure.status);
+  return c.json(errorBody(failure.code, failure.message, c.get("requestId"), c.get("clientRequestId")), failure.status);
 }
 
 /**
@@ -101,6 +101,6 @@ export function buildApp() {
     async (c) =>
       (await sitePage(c)) ?? respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)),
   );
-  app.onError((error, c) => respond(c, toGraphError(error, c.var.requestId)));
+  app.onError((error, c) => respond(c, toGraphError(error, c.get("requestId"))));
   return app;
 }

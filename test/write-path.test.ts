@@ -27,7 +27,7 @@ it("checks a token's signature once, then trusts it until it expires", async () 
   expect(verify).toHaveBeenCalledTimes(2);
 });
 
-it("shares feed pushes across a burst of writes to one activity, and each write is in the feed when acknowledged", async () => {
+it("a burst of writes to one activity: each is in the feed when acknowledged, at one push per write at most", async () => {
   const user = crypto.randomUUID();
   const token = await mintToken({ user });
   const id = await createActivity({ token });
@@ -47,6 +47,7 @@ it("shares feed pushes across a burst of writes to one activity, and each write 
     }),
   );
   expect(writes).toEqual(Array(30).fill({ status: 201, inFeed: true }));
+  // No write waits for another's push: each pushes once, unless a newer write's push was acknowledged first.
   expect(applies.mock.calls.length).toBeGreaterThan(0);
-  expect(applies.mock.calls.length).toBeLessThan(30);
+  expect(applies.mock.calls.length).toBeLessThanOrEqual(30);
 });

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { verifyAccessToken, verifyAdministratorToken } from "./verify-token";
 
-/** Verifies the bearer token and sets `c.var.caller` and `c.var.principalNames`; failures become 401/403 Graph errors. */
+/** Verifies the bearer token and sets `c.get("caller")` and `c.get("principalNames")`; failures become 401/403 Graph errors. */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
     const { caller, principalNames } = await verifyAccessToken(c.req.header("Authorization"), c.env);
@@ -12,7 +12,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Verifies an application token with the admin role and sets `c.var.administrator`; failures become 401/403 Graph errors. */
+/** Verifies an application token with the admin role and sets `c.get("administrator")`; failures become 401/403 Graph errors. */
 export function authenticateAdministrator(): MiddlewareHandler<AppEnv> {
   return async function authenticateAdministrator(c, next) {
     c.set("administrator", await verifyAdministratorToken(c.req.header("Authorization"), c.env));

@@ -8,11 +8,12 @@ const USERS_SEGMENT = /^(?:\/v1\.0|\/beta)?\/users\/([^/]*)/;
  * Whose activities the path names. `/me` is the caller; `/users/{user}` must be the caller too,
  * by oid or user principal name (the token's upn or preferred_username), compared ignoring case
  * after percent-decoding; anyone else is a 403, since a user may act only on their own
- * activities. Sets `c.var.pathUser`, the user as @odata.context names them in the form the request used.
+ * activities. Sets `c.get("pathUser")`, the user as @odata.context names them in the form the request used.
  */
 export function pathUser(): MiddlewareHandler<AppEnv> {
   return async function pathUser(c, next) {
-    const { caller, principalNames } = c.var;
+    const caller = c.get("caller");
+    const principalNames = c.get("principalNames");
     const segment = USERS_SEGMENT.exec(new URL(c.req.url).pathname)?.[1];
     if (segment === undefined) {
       c.set("pathUser", caller.userId);

@@ -15,7 +15,7 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
     if (c.env.RATE_LIMITING === "on") {
       const limiter = READS.has(c.req.method) ? c.env.READ_LIMITER : c.env.WRITE_LIMITER;
-      const { tenantId, userId } = c.var.caller;
+      const { tenantId, userId } = c.get("caller");
       const { success } = await limiter.limit({ key: JSON.stringify([tenantId, userId]) });
       if (!success) {
         throw new GraphError(429, "TooManyRequests", `Too many requests for this user; retry after ${RETRY_AFTER_SECONDS} seconds.`, {

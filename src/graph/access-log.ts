@@ -16,12 +16,12 @@ export function accessLog(): MiddlewareHandler<AppEnv> {
     console.log(
       JSON.stringify({
         level: c.res.status >= 500 ? "error" : "info",
-        requestId: c.var.requestId,
+        requestId: c.get("requestId"),
         method: c.req.method,
         route: c.req.routePath,
         status: c.res.status,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
-        tenantId: c.var.caller?.tenantId ?? c.var.administrator?.tenantId ?? null,
+        tenantId: c.get("caller")?.tenantId ?? c.get("administrator")?.tenantId ?? null,
       }),
     );
   };

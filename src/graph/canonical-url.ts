@@ -59,7 +59,7 @@ function canonicalUrl(url: string): string {
 /**
  * Rewrites the request, before any route reads it, to its canonical URL: a trailing slash names
  * the same resource, and query option names are matched as Graph matches them. Validators, handlers
- * and @odata.nextLink then see one spelling; the request as received stays in `c.var.received`
+ * and @odata.nextLink then see one spelling; the request as received stays in the context as `received`
  * (a page of the site is asked for as sent).
  */
 export function canonicalRequest(): MiddlewareHandler<AppEnv> {

@@ -8,7 +8,7 @@ import type { AppEnv } from "../app-env";
  * API requests never reach the site, and never wait on an assets router.
  */
 export async function sitePage(c: Context<AppEnv>): Promise<Response | null> {
-  const received = c.var.received ?? c.req.raw;
+  const received = c.get("received") ?? c.req.raw;
   if (received.method !== "GET" && received.method !== "HEAD") return null;
   const page = await c.env.SITE.fetch(received);
   // A copy, so that middleware can still set headers on it (CORS, for a module script's request).

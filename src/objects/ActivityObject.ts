@@ -186,10 +186,8 @@ export class ActivityObject extends DurableObject<Env> {
   }
 
   async getHistoryItem(id: string): Promise<Found<HistoryItemRecord>> {
-    const now = Date.now();
-    if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
-    const row = this.liveHistoryItemRow(id, now);
-    return row ? { kind: "found", value: toHistoryItem(row) } : { kind: "item-not-found" };
+    const found = this.findLiveItem(id, Date.now());
+    return found.kind === "found" ? { kind: "found", value: toHistoryItem(found.value) } : found;
   }
 
   /** The activity that holds a live item (its `activity` navigation), with a selection of its items when asked for. */
@@ -239,10 +237,9 @@ export class ActivityObject extends DurableObject<Env> {
   async patchHistoryItem(id: string, patch: unknown): Promise<HistoryItemPatchResult> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): HistoryItemPatchResult => {
-      if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
-      const row = this.liveHistoryItemRow(id, now);
-      if (!row) return { kind: "item-not-found" };
-      const patched = patchHistoryItem(toHistoryItem(row), patch);
+      const found = this.findLiveItem(id, now);
+      if (found.kind !== "found") return found;
+      const patched = patchHistoryItem(toHistoryItem(found.value), patch);
       if (patched.kind === "invalid") return patched;
       const { item } = this.upsertHistoryItem(patched.write, now);
       this.outbox.note(now, "history-items");
@@ -380,9 +377,9 @@ export class ActivityObject extends DurableObject<Env> {
   private async writeHistoryItem(write: HistoryItemWrite, mode: "create" | "upsert"): Promise<HistoryItemWriteResult> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync((): HistoryItemWriteResult => {
-      if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
+      if (!this.schema.exists) return { kind: "activity-not-found" };
       const written = this.upsertHistoryItem(write, now, mode === "create");
-      if (!written) return { kind: "conflict" };
+      if (!written) return this.activityIsLive(now) ? { kind: "conflict" } : { kind: "activity-not-found" };
       this.outbox.note(now, "history-items");
       return written;
     });
@@ -391,9 +388,10 @@ export class ActivityObject extends DurableObject<Env> {
   }
 
   /**
-   * Writes one item in one statement: a live item with this id is replaced (status updated,
-   * createdDateTime kept, and with it the default expiry), an expired or absent one is created.
-   * With `createOnly`, a live item is left as it was, and undefined returned.
+   * Writes one item in one statement, only while the activity is live (undefined otherwise; the
+   * forms without `createOnly` are for callers that know it is): a live item with this id is
+   * replaced (status updated, createdDateTime kept, and with it the default expiry), an expired
+   * or absent one is created. With `createOnly`, a live item is left as it was, and undefined returned.
    */
   private upsertHistoryItem(write: HistoryItemWrite, now: number): WrittenItem;
   private upsertHistoryItem(write: HistoryItemWrite, now: number, createOnly: boolean): WrittenItem | undefined;
@@ -403,7 +401,8 @@ export class ActivityObject extends DurableObject<Env> {
       .exec<{ status: Status; created_ms: number; expiration_ms: number }>(
         `INSERT INTO history_item
            (id, started_ms, last_active_ms, active_duration_seconds, active_duration_computed, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7, coalesce(?8, ?7 + ?9))
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7, coalesce(?8, ?7 + ?9)
+         WHERE EXISTS (SELECT 1 FROM activity WHERE expiration_ms > ?7)
          ON CONFLICT (id) DO UPDATE SET
            started_ms = excluded.started_ms, last_active_ms = excluded.last_active_ms,
            active_duration_seconds = excluded.active_duration_seconds, active_duration_computed = excluded.active_duration_computed,
@@ -576,6 +575,20 @@ export class ActivityObject extends DurableObject<Env> {
         range.to,
       )
       .one().count;
+  }
+
+  /** A live item of the live activity, read in one statement; when there is none, which of the two is missing. */
+  private findLiveItem(id: string, now: number): Found<HistoryItemRow> {
+    if (!this.schema.exists) return { kind: "activity-not-found" };
+    const row = this.sql
+      .exec<HistoryItemRow>(
+        "SELECT * FROM history_item WHERE id = ?1 AND expiration_ms > ?2 AND EXISTS (SELECT 1 FROM activity WHERE expiration_ms > ?2)",
+        id,
+        now,
+      )
+      .toArray()[0];
+    if (row) return { kind: "found", value: row };
+    return this.activityIsLive(now) ? { kind: "item-not-found" } : { kind: "activity-not-found" };
   }
 
   private liveHistoryItemRow(id: string, now: number): HistoryItemRow | undefined {

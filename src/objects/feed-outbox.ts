@@ -66,9 +66,6 @@ type PendingRow = {
  * restarted) just pushes once more when the retry comes; the feed ignores what it already has.
  */
 export class FeedOutbox {
-  /** The push under way, and the one queued behind it that later writes share. */
-  private pushing: Promise<PushOutcome> | null = null;
-  private queuedPush: Promise<PushOutcome> | null = null;
   /** When the retry the latest note scheduled is due, until the owner has armed for it. */
   private unarmedRetry: number | null = null;
   /** The newest version the feed acknowledged in this instance's life (the stored one counts too). */
@@ -132,23 +129,6 @@ export class FeedOutbox {
   }
 
   /**
-   * Resolves once a push that started after the caller's write has finished. Writes that arrive
-   * while a push is under way share one queued push, which carries all of them, so a burst of
-   * writes costs two round trips to the feed rather than one each.
-   */
-  push(): Promise<PushOutcome> {
-    if (this.queuedPush) return this.queuedPush;
-    const start = () => {
-      this.queuedPush = null;
-      this.pushing = this.pushOnce().finally(() => (this.pushing = null));
-      return this.pushing;
-    };
-    if (!this.pushing) return start();
-    this.queuedPush = this.pushing.then(start, start);
-    return this.queuedPush;
-  }
-
-  /**
    * The alarm's part: a change not known acknowledged is pushed again (an alarm that fires before
    * the retry is due, for an expiry, pushes it early: pushes are idempotent); once acknowledged,
    * its retry is cleared (stored, with the version acknowledged). A change newer than the
@@ -179,17 +159,22 @@ export class FeedOutbox {
     );
   }
 
-  /** Sends the activity's current state to its feed; on failure leaves it for the alarm to retry. */
-  private async pushOnce(wholeActivity = false): Promise<PushOutcome> {
+  /**
+   * Sends the activity's current state to its feed (so it carries every write made so far) and
+   * resolves once the feed has answered; on failure leaves it for the alarm to retry. Each write
+   * pushes at once, without waiting for a push already under way: the feed keeps the newest version
+   * whatever order they arrive in. `wholeActivity`: send the activity even if the feed has it.
+   */
+  async push(wholeActivity = false): Promise<PushOutcome> {
     const pending = this.pending(Date.now(), wholeActivity);
     if (!pending) return "done";
     const { owner, update, attempts } = pending;
     try {
       const answer = await withDeadline(feedObject(this.env, owner).apply(update, owner), FEED_PUSH_TIMEOUT_MS, "feed update");
-      if (answer.kind === "needs-activity") return this.pushOnce(true);
+      if (answer.kind === "needs-activity") return this.push(true);
       if (answer.kind === "erased") {
         // Erased, the object holds nothing more to push; kept (created after the erasure), it noted itself anew.
-        if ((await this.owner.eraseWrittenBefore(answer.beforeMs)).kind === "kept") return this.pushOnce();
+        if ((await this.owner.eraseWrittenBefore(answer.beforeMs)).kind === "kept") return this.push();
         return "done";
       }
       this.acked = Math.max(this.acked, update.version);

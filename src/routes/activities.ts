@@ -131,7 +131,7 @@ export function activityAnswer(
 ) {
   const itemSelect = options.expand?.select ?? null;
   const resource = {
-    "@odata.context": odataContext(c.req.url, options.context ?? `${activitiesPath(c.var.pathUser)}/$entity`),
+    "@odata.context": odataContext(c.req.url, options.context ?? `${activitiesPath(c.get("pathUser"))}/$entity`),
     ...toActivityResource(found.activity),
     ...(found.historyItems
       ? { historyItems: found.historyItems.map((item) => selectProperties(toHistoryItemResource(item), itemSelect)) }
@@ -147,7 +147,7 @@ type ActivityBody = z.infer<typeof activityBodySchema>;
 
 /** PUT and POST: checks what only the Worker can (ids), then has the activity's object write it; the answer, and whether it was created. */
 async function writeActivity(c: Context<AppEnv>, appActivityId: string, body: ActivityBody, mode: "create" | "upsert") {
-  const caller = c.var.caller;
+  const caller = c.get("caller");
   const id = await activityIdFor(caller, appActivityId);
   checkBodyId(body, id);
   const historyItems = (body.historyItems ?? []).map((item) => toHistoryItemWrite(item.id ?? crypto.randomUUID(), item));
@@ -189,7 +189,9 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   .openapi(getActivity, async (c) => {
     const { id } = c.req.valid("param");
     const { $expand, $select } = c.req.valid("query");
-    const found = await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.getActivity(expandSelection($expand)));
+    const found = await callObject(activityObject(c.env, c.get("caller"), id), (activity) =>
+      activity.getActivity(expandSelection($expand)),
+    );
     if (!found) throw activityNotFound(id);
     return c.json(activityAnswer(c, found, { select: $select, expand: $expand }), 200);
   })
@@ -197,7 +199,7 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
     const { id } = c.req.valid("param");
     const patch: unknown = await c.req.json();
     checkBodyId(patch, id);
-    const result = await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.patchActivity(patch));
+    const result = await callObject(activityObject(c.env, c.get("caller"), id), (activity) => activity.patchActivity(patch));
     if (result.kind === "activity-not-found") throw activityNotFound(id);
     if (result.kind === "invalid") throw badRequest(describeIssues(result.issues, "request body"));
     if (result.kind === "app-activity-id-differs") {
@@ -207,7 +209,8 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   })
   .openapi(deleteActivity, async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.deleteActivity()))) throw activityNotFound(id);
+    if (!(await callObject(activityObject(c.env, c.get("caller"), id), (activity) => activity.deleteActivity())))
+      throw activityNotFound(id);
     return c.body(null, 204);
   });
 activityRoutes.openAPIRegistry.register("userActivityPatch", activityPatchSchema);

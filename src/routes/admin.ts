@@ -112,19 +112,19 @@ adminRoutes.use("/admin/users/*", authenticateAdministrator());
 adminRoutes
   .openapi(exportRoute, async (c) => {
     const { oid } = c.req.valid("param");
-    const body = await userExport(c.env, userOf(c.var.administrator, oid), c.var.requestId);
+    const body = await userExport(c.env, userOf(c.get("administrator"), oid), c.get("requestId"));
     // zod-openapi types every application/…json… media type as a JSON body, NDJSON included: hence the cast.
     return c.body(body, 200, { "Content-Type": "application/x-ndjson" }) as never;
   })
   .openapi(eraseRoute, async (c) => {
     const { oid } = c.req.valid("param");
-    const user = userOf(c.var.administrator, oid);
+    const user = userOf(c.get("administrator"), oid);
     const request = await callObject(userObject(c.env, user), (registry) => registry.requestErasure(user));
     return c.json(toErasureOperationResource(request.erasure), 202, { Location: operationUrl(c.req.url, oid, request.erasure.id) });
   })
   .openapi(operationRoute, async (c) => {
     const { oid, operationId } = c.req.valid("param");
-    const erasure = await callObject(userObject(c.env, userOf(c.var.administrator, oid)), (registry) =>
+    const erasure = await callObject(userObject(c.env, userOf(c.get("administrator"), oid)), (registry) =>
       registry.erasure(operationId.toLowerCase()),
     );
     if (!erasure) throw itemNotFound(`No erasure '${operationId}' exists for this user.`);

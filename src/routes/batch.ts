@@ -66,7 +66,7 @@ export function batchRoutes(options: { dispatch: Dispatch; roots: ReadonlySet<st
   /** An answer for a request that was not run, in Graph's error envelope with ids of its own. */
   function notRun(c: Context<AppEnv>, request: BatchRequest, failure: GraphError): BatchAnswer {
     const requestId = crypto.randomUUID();
-    const clientRequestId = echoedClientRequestId(new Headers(request.headers ?? {}).get("client-request-id"), c.var.clientRequestId);
+    const clientRequestId = echoedClientRequestId(new Headers(request.headers ?? {}).get("client-request-id"), c.get("clientRequestId"));
     return {
       id: request.id,
       status: failure.status,
@@ -83,7 +83,7 @@ export function batchRoutes(options: { dispatch: Dispatch; roots: ReadonlySet<st
     for (const [name, value] of Object.entries(request.headers ?? {}))
       if (!BATCH_OWNED_HEADERS.has(name.toLowerCase())) headers.set(name, value);
     headers.set("Authorization", c.req.header("Authorization")!);
-    if (!headers.has("client-request-id")) headers.set("client-request-id", c.var.clientRequestId);
+    if (!headers.has("client-request-id")) headers.set("client-request-id", c.get("clientRequestId"));
     let body: BodyInit | undefined;
     if (typeof request.body === "string") body = decodeBase64(request.body);
     else if (request.body !== undefined && request.body !== null) body = JSON.stringify(request.body);

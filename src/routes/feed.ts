@@ -141,7 +141,7 @@ async function expandPage(
 
 /** One page of the feed in Graph's collection shape, with items expanded and properties selected as asked. */
 async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"], options: PageQuery) {
-  const caller = c.var.caller;
+  const caller = c.get("caller");
   const expand = options.$expand;
   const query: FeedQuery = {
     view,
@@ -158,7 +158,7 @@ async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"], options: Pa
     ? await expandPage(c.env, caller, page, expand)
     : { value: page.activities.map((activity) => toActivityResource(activity)), nextCursor: page.nextCursor };
 
-  const fragment = view === "recent" ? "Collection(microsoft.graph.userActivity)" : activitiesPath(c.var.pathUser);
+  const fragment = view === "recent" ? "Collection(microsoft.graph.userActivity)" : activitiesPath(c.get("pathUser"));
   const body: z.infer<typeof collectionSchema> = {
     "@odata.context": odataContext(c.req.url, fragment),
     ...(page.count === null ? {} : { "@odata.count": page.count }),
@@ -170,7 +170,7 @@ async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"], options: Pa
 
 /** How many live activities a view holds within the $filter, as text/plain. */
 async function feedCount(c: Context<AppEnv>, view: FeedQuery["view"], options: z.output<typeof countQuery>) {
-  const count = await callObject(feedObject(c.env, c.var.caller), (feed) => feed.count(view, options.$filter));
+  const count = await callObject(feedObject(c.env, c.get("caller")), (feed) => feed.count(view, options.$filter));
   return c.text(String(count), 200);
 }
 

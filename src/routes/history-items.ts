@@ -159,7 +159,7 @@ const itemActivity = createRoute({
 });
 
 const collectionContext = (c: Context<AppEnv>, id: string) =>
-  odataContext(c.req.url, `${activitiesPath(c.var.pathUser)}('${id}')/historyItems`);
+  odataContext(c.req.url, `${activitiesPath(c.get("pathUser"))}('${id}')/historyItems`);
 
 /** An item as it is answered alone: its @odata.context and its (selected) properties. */
 const itemAnswer = (c: Context<AppEnv>, activityId: string, item: HistoryItemRecord, select: Selection = null) =>
@@ -180,7 +180,7 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
     const { id } = c.req.valid("param");
     const write = toHistoryItemWrite(c.req.valid("json").id ?? crypto.randomUUID(), c.req.valid("json"));
     const { item } = writeResponse(
-      await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.createHistoryItem(write)),
+      await callObject(activityObject(c.env, c.get("caller"), id), (activity) => activity.createHistoryItem(write)),
       id,
       write.id,
     );
@@ -189,7 +189,7 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   .openapi(listItems, async (c) => {
     const { id } = c.req.valid("param");
     const query = c.req.valid("query");
-    const page = await callObject(activityObject(c.env, c.var.caller, id), (activity) =>
+    const page = await callObject(activityObject(c.env, c.get("caller"), id), (activity) =>
       activity.listHistoryItems({ range: query.$filter, top: query.$top, cursor: query.$skiptoken, count: query.$count }),
     );
     if (page.kind === "activity-not-found") throw activityNotFound(id);
@@ -204,7 +204,7 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   })
   .openapi(countItems, async (c) => {
     const { id } = c.req.valid("param");
-    const counted = await callObject(activityObject(c.env, c.var.caller, id), (activity) =>
+    const counted = await callObject(activityObject(c.env, c.get("caller"), id), (activity) =>
       activity.countHistoryItems(c.req.valid("query").$filter),
     );
     if (counted.kind !== "found") throw activityNotFound(id);
@@ -216,7 +216,7 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
     checkBodyId(body, historyItemId);
     const write = toHistoryItemWrite(historyItemId, body);
     const { item, created } = writeResponse(
-      await callObject(activityObject(c.env, c.var.caller, id), (activity) => activity.putHistoryItem(write)),
+      await callObject(activityObject(c.env, c.get("caller"), id), (activity) => activity.putHistoryItem(write)),
       id,
       write.id,
     );
@@ -224,7 +224,7 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   })
   .openapi(getItem, async (c) => {
     const { id, historyItemId } = c.req.valid("param");
-    const found = await callObject(activityObject(c.env, c.var.caller, id), (activity) =>
+    const found = await callObject(activityObject(c.env, c.get("caller"), id), (activity) =>
       activity.getHistoryItem(historyItemId.toLowerCase()),
     );
     if (found.kind === "activity-not-found") throw activityNotFound(id);
@@ -235,7 +235,7 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
     const { id, historyItemId } = c.req.valid("param");
     const patch: unknown = await c.req.json();
     checkBodyId(patch, historyItemId);
-    const result = await callObject(activityObject(c.env, c.var.caller, id), (activity) =>
+    const result = await callObject(activityObject(c.env, c.get("caller"), id), (activity) =>
       activity.patchHistoryItem(historyItemId.toLowerCase(), patch),
     );
     if (result.kind === "activity-not-found") throw activityNotFound(id);
@@ -245,7 +245,7 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   })
   .openapi(deleteItem, async (c) => {
     const { id, historyItemId } = c.req.valid("param");
-    const found = await callObject(activityObject(c.env, c.var.caller, id), (activity) =>
+    const found = await callObject(activityObject(c.env, c.get("caller"), id), (activity) =>
       activity.deleteHistoryItem(historyItemId.toLowerCase()),
     );
     if (found.kind === "activity-not-found") throw activityNotFound(id);
@@ -255,12 +255,12 @@ export const historyItemRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validati
   .openapi(itemActivity, async (c) => {
     const { id, historyItemId } = c.req.valid("param");
     const { $expand, $select } = c.req.valid("query");
-    const found = await callObject(activityObject(c.env, c.var.caller, id), (activity) =>
+    const found = await callObject(activityObject(c.env, c.get("caller"), id), (activity) =>
       activity.getHistoryItemActivity(historyItemId.toLowerCase(), expandSelection($expand)),
     );
     if (found.kind === "activity-not-found") throw activityNotFound(id);
     if (found.kind === "item-not-found") throw historyItemNotFound(historyItemId);
-    const context = `${activitiesPath(c.var.pathUser)}('${id}')/historyItems('${historyItemId.toLowerCase()}')/activity/$entity`;
+    const context = `${activitiesPath(c.get("pathUser"))}('${id}')/historyItems('${historyItemId.toLowerCase()}')/activity/$entity`;
     return c.json(activityAnswer(c, found.value, { context, select: $select, expand: $expand }), 200);
   });
 historyItemRoutes.openAPIRegistry.register("activityHistoryItemPatch", historyItemPatchSchema);
