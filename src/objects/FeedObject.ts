@@ -6,6 +6,7 @@ import { writtenBefore, WRITTEN_BEFORE_SQL, writtenBeforeBindings } from "./eras
 import { afterPosition, Keyset, keysetBindings } from "./keyset";
 import { Schema } from "./migrations";
 import type { ActivityRecord, DateRange, FeedApplyResult, FeedUpdate } from "./records";
+import { toActivityResource } from "../schemas/activity";
 
 export interface FeedQuery {
   /** activities: by lastModifiedDateTime; recent: those with history items, by their newest item. */
@@ -19,10 +20,16 @@ export interface FeedQuery {
   count: boolean;
 }
 
+/** A listed activity: its id, and its Graph JSON (without @odata.context), rendered when it was stored. */
+export interface ListedActivity {
+  id: string;
+  resource: string;
+}
+
 export type FeedPage =
   | {
       kind: "page";
-      activities: ActivityRecord[];
+      activities: ListedActivity[];
       nextCursor: string | null;
       /** cursorsAfter[i] continues the walk after activities[i]; empty unless asked for. */
       cursorsAfter: string[];
@@ -49,7 +56,13 @@ const MIGRATIONS: string[] = [
    UPDATE feed_entry SET deleted_ms = CAST(unixepoch('subsec') * 1000 AS INTEGER) WHERE activity IS NULL;
    CREATE INDEX feed_tombstone_by_deleted ON feed_entry (deleted_ms) WHERE activity IS NULL;
    CREATE TABLE registration (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), erased_before_ms INTEGER);`,
+  // Each entry's Graph JSON, rendered as it is stored, so a page is joined from it rather than rebuilt.
+  // Entries stored before this step are rendered as they are read, until their activity next changes.
+  `ALTER TABLE feed_entry ADD COLUMN resource TEXT;`,
 ];
+
+/** The Graph JSON a page lists for an activity. */
+const render = (activity: ActivityRecord) => JSON.stringify(toActivityResource(activity));
 
 /**
  * How long a tombstone lives. It exists to beat a late push of an older state of its activity.
@@ -128,15 +141,16 @@ export class FeedObject extends DurableObject<Env> {
       // An expired state is stored as a tombstone: it shows nothing, and the alarm prunes it.
       const activity = whole !== null && whole.expirationMs > now ? whole : null;
       this.sql.exec(
-        `INSERT INTO feed_entry (activity_id, version, activity, last_modified_ms, recent_ms, expiration_ms, deleted_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (activity_id) DO UPDATE SET version = excluded.version, activity = excluded.activity,
+        `INSERT INTO feed_entry (activity_id, version, activity, resource, last_modified_ms, recent_ms, expiration_ms, deleted_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (activity_id) DO UPDATE SET version = excluded.version, activity = excluded.activity, resource = excluded.resource,
            last_modified_ms = excluded.last_modified_ms, recent_ms = excluded.recent_ms, expiration_ms = excluded.expiration_ms,
            deleted_ms = excluded.deleted_ms
          WHERE excluded.version > feed_entry.version`,
         update.activityId,
         update.version,
         activity ? JSON.stringify(activity) : null,
+        activity ? render(activity) : null,
         activity?.lastModifiedMs ?? null,
         activity ? update.recentMs : null,
         activity?.expirationMs ?? null,
@@ -195,17 +209,20 @@ export class FeedObject extends DurableObject<Env> {
     const count = query.count ? this.countLive(query.view, query.range, now) : null;
     // Walk the view's own index in order and stop at the page's end, never sorting the whole feed;
     // rows are read one at a time, so a page of large activities stops reading at its size.
-    const rows = this.sql.exec<{ activity_id: string; activity: string; sort_ms: number }>(
-      `SELECT activity_id, activity, ${sort} AS sort_ms FROM feed_entry INDEXED BY ${INDEX[query.view]}
+    const rows = this.sql.exec<{ activity_id: string; resource: string | null; activity: string | null; sort_ms: number }>(
+      `SELECT activity_id, resource, iif(resource IS NULL, activity, NULL) AS activity, ${sort} AS sort_ms FROM feed_entry INDEXED BY ${INDEX[query.view]}
        WHERE ${conditions.join(" AND ")} ORDER BY ${sort} DESC, activity_id DESC LIMIT ?`,
       ...bindings,
       query.top + 1,
     );
     const positionOf = (row: { activity_id: string; sort_ms: number }) => ({ sortMs: row.sort_ms, id: row.activity_id });
-    const page = await this.keyset.page(rows, query.top, scope, positionOf, (row) => row.activity.length);
+    const listed = (function* () {
+      for (const row of rows) yield { ...row, resource: row.resource ?? render(JSON.parse(row.activity!) as ActivityRecord) };
+    })();
+    const page = await this.keyset.page(listed, query.top, scope, positionOf, (row) => row.resource.length);
     return {
       kind: "page",
-      activities: page.rows.map((row) => JSON.parse(row.activity) as ActivityRecord),
+      activities: page.rows.map((row) => ({ id: row.activity_id, resource: row.resource })),
       nextCursor: page.nextCursor,
       cursorsAfter: query.cursorsAfter ? await Promise.all(page.rows.map((row) => this.keyset.cursorAfter(positionOf(row), scope))) : [],
       count,

@@ -154,14 +154,24 @@ async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"], options: Pa
   const page = await callObject(feedObject(c.env, caller), (feed) => feed.list(query));
   if (page.kind === "bad-cursor") throw invalidSkiptoken();
 
-  const { value, nextCursor } = expand
-    ? await expandPage(c.env, caller, page, expand)
-    : { value: page.activities.map((activity) => toActivityResource(activity)), nextCursor: page.nextCursor };
-
   const fragment = view === "recent" ? "Collection(microsoft.graph.userActivity)" : activitiesPath(c.get("pathUser"));
-  const body: z.infer<typeof collectionSchema> = {
+  const annotations = {
     "@odata.context": odataContext(c.req.url, fragment),
     ...(page.count === null ? {} : { "@odata.count": page.count }),
+  };
+  if (!expand && !options.$select) {
+    // The feed's texts joined into the page as they are, parsed and written again by nobody.
+    const link = page.nextCursor ? `,"@odata.nextLink":${JSON.stringify(nextLink(c.req.url, page.nextCursor))}` : "";
+    const head = JSON.stringify(annotations).slice(0, -1);
+    const text = `${head},"value":[${page.activities.map((activity) => activity.resource).join(",")}]${link}}`;
+    // The same answer as c.json's, built from text: the typed router cannot see that (hence the cast).
+    return c.body(text, 200, { "Content-Type": "application/json" }) as never;
+  }
+  const { value, nextCursor } = expand
+    ? await expandPage(c.env, caller, page, expand)
+    : { value: page.activities.map((activity) => JSON.parse(activity.resource) as ActivityResource), nextCursor: page.nextCursor };
+  const body: z.infer<typeof collectionSchema> = {
+    ...annotations,
     value: value.map((activity) => selectProperties(activity, options.$select)),
   };
   if (nextCursor) body["@odata.nextLink"] = nextLink(c.req.url, nextCursor);

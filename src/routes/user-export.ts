@@ -3,7 +3,7 @@ import { callObject } from "../graph/call-object";
 import { limits } from "../limits";
 import type { HistoryItemPage } from "../objects/ActivityObject";
 import { activityObject, feedObject, userObject } from "../objects/addresses";
-import type { FeedPage } from "../objects/FeedObject";
+import type { FeedPage, ListedActivity } from "../objects/FeedObject";
 import { ALL_TIME, type ActivityRecord, type UserKey } from "../objects/records";
 import { APPS_PER_PAGE } from "../objects/UserObject";
 import { toActivityResource } from "../schemas/activity";
@@ -81,7 +81,7 @@ interface ActivityStart {
 }
 
 /** The activity as its own object has it now, with its first page of items; null when it has gone meanwhile. */
-const activityStart = (env: Env, owner: Caller, listed: ActivityRecord): Promise<ActivityStart | null> =>
+const activityStart = (env: Env, owner: Caller, listed: ListedActivity): Promise<ActivityStart | null> =>
   callObject(activityObject(env, owner, listed.id), (activity) => activity.getActivityPage(ALL_ITEMS));
 
 /**
