@@ -216,13 +216,13 @@ export class FeedObject extends DurableObject<Env> {
       query.top + 1,
     );
     const positionOf = (row: { activity_id: string; sort_ms: number }) => ({ sortMs: row.sort_ms, id: row.activity_id });
-    const listed = (function* () {
-      for (const row of rows) yield { ...row, resource: row.resource ?? render(JSON.parse(row.activity!) as ActivityRecord) };
-    })();
-    const page = await this.keyset.page(listed, query.top, scope, positionOf, (row) => row.resource.length);
+    const page = await this.keyset.page(rows, query.top, scope, positionOf, (row) => (row.resource ?? row.activity!).length);
     return {
       kind: "page",
-      activities: page.rows.map((row) => ({ id: row.activity_id, resource: row.resource })),
+      activities: page.rows.map((row) => ({
+        id: row.activity_id,
+        resource: row.resource ?? render(JSON.parse(row.activity!) as ActivityRecord),
+      })),
       nextCursor: page.nextCursor,
       cursorsAfter: query.cursorsAfter ? await Promise.all(page.rows.map((row) => this.keyset.cursorAfter(positionOf(row), scope))) : [],
       count,

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { activityObject, feedObject } from "./addresses";
-import { withDeadline } from "./deadline";
+import { Deadlines } from "./deadline";
 import { type WholeState, writtenBefore } from "./erasure-rule";
 import { Schema } from "./migrations";
 import type { ErasureCounts, FeedRegistration, UserKey } from "./records";
@@ -98,6 +98,7 @@ const toErasure = (row: ErasureRow): ErasureRecord => ({
 export class UserObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly schema: Schema;
+  private readonly deadlines = new Deadlines();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -208,12 +209,12 @@ export class UserObject extends DurableObject<Env> {
     switch (app.phase) {
       case "mark": {
         // From here on the feed refuses updates written before the request, so none slips in behind the listing.
-        await call(feed.beginErasure(before), "mark the feed");
+        await this.call(feed.beginErasure(before), "mark the feed");
         this.progress(erasure, () => this.sql.exec("UPDATE erasure_app SET phase = 'list' WHERE app_id = ?", app.app_id));
         return true;
       }
       case "list": {
-        const ids = await call(feed.activityIds(app.after_activity_id, LIST_PAGE), "list the feed");
+        const ids = await this.call(feed.activityIds(app.after_activity_id, LIST_PAGE), "list the feed");
         this.progress(erasure, () => {
           for (const id of ids) this.sql.exec("INSERT OR IGNORE INTO erasure_activity (app_id, activity_id) VALUES (?, ?)", app.app_id, id);
           this.sql.exec(
@@ -237,7 +238,7 @@ export class UserObject extends DurableObject<Env> {
         // Counted first and recorded, then erased: a repeated step (after a crash) counts nothing twice.
         const uncounted = batch.filter((row) => row.history_items === null);
         if (uncounted.length > 0) {
-          const counts = await Promise.all(uncounted.map((row) => call(activity(row).inventory(), "count an activity")));
+          const counts = await Promise.all(uncounted.map((row) => this.call(activity(row).inventory(), "count an activity")));
           this.progress(erasure, () =>
             uncounted.forEach((row, i) =>
               this.sql.exec(
@@ -251,7 +252,7 @@ export class UserObject extends DurableObject<Env> {
           );
           return true;
         }
-        const outcomes = await Promise.all(batch.map((row) => call(activity(row).eraseWrittenBefore(before), "erase an activity")));
+        const outcomes = await Promise.all(batch.map((row) => this.call(activity(row).eraseWrittenBefore(before), "erase an activity")));
         this.progress(erasure, () =>
           batch.forEach((row, i) => {
             // Counted only by the run that removes the row, however often the step is repeated.
@@ -279,7 +280,7 @@ export class UserObject extends DurableObject<Env> {
         const generation = this.sql
           .exec<{ generation: number }>("SELECT generation FROM app WHERE app_id = ?", app.app_id)
           .toArray()[0]?.generation;
-        const { emptied } = await call(feed.finishErasure(before), "erase the feed");
+        const { emptied } = await this.call(feed.finishErasure(before), "erase the feed");
         this.progress(erasure, () => {
           if (this.sql.exec("DELETE FROM erasure_app WHERE app_id = ?", app.app_id).rowsWritten === 0) return;
           if (emptied) this.sql.exec("DELETE FROM app WHERE app_id = ? AND generation = ?", app.app_id, generation ?? 0);
@@ -298,6 +299,11 @@ export class UserObject extends DurableObject<Env> {
     });
   }
 
+  /** One call to another object, failing the step when it takes too long. */
+  private call<T>(answer: T, what: string): Promise<Awaited<T>> {
+    return this.deadlines.race(answer, CALL_TIMEOUT_MS, what);
+  }
+
   private adopt(user: UserKey): void {
     this.sql.exec("INSERT OR IGNORE INTO owner (singleton, tenant_id, user_id) VALUES (1, ?, ?)", user.tenantId, user.userId);
   }
@@ -307,6 +313,3 @@ export class UserObject extends DurableObject<Env> {
     return { tenantId: row.tenant_id, userId: row.user_id };
   }
 }
-
-/** One call to another object, failing the step when it takes too long. */
-const call = <T>(answer: T, what: string) => withDeadline(answer, CALL_TIMEOUT_MS, what);

@@ -1,6 +1,6 @@
 import type { Caller } from "../auth/verify-token";
 import { feedObject } from "./addresses";
-import { withDeadline } from "./deadline";
+import { Deadlines } from "./deadline";
 import { VERSIONS_PER_MS } from "./erasure-rule";
 import type { ActivityErasure, ActivityRecord, FeedUpdate } from "./records";
 
@@ -70,6 +70,7 @@ export class FeedOutbox {
   private unarmedRetry: number | null = null;
   /** The newest version the feed acknowledged in this instance's life (the stored one counts too). */
   private acked = 0;
+  private readonly deadlines = new Deadlines();
 
   constructor(
     private readonly sql: SqlStorage,
@@ -170,7 +171,7 @@ export class FeedOutbox {
     if (!pending) return "done";
     const { owner, update, attempts } = pending;
     try {
-      const answer = await withDeadline(feedObject(this.env, owner).apply(update, owner), FEED_PUSH_TIMEOUT_MS, "feed update");
+      const answer = await this.deadlines.race(feedObject(this.env, owner).apply(update, owner), FEED_PUSH_TIMEOUT_MS, "feed update");
       if (answer.kind === "needs-activity") return this.push(true);
       if (answer.kind === "erased") {
         // Erased, the object holds nothing more to push; kept (created after the erasure), it noted itself anew.
