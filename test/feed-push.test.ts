@@ -5,9 +5,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, expect, it, vi } from "vitest";
 import { FeedObject } from "../src/objects/FeedObject";
 import type { FeedUpdate } from "../src/objects/records";
-import { call, createActivity, historyItemPath, historyItemsPath } from "./support/api";
+import { call, historyItemPath, historyItemsPath } from "./support/api";
+import { freshUserWithActivity } from "./support/users";
 import { activityStub, feedStub, sqlIn } from "./support/objects";
-import { callerFor, mintToken } from "./support/tokens";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -15,10 +15,7 @@ const ITEM = { startedDateTime: "2015-02-11T20:54:04Z" };
 
 /** A fresh user with one activity, and a look at its feed entry and at the activity's feed version. */
 async function freshActivity() {
-  const user = crypto.randomUUID();
-  const token = await mintToken({ user });
-  const caller = callerFor({ user });
-  const id = await createActivity({ token });
+  const { token, caller, id } = await freshUserWithActivity();
   const entry = async () =>
     (await sqlIn(feedStub(caller), "SELECT version, activity, recent_ms FROM feed_entry WHERE activity_id = ?", id))[0] as {
       version: number;

@@ -6,19 +6,17 @@ import { afterEach, expect, it, vi } from "vitest";
 import { FeedObject } from "../src/objects/FeedObject";
 import { MIGRATIONS } from "../src/objects/activity-tables";
 import { migrate } from "../src/objects/migrations";
-import { call, createActivity, historyItemPath } from "./support/api";
+import { call, historyItemPath } from "./support/api";
+import { freshUserWithActivity } from "./support/users";
 import { activityStub, alarmOf, feedStub, NOTHING_PENDING, OUTBOX_STATE, sqlIn } from "./support/objects";
-import { callerFor, mintToken } from "./support/tokens";
+import { callerFor } from "./support/tokens";
 
 afterEach(() => vi.restoreAllMocks());
 
 const ITEM = { startedDateTime: "2015-02-11T20:54:04Z" };
 
 async function freshActivity() {
-  const user = crypto.randomUUID();
-  const token = await mintToken({ user });
-  const caller = callerFor({ user });
-  const id = await createActivity({ token });
+  const { token, caller, id } = await freshUserWithActivity();
   const stub = activityStub(id, caller);
   const entry = async () => await sqlIn(feedStub(caller), "SELECT * FROM feed_entry WHERE activity_id = ?", id);
   return { token, id, stub, entry };

@@ -2,11 +2,11 @@
 // shared support: each test its own user, so that no test shares a feed or an object with another.
 import { expect } from "vitest";
 import type { Caller } from "../../src/auth/verify-token";
-import { type Answer, call, freshAppActivityId, appActivityPath, historyItemsPath } from "./api";
+import { type Answer, call, createActivity, freshAppActivityId, appActivityPath, historyItemsPath } from "./api";
 import { activityBody } from "./builders";
 import { jsonAnswer, seen, withoutContext } from "./graph";
 import { storedRows } from "./objects";
-import { callerFor, type TokenOptions } from "./tokens";
+import { callerFor, mintToken, type TokenOptions } from "./tokens";
 
 export interface TestUser {
   oid: string;
@@ -18,6 +18,14 @@ export interface TestUser {
 export function freshUser(claims: Record<string, unknown> = {}): TestUser {
   const oid = crypto.randomUUID();
   return { oid, as: { user: oid, claims }, caller: callerFor({ user: oid }) };
+}
+
+/** A fresh user with a token and one activity created through the API. */
+export async function freshUserWithActivity() {
+  const user = crypto.randomUUID();
+  const token = await mintToken({ user });
+  const id = await createActivity({ token });
+  return { user, token, caller: callerFor({ user }), id };
 }
 
 /** Asserts a JSON answer whole: status, JSON, the ids in its headers, and this body. */
