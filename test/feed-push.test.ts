@@ -26,6 +26,13 @@ async function freshActivity() {
   return { token, caller, id, entry, version };
 }
 
+/** Replaces the activity by a PUT to its appActivityId, with `displayText` to tell the pushes apart. */
+const replaceActivity = (token: string, appActivityId: string, displayText: string) =>
+  call("PUT", `/v1.0/me/activities/${encodeURIComponent(appActivityId)}`, {
+    token,
+    body: { activitySourceHost: "https://www.contoso.com", activationUrl: "https://www.contoso.com/b", visualElements: { displayText } },
+  });
+
 it("pushes a history-item write without the activity, and the feed keeps the activity it holds", async () => {
   const { token, id, entry, version } = await freshActivity();
   const before = await entry();
@@ -41,14 +48,7 @@ it("pushes an activity write with the activity", async () => {
   const { token, id, entry, version } = await freshActivity();
   const applied = vi.spyOn(FeedObject.prototype, "apply");
   const activity = await call("GET", `/v1.0/me/activities/${id}`, { token });
-  const replaced = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(activity.body.appActivityId)}`, {
-    token,
-    body: {
-      activitySourceHost: "https://www.contoso.com",
-      activationUrl: "https://www.contoso.com/b",
-      visualElements: { displayText: "replaced" },
-    },
-  });
+  const replaced = await replaceActivity(token, activity.body.appActivityId, "replaced");
   expect(replaced.status).toBe(200);
   const update = applied.mock.calls[0]?.[0] as FeedUpdate;
   expect(update).toEqual({
@@ -74,14 +74,7 @@ it("sends the activity with every push until a change to it is acknowledged, the
   const { token, caller, id, entry } = await freshActivity();
   const activity = await call("GET", `/v1.0/me/activities/${id}`, { token });
   const applied = vi.spyOn(FeedObject.prototype, "apply").mockRejectedValueOnce(new Error("feed down"));
-  const replaced = await call("PUT", `/v1.0/me/activities/${encodeURIComponent(activity.body.appActivityId)}`, {
-    token,
-    body: {
-      activitySourceHost: "https://www.contoso.com",
-      activationUrl: "https://www.contoso.com/c",
-      visualElements: { displayText: "unacknowledged" },
-    },
-  });
+  const replaced = await replaceActivity(token, activity.body.appActivityId, "unacknowledged");
   expect(replaced.status).toBe(200);
   // Its retry would push too: without the alarm, only the writes below push.
   await runInDurableObject(activityStub(id, caller), (_instance, state) => state.storage.deleteAlarm());

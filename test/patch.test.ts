@@ -42,6 +42,18 @@ function expectRenewed(before: Record<string, any>, after: Answer) {
   expect(Date.parse(after.body.expirationDateTime) - Date.parse(after.body.lastModifiedDateTime)).toBe(30 * DAY_MS);
 }
 
+/** PATCHes `body` onto a fresh activity and asserts the 400 that names `message`, with nothing stored. */
+async function expectRefusedPatch(body: unknown, message: string) {
+  const user = freshUser();
+  const before = await putActivity(user, richActivity());
+  const rows = await rowsOf(user, before.id);
+
+  const answer = await patch(user, activityPath(before.id), body);
+
+  expectGraphError(answer, 400, "BadRequest", message);
+  expect(await rowsOf(user, before.id)).toEqual(rows);
+}
+
 describe("PATCH /me/activities/{id}", () => {
   it("merges a typed complex value member by member: visualElements and its attribution keep what the patch leaves out", async () => {
     const user = freshUser();
@@ -99,14 +111,7 @@ describe("PATCH /me/activities/{id}", () => {
     [{ visualElements: null }, "The property 'visualElements' is required."],
     [{ visualElements: { displayText: null } }, "The property 'visualElements.displayText' is required."],
   ])("answers null on a required property (%j) with 400 naming it, and stores nothing", async (body, message) => {
-    const user = freshUser();
-    const before = await putActivity(user, richActivity());
-    const rows = await rowsOf(user, before.id);
-
-    const answer = await patch(user, activityPath(before.id), body);
-
-    expectGraphError(answer, 400, "BadRequest", message);
-    expect(await rowsOf(user, before.id)).toEqual(rows);
+    await expectRefusedPatch(body, message);
   });
 
   it.each([
@@ -125,14 +130,7 @@ describe("PATCH /me/activities/{id}", () => {
     [{ historyItems: [] }, "Invalid value for 'historyItems': cannot be changed by a PATCH of the activity; use its historyItems."],
     [[{ appDisplayName: "x" }], "The request body is not valid: expected a JSON object (microsoft.graph.userActivity)."],
   ])("answers a merge that breaks a PUT rule (%j) with 400 naming the property, and stores nothing", async (body, message) => {
-    const user = freshUser();
-    const before = await putActivity(user, richActivity());
-    const rows = await rowsOf(user, before.id);
-
-    const answer = await patch(user, activityPath(before.id), body);
-
-    expectGraphError(answer, 400, "BadRequest", message);
-    expect(await rowsOf(user, before.id)).toEqual(rows);
+    await expectRefusedPatch(body, message);
   });
 
   it("accepts its own appActivityId and id, and the read-only properties a read gives back; refuses another appActivityId or id", async () => {

@@ -12,10 +12,11 @@ export class Deadlines {
 
   /** Settles as `call` does, or rejects once `ms` have passed without an answer. */
   async race<T>(call: T, ms: number, what: string): Promise<Awaited<T>> {
-    const entry = { dueMs: Date.now() + ms, fail: () => {} };
+    let fail!: () => void;
     const deadline = new Promise<never>((_, reject) => {
-      entry.fail = () => reject(new Error(`${what}: no answer within ${ms} ms`));
+      fail = () => reject(new Error(`${what}: no answer within ${ms} ms`));
     });
+    const entry = { dueMs: Date.now() + ms, fail };
     this.waiting.add(entry);
     this.timer ??= setInterval(() => this.sweep(), TICK_MS);
     try {
