@@ -6,23 +6,26 @@ import { limits } from "../limits";
 
 const encoder = new TextEncoder();
 
-const toBase64Url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
+// workerd has the ES2026 base64 methods on Uint8Array, which TypeScript's es2023 library does not declare.
+type Base64Options = { alphabet: "base64url"; omitPadding?: boolean };
+/** Cursors are written in base64url without padding. */
+const BASE64URL: Base64Options = { alphabet: "base64url", omitPadding: true };
+const base64 = {
+  encode: (bytes: Uint8Array) => (bytes as Uint8Array & { toBase64(options: Base64Options): string }).toBase64(BASE64URL),
+  decode: (text: string) =>
+    (Uint8Array as unknown as { fromBase64(text: string, options: Base64Options): Uint8Array }).fromBase64(text, BASE64URL),
+};
 
 function fromBase64Url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
   let bytes: Uint8Array;
   try {
-    bytes = Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (char) => char.charCodeAt(0));
+    bytes = base64.decode(text);
   } catch {
     return undefined;
   }
-  // atob ignores the spare low bits of the last character, so several spellings decode alike:
+  // Decoding ignores the spare low bits of the last character, so several spellings decode alike:
   // only the one this module writes is accepted, and any altered character is noticed.
-  return toBase64Url(bytes) === text ? bytes : undefined;
+  return base64.encode(bytes) === text ? bytes : undefined;
 }
 
 /** Where a walk stopped: the sort time and id of the last row it returned. */
@@ -122,7 +125,7 @@ export class Keyset {
     const payload = encoder.encode(JSON.stringify(state));
     const key = (await this.cursorKey(true))!;
     const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, payload));
-    return `${toBase64Url(payload)}.${toBase64Url(signature)}`;
+    return `${base64.encode(payload)}.${base64.encode(signature)}`;
   }
 
   /** The stored key; made and stored first when `create` is set and there is none. */
