@@ -40,8 +40,14 @@ async function withOutbox(test: (outbox: FeedOutbox, sql: SqlStorage, feed: Retu
   expect(await runDurableObjectAlarm(activityStub(id))).toBe(true);
   await runInDurableObject(activityStub(id), async (_instance, state) => {
     const feed = scriptedFeed();
+    // One live history item, last modified at 42 ms past the epoch: the newest item time every push carries.
+    state.storage.sql.exec(
+      `INSERT INTO history_item (id, started_ms, status, created_ms, last_modified_ms, expiration_ms)
+       VALUES ('item', 0, 'active', 42, 42, ?)`,
+      Date.now() + 86_400_000,
+    );
     const outbox = new FeedOutbox(state.storage.sql, feed.env, {
-      currentState: () => ({ activity: null, recentMs: 42 }),
+      liveActivity: () => null,
       holdsData: () => true,
       eraseWrittenBefore: () => Promise.reject(new Error("this feed never refuses an update")),
     });

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Caller } from "../auth/verify-token";
 import { DEFAULT_LIFETIME_MS } from "../limits";
 import { type ActivityRow, type HistoryItemRow, MIGRATIONS, toActivity, toHistoryItem } from "./activity-tables";
-import { FeedOutbox, type FeedState } from "./feed-outbox";
+import { FeedOutbox } from "./feed-outbox";
 import { afterPosition, Keyset, keysetBindings, type KeysetPosition } from "./keyset";
 import { Schema } from "./migrations";
 import type {
@@ -99,7 +99,10 @@ export class ActivityObject extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.keyset = new Keyset(this.sql);
     this.outbox = new FeedOutbox(this.sql, env, {
-      currentState: (now, withActivity) => this.feedState(now, withActivity),
+      liveActivity: (now) => {
+        const row = this.liveActivityRow(now);
+        return row ? toActivity(row) : null;
+      },
       holdsData: () => this.schema.exists,
       eraseWrittenBefore: (beforeMs) => this.eraseOrKeep(beforeMs),
     });
@@ -123,7 +126,7 @@ export class ActivityObject extends DurableObject<Env> {
    */
   async patchActivity(patch: unknown): Promise<ActivityPatchResult> {
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): ActivityPatchResult => {
+    const result = this.transaction((): ActivityPatchResult => {
       const row = this.liveActivityRow(now);
       if (!row) return { kind: "activity-not-found" };
       const patched = patchActivityContent(JSON.parse(row.content) as ActivityContent, patch);
@@ -162,7 +165,7 @@ export class ActivityObject extends DurableObject<Env> {
   /** Deletes the activity and its history items; false when there was none. */
   async deleteActivity(): Promise<boolean> {
     const now = Date.now();
-    const existed = this.ctx.storage.transactionSync(() => {
+    const existed = this.transaction(() => {
       const expiration = this.activityExpiration();
       const existed = expiration !== undefined && expiration > now;
       if (expiration !== undefined) {
@@ -236,7 +239,7 @@ export class ActivityObject extends DurableObject<Env> {
    */
   async patchHistoryItem(id: string, patch: unknown): Promise<HistoryItemPatchResult> {
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): HistoryItemPatchResult => {
+    const result = this.transaction((): HistoryItemPatchResult => {
       const found = this.findLiveItem(id, now);
       if (found.kind !== "found") return found;
       const patched = patchHistoryItem(toHistoryItem(found.value), patch);
@@ -251,7 +254,7 @@ export class ActivityObject extends DurableObject<Env> {
 
   async deleteHistoryItem(id: string): Promise<Found<null>> {
     const now = Date.now();
-    const found = this.ctx.storage.transactionSync((): Found<null> => {
+    const found = this.transaction((): Found<null> => {
       if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
       if (this.sql.exec("DELETE FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).rowsWritten === 0) {
         return { kind: "item-not-found" };
@@ -291,7 +294,7 @@ export class ActivityObject extends DurableObject<Env> {
     this.alarmAt = undefined;
     if (!this.schema.exists) return;
     const now = Date.now();
-    const changed = this.ctx.storage.transactionSync(() => {
+    const changed = this.transaction(() => {
       const expiration = this.activityExpiration();
       if (expiration !== undefined && expiration <= now) {
         this.deleteEverything();
@@ -314,10 +317,23 @@ export class ActivityObject extends DurableObject<Env> {
     await this.armAlarm();
   }
 
+  /**
+   * Runs `body` as one transaction, rolled back if it throws; then what a note in it told the outbox
+   * is forgotten too, as the outbox keeps the row a note returns.
+   */
+  private transaction<T>(body: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(body);
+    } catch (error) {
+      this.outbox.forgetNoted();
+      throw error;
+    }
+  }
+
   private async writeActivity(put: ActivityPut, mode: "create" | "upsert"): Promise<ActivityPutResult> {
     this.schema.ensure();
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): ActivityPutResult => {
+    const result = this.transaction((): ActivityPutResult => {
       const stored = this.sql
         .exec<Pick<ActivityRow, "app_activity_id" | "created_ms" | "expiration_ms">>(
           "SELECT app_activity_id, created_ms, expiration_ms FROM activity",
@@ -376,7 +392,7 @@ export class ActivityObject extends DurableObject<Env> {
 
   private async writeHistoryItem(write: HistoryItemWrite, mode: "create" | "upsert"): Promise<HistoryItemWriteResult> {
     const now = Date.now();
-    const result = this.ctx.storage.transactionSync((): HistoryItemWriteResult => {
+    const result = this.transaction((): HistoryItemWriteResult => {
       if (!this.schema.exists) return { kind: "activity-not-found" };
       const written = this.upsertHistoryItem(write, now, mode === "create");
       if (!written) return this.activityIsLive(now) ? { kind: "conflict" } : { kind: "activity-not-found" };
@@ -463,21 +479,6 @@ export class ActivityObject extends DurableObject<Env> {
     this.alarmAt = next;
   }
 
-  /** The activity as its feed should show it: its newest live item's time, and the live activity when asked for. */
-  private feedState(now: number, withActivity: boolean): FeedState {
-    const recent = this.sql
-      .exec<{ last_modified_ms: number }>(
-        // Walk the newest-first index until a live item; left to itself SQLite would sort every live item.
-        "SELECT last_modified_ms FROM history_item INDEXED BY history_item_by_last_modified WHERE expiration_ms > ? ORDER BY last_modified_ms DESC LIMIT 1",
-        now,
-      )
-      .toArray()[0];
-    const recentMs = recent?.last_modified_ms ?? null;
-    if (!withActivity) return { recentMs };
-    const activity = this.liveActivityRow(now);
-    return { activity: activity ? toActivity(activity) : null, recentMs };
-  }
-
   /** Sets the alarm to the earliest expiry or feed retry still pending, or clears it when there is none. */
   private async armAlarm(): Promise<void> {
     // An object that holds nothing has no alarm either (erasing it removed it).
@@ -509,7 +510,7 @@ export class ActivityObject extends DurableObject<Env> {
     // A new key, so no cursor issued before the erasure opens again.
     this.keyset = new Keyset(this.sql);
     if (activity && activity.created_ms >= beforeMs) {
-      this.ctx.storage.transactionSync(() => {
+      this.transaction(() => {
         this.sql.exec("DELETE FROM cursor_key");
         this.outbox.note(Date.now());
       });

@@ -17,12 +17,6 @@ const feedRetryDelayMs = (attempts: number) => Math.min(1000 * 2 ** (attempts - 
  */
 const FIRST_RETRY_MS = FEED_PUSH_TIMEOUT_MS + feedRetryDelayMs(1);
 
-/** The activity's state as its feed should show it: the activity itself only when asked for. */
-export interface FeedState {
-  activity?: ActivityRecord | null;
-  recentMs: number | null;
-}
-
 /** What a change touched: the activity itself (or its life), or only its history items. */
 export type FeedChange = "activity" | "history-items";
 
@@ -31,24 +25,32 @@ export type PushOutcome = "done" | "retry-scheduled";
 
 /** What the outbox needs from its activity's object besides its tables. */
 export interface OutboxOwner {
-  /** The state to push now; with `withActivity`, the activity too. */
-  currentState(now: number, withActivity: boolean): FeedState;
+  /** The activity if it exists and has not expired, for a push that carries it. */
+  liveActivity(now: number): ActivityRecord | null;
   /** false once the object holds nothing (it never wrote, or it was erased): there is nothing to push. */
   holdsData(): boolean;
   /** The feed refused the update as written before an erasure: erase the object, unless its activity is newer. */
   eraseWrittenBefore(beforeMs: number): Promise<ActivityErasure>;
 }
 
-type PendingRow = {
-  tenant_id: string;
-  user_id: string;
-  app_id: string;
-  id: string;
+/** The outbox's row, with the newest live history item's time as the statement that returned it saw it. */
+type OutboxRow = {
   version: number;
   activity_version: number;
   acked_version: number;
   attempts: number;
+  retry_at_ms: number | null;
+  recent_ms: number | null;
 };
+
+/**
+ * What a statement on feed_outbox returns: its row and, at the instant bound to the parameter `now`,
+ * the newest live item's time (walking the newest-first index until a live item; left to itself
+ * SQLite would sort every live item).
+ */
+const outboxRow = (now: string) => `version, activity_version, acked_version, attempts, retry_at_ms,
+  (SELECT last_modified_ms FROM history_item INDEXED BY history_item_by_last_modified
+     WHERE expiration_ms > ${now} ORDER BY last_modified_ms DESC LIMIT 1) AS recent_ms`;
 
 /**
  * An activity object's outbox to its owner's feed (tables `owner` and `feed_outbox`, one row
@@ -70,6 +72,13 @@ export class FeedOutbox {
   private unarmedRetry: number | null = null;
   /** The newest version the feed acknowledged in this instance's life (the stored one counts too). */
   private acked = 0;
+  /**
+   * The outbox's row as the latest note (or read) returned it, so that the push that follows a
+   * write reads nothing; undefined when not known (not yet read, or changed by another statement).
+   */
+  private row: OutboxRow | undefined;
+  /** Whose activity this is, read once: it is fixed for the object's life. */
+  private owned: { owner: Caller; activityId: string } | undefined;
   private readonly deadlines = new Deadlines();
 
   constructor(
@@ -87,27 +96,31 @@ export class FeedOutbox {
       owner.appId,
       activityId,
     );
+    this.owned = undefined;
   }
 
   /**
    * Records, inside the caller's transaction, that the feed must learn this activity's new state
    * as of the write's instant `now` (one statement: the next version, and its retry), and
    * schedules its retry. A retry already due sooner stays: a burst of writes keeps one alarm time.
+   * Should the transaction roll back, the caller calls forgetNoted().
    */
   note(now: number, change: FeedChange = "activity"): void {
-    this.unarmedRetry = this.sql
-      .exec<{ retry_at_ms: number }>(
+    this.row = this.sql
+      .exec<OutboxRow>(
         `INSERT INTO feed_outbox (singleton, version, attempts, retry_at_ms, activity_version, acked_version)
-         VALUES (1, ?1, 0, ?2, iif(?3, ?1, 0), 0)
+         VALUES (1, ?1, 0, ?2, iif(?4, ?1, 0), 0)
          ON CONFLICT (singleton) DO UPDATE SET version = max(feed_outbox.version + 1, ?1),
            retry_at_ms = min(coalesce(feed_outbox.retry_at_ms, ?2), ?2),
-           activity_version = iif(?3, max(feed_outbox.version + 1, ?1), feed_outbox.activity_version)
-         RETURNING retry_at_ms`,
+           activity_version = iif(?4, max(feed_outbox.version + 1, ?1), feed_outbox.activity_version)
+         RETURNING ${outboxRow("?3")}`,
         now * VERSIONS_PER_MS,
         now + FIRST_RETRY_MS,
+        now,
         change === "activity" ? 1 : 0,
       )
-      .one().retry_at_ms;
+      .one();
+    this.unarmedRetry = this.row.retry_at_ms;
   }
 
   /** The retry the notes since the last call scheduled (null: none): the owner arms its alarm for it before pushing. */
@@ -120,13 +133,20 @@ export class FeedOutbox {
   /** When the next retry is due; null when no change is waiting to be found acknowledged. */
   retryAt(): number | null {
     if (!this.owner.holdsData()) return null;
-    return this.sql.exec<{ retry_at_ms: number | null }>("SELECT retry_at_ms FROM feed_outbox").toArray()[0]?.retry_at_ms ?? null;
+    return this.stored(Date.now())?.retry_at_ms ?? null;
+  }
+
+  /** Forgets what the notes returned: the transaction they were made in rolled back. */
+  forgetNoted(): void {
+    this.unarmedRetry = null;
+    this.row = undefined;
   }
 
   /** Forgets what this instance knew of its feed: the object's storage was deleted. */
   forget(): void {
+    this.forgetNoted();
     this.acked = 0;
-    this.unarmedRetry = null;
+    this.owned = undefined;
   }
 
   /**
@@ -137,13 +157,11 @@ export class FeedOutbox {
    * again a retry later.
    */
   async retry(): Promise<void> {
-    const due = this.sql
-      .exec<{ version: number; acked_version: number; retry_at_ms: number | null }>(
-        "SELECT version, acked_version, retry_at_ms FROM feed_outbox",
-      )
-      .toArray()[0];
-    if (!this.owner.holdsData() || !due || due.retry_at_ms === null) return;
-    this.acked = Math.max(this.acked, due.acked_version);
+    if (!this.owner.holdsData()) return;
+    // Read afresh: items may have expired since the row was returned.
+    this.row = undefined;
+    const due = this.stored(Date.now());
+    if (!due || due.retry_at_ms === null) return;
     if (due.version > this.acked && (await this.push()) === "retry-scheduled") return;
     this.clearAcknowledged();
   }
@@ -158,6 +176,7 @@ export class FeedOutbox {
       this.acked,
       Date.now() + FIRST_RETRY_MS,
     );
+    this.row = undefined;
   }
 
   /**
@@ -184,6 +203,7 @@ export class FeedOutbox {
       return "done";
     } catch (error) {
       if (!this.owner.holdsData()) return "done";
+      this.row = undefined;
       // A concurrent push may have delivered a newer state meanwhile.
       const attempts = this.sql
         .exec<{ attempts: number }>("UPDATE feed_outbox SET attempts = attempts + 1 WHERE version > ? RETURNING attempts", this.acked)
@@ -209,24 +229,34 @@ export class FeedOutbox {
    */
   private pending(now: number, wholeActivity: boolean): { owner: Caller; update: FeedUpdate; attempts: number } | undefined {
     if (!this.owner.holdsData()) return undefined;
-    // Both tables hold one row at most.
-    const row = this.sql
-      .exec<PendingRow>(
-        `SELECT owner.tenant_id, owner.user_id, owner.app_id, owner.id, feed_outbox.version, feed_outbox.activity_version,
-           feed_outbox.acked_version, feed_outbox.attempts FROM owner, feed_outbox`,
-      )
-      .toArray()[0];
-    if (!row) return undefined;
-    this.acked = Math.max(this.acked, row.acked_version);
+    const row = this.stored(now);
+    const owned = (this.owned ??= this.readOwner());
+    if (!row || !owned) return undefined;
     if (row.version <= this.acked && !wholeActivity) return undefined;
+    const withActivity = wholeActivity || row.activity_version > this.acked;
     return {
-      owner: { tenantId: row.tenant_id, userId: row.user_id, appId: row.app_id },
+      owner: owned.owner,
       update: {
-        activityId: row.id,
+        activityId: owned.activityId,
         version: row.version,
-        ...this.owner.currentState(now, wholeActivity || row.activity_version > this.acked),
+        ...(withActivity ? { activity: this.owner.liveActivity(now) } : {}),
+        recentMs: row.recent_ms,
       },
       attempts: row.attempts,
     };
+  }
+
+  /** The outbox's row (undefined: none), as the latest note returned it or else read now; the stored acknowledgement counts as known. */
+  private stored(now: number): OutboxRow | undefined {
+    this.row ??= this.sql.exec<OutboxRow>(`SELECT ${outboxRow("?")} FROM feed_outbox`, now).toArray()[0];
+    if (this.row) this.acked = Math.max(this.acked, this.row.acked_version);
+    return this.row;
+  }
+
+  private readOwner(): { owner: Caller; activityId: string } | undefined {
+    const row = this.sql
+      .exec<{ tenant_id: string; user_id: string; app_id: string; id: string }>("SELECT tenant_id, user_id, app_id, id FROM owner")
+      .toArray()[0];
+    return row && { owner: { tenantId: row.tenant_id, userId: row.user_id, appId: row.app_id }, activityId: row.id };
   }
 }
