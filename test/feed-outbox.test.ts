@@ -34,7 +34,9 @@ function scriptedFeed() {
 }
 
 /** Runs `test` with an outbox over the tables of a freshly created activity's object (its feed up to date, and known to be). */
-async function withOutbox(test: (outbox: FeedOutbox, sql: SqlStorage, feed: ReturnType<typeof scriptedFeed>) => Promise<void>) {
+async function withOutbox(
+  test: (outbox: FeedOutbox, sql: SqlStorage, feed: ReturnType<typeof scriptedFeed>, storage: DurableObjectStorage) => Promise<void>,
+) {
   const id = await createActivity();
   // The alarm finds the creation acknowledged and stores that: an outbox with no memory of its own sees it.
   expect(await runDurableObjectAlarm(activityStub(id))).toBe(true);
@@ -51,7 +53,7 @@ async function withOutbox(test: (outbox: FeedOutbox, sql: SqlStorage, feed: Retu
       holdsData: () => true,
       eraseWrittenBefore: () => Promise.reject(new Error("this feed never refuses an update")),
     });
-    await test(outbox, state.storage.sql, feed);
+    await test(outbox, state.storage.sql, feed, state.storage);
   });
 }
 
@@ -149,6 +151,28 @@ describe("FeedOutbox", () => {
       await pushing;
       // The acknowledged push carried the older version: the newer one is still pending, with the sooner retry.
       expect(outboxRows(sql)).toEqual([{ version: version(sql), attempts: 0, retry_at_ms: firstRetry }]);
+    });
+  });
+
+  it("forgets a note whose transaction rolled back: nothing is pushed for it, and the next note gets a version of its own", async () => {
+    await withOutbox(async (outbox, sql, feed, storage) => {
+      const before = version(sql);
+      const sameMs = Date.now();
+      expect(() =>
+        storage.transactionSync(() => {
+          outbox.note(sameMs);
+          throw new Error("a later statement failed");
+        }),
+      ).toThrow("a later statement failed");
+      outbox.forgetNoted();
+      expect(version(sql)).toBe(before);
+      expect(await outbox.push()).toBe("done");
+      expect(feed.applied).toEqual([]);
+      // In the same millisecond, the next note takes the version the rolled-back one had; it is pushed as new.
+      outbox.note(sameMs);
+      expect(await outbox.push()).toBe("done");
+      expect(feed.applied.map((update) => update.version)).toEqual([version(sql)]);
+      expect(version(sql)).toBeGreaterThan(before);
     });
   });
 });
