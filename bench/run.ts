@@ -1,6 +1,6 @@
 // npm run bench: how fast the service is, against what, and how its cost grows.
 //
-//   npm run bench                 the full run (about 7 minutes on 2 cores)
+//   npm run bench                 the full run (about 10 minutes on 2 cores)
 //   npm run bench -- --quick      a smoke run: short runs, small sizes (about 3 minutes)
 //   npm run bench -- --profile    also profile when every target is met
 //   npm run bench -- --only growth,plans   only the named phases (workloads, growth, expiry,
@@ -21,6 +21,7 @@ import { loadInChild, type LoadResult, type LoadSpec } from "./load.ts";
 import { profileWhile, summarise, type ProfileSummary } from "./profile.ts";
 import {
   ACTIVITY_OBJECT_CODE,
+  BASELINE_WRITE_PROFILE,
   FEED_OBJECT_CODE,
   renderReport,
   type QueryPlan,
@@ -51,7 +52,7 @@ const QUICK = flags.quick;
 const SETTINGS = {
   connections: 16,
   warmupSeconds: QUICK ? 1 : 3,
-  durationSeconds: QUICK ? 3 : 10,
+  durationSeconds: QUICK ? 3 : 15,
   growth: {
     warmupSeconds: 1,
     durationSeconds: 2,
@@ -64,7 +65,7 @@ const SETTINGS = {
   activities: 16,
   itemsPerActivity: 32,
   /** Each workload's measured seconds are split over this many rounds (see runWorkloads). */
-  workloadRounds: 2,
+  workloadRounds: QUICK ? 2 : 3,
   profileSeconds: QUICK ? 3 : 5,
   countRequests: 40,
 } as const;
@@ -725,16 +726,31 @@ async function runProfiles(): Promise<void> {
   // (EMFILE after ~20,000).
   const client = await clientFor(newIdentity());
   const ids = Array.from({ length: 64 }, () => crypto.randomUUID());
-  const profiled: { target: "service" | "baseline"; workload: string; method: "PUT" | "GET"; paths: (itemPaths: string[]) => string[] }[] =
-    [
-      { target: "service", workload: "PUT history item (replace)", method: "PUT", paths: (itemPaths) => itemPaths },
-      { target: "baseline", workload: "PUT history item (replace)", method: "PUT", paths: (itemPaths) => itemPaths },
-      { target: "service", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
-      { target: "baseline", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
-      { target: "service", workload: "GET feed page ($top=10)", method: "GET", paths: () => ["/v1.0/me/activities?$top=10"] },
-    ];
+  // The baseline's writes push to its feed object: the write targets' denominator.
+  const feedPush = { "x-bench-feed": "1" };
+  const profiled: {
+    target: "service" | "baseline";
+    workload: string;
+    method: "PUT" | "POST" | "GET";
+    paths: (itemPaths: string[]) => string[];
+    headers?: Record<string, string>;
+  }[] = [
+    { target: "service", workload: "PUT history item (replace)", method: "PUT", paths: (itemPaths) => itemPaths },
+    { target: "baseline", workload: BASELINE_WRITE_PROFILE, method: "PUT", paths: (itemPaths) => itemPaths, headers: feedPush },
+    { target: "service", workload: "POST history item", method: "POST", paths: (itemPaths) => [collectionOf(itemPaths[0]!)] },
+    {
+      target: "baseline",
+      workload: "POST history item, with its feed push",
+      method: "POST",
+      paths: (itemPaths) => [collectionOf(itemPaths[0]!)],
+      headers: feedPush,
+    },
+    { target: "service", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
+    { target: "baseline", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
+    { target: "service", workload: "GET feed page ($top=10)", method: "GET", paths: () => ["/v1.0/me/activities?$top=10"] },
+  ];
   let itemPaths: string[] = [];
-  for (const { target, workload, method, paths } of profiled) {
+  for (const { target, workload, method, paths, headers } of profiled) {
     note(`profile: ${target}, ${workload}, ${SETTINGS.profileSeconds} s`);
     const worker = await startWorker(`${target} (profiled)`, target === "service" ? "wrangler.toml" : "bench/baseline/wrangler.toml", {
       inspector: true,
@@ -759,8 +775,8 @@ async function runProfiles(): Promise<void> {
       return load(worker, {
         method,
         paths: paths(itemPaths),
-        ...(method === "PUT" ? { body: ITEM_BODY } : {}),
-        headers: client.headers,
+        ...(method === "GET" ? {} : { body: ITEM_BODY }),
+        headers: { ...client.headers, ...headers },
         warmupSeconds: 2,
         durationSeconds: SETTINGS.profileSeconds,
       });
@@ -780,6 +796,9 @@ async function runProfiles(): Promise<void> {
     await worker.dispose();
   }
 }
+
+/** An item path's collection: where a POST of a new item goes. */
+const collectionOf = (itemPath: string) => itemPath.slice(0, itemPath.lastIndexOf("/"));
 
 /** Storage operations per request of each kind, counted by the bench doors' instrumented objects. */
 async function runCounts(): Promise<void> {
