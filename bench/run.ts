@@ -798,7 +798,9 @@ async function runProfiles(): Promise<void> {
 }
 
 /** An item path's collection: where a POST of a new item goes. */
-const collectionOf = (itemPath: string) => itemPath.slice(0, itemPath.lastIndexOf("/"));
+function collectionOf(itemPath: string): string {
+  return itemPath.slice(0, itemPath.lastIndexOf("/"));
+}
 
 /** Storage operations per request of each kind, counted by the bench doors' instrumented objects. */
 async function runCounts(): Promise<void> {
