@@ -369,6 +369,15 @@ export function renderReport(results: Results): string {
       "",
     );
   }
+  const barePage = results.workloads.find((row) => row.key === "bare list-feed");
+  const pages = ["list-feed", "list-recent"].map((key) => results.workloads.find((row) => row.key === key));
+  if (barePage?.vsDenominator && pages.every((row) => row !== undefined)) {
+    const [feed, recent] = pages.map((row) => row!.result.rps / barePage.result.rps);
+    out.push(
+      `Reference: the bare page (the baseline's feed object reading the 10 newest of the service's own stored texts in one statement, joined, with an unsigned cursor) runs at ${ratio(barePage.vsDenominator.rps)} the bare GET's throughput; the service's feed page runs at ${ratio(feed!)} of the bare page's, its recent page at ${ratio(recent!)}.`,
+      "",
+    );
+  }
 
   out.push("## Workloads", "");
   out.push(

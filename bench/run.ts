@@ -187,7 +187,8 @@ const ITEM_BODY = JSON.stringify(historyItemBody());
 const ITEM_PATCH_BODY = JSON.stringify({ lastActiveDateTime: "2015-02-11T20:55:04.3457274+00:00" });
 
 /** A reference run on the baseline Worker: the bare write or read, or the write with its feed push. */
-type ReferenceKey = "bare put-item-replace" | "bare get-item" | `feed ${"put-item-create" | "put-item-replace" | "post-item"}`;
+type ReferenceKey =
+  "bare put-item-replace" | "bare get-item" | "bare list-feed" | `feed ${"put-item-create" | "put-item-replace" | "post-item"}`;
 
 interface Workload {
   key: string;
@@ -276,6 +277,24 @@ async function runWorkloads(): Promise<void> {
     }),
   );
 
+  // The bare page lists the very texts the service's feed stores (the service's own page of them).
+  const listed = (await (
+    await fetch(`${service.origin}/v1.0/me/activities?$top=${SETTINGS.activities}`, { headers: client.headers })
+  ).json()) as {
+    value: { id: string; lastModifiedDateTime: string }[];
+  };
+  const seeded = await fetch(`${baseline.origin}/__bench/feed`, {
+    method: "POST",
+    body: JSON.stringify(
+      listed.value.map((activity) => ({
+        activityId: activity.id,
+        lastModifiedMs: Date.parse(activity.lastModifiedDateTime),
+        resource: JSON.stringify(activity),
+      })),
+    ),
+  });
+  if (seeded.status !== 204) throw new Error(`seeding the bare page: ${seeded.status}`);
+
   const activityPaths = activityIds.map((id) => `/v1.0/me/activities/${id}`);
   // PUT names an activity by its appActivityId; GET by the server id.
   const activityPutPaths = Array.from(
@@ -343,7 +362,8 @@ async function runWorkloads(): Promise<void> {
     },
   ];
   // The baseline's runs: the write with its feed push for each kind of item write (the write
-  // targets' denominators), and the bare write and bare GET (the read target's denominator).
+  // targets' denominators), the bare write and bare GET (the read target's denominator), and the
+  // bare page (a reference for the feed pages).
   const references: {
     key: ReferenceKey;
     label: string;
@@ -374,6 +394,13 @@ async function runWorkloads(): Promise<void> {
       server: "baseline",
       kind: "read",
       spec: { method: "GET", paths: itemPaths, headers: client.headers },
+    },
+    {
+      key: "bare list-feed",
+      label: "GET feed page ($top=10), bare",
+      server: "baseline",
+      kind: "read",
+      spec: { method: "GET", paths: ["/v1.0/me/activities?$top=10"], headers: client.headers },
     },
   ];
 
@@ -429,15 +456,17 @@ async function runWorkloads(): Promise<void> {
   }
   for (const reference of references) {
     const result = best(reference.key);
+    // The feed push rows are divided by the bare write (what the push itself costs), the bare page by the bare GET.
+    const denominator =
+      reference.server === "baseline + feed push" ? "bare put-item-replace" : reference.key === "bare list-feed" ? "bare get-item" : null;
     results.workloads.push({
       key: reference.key,
       label: reference.label,
       server: reference.server,
       kind: reference.kind,
-      // The feed push rows are divided by the bare write: what the push itself costs.
-      denominator: reference.server === "baseline + feed push" ? "bare put-item-replace" : null,
+      denominator,
       result,
-      vsDenominator: reference.server === "baseline + feed push" ? versus(result, best("bare put-item-replace")) : null,
+      vsDenominator: denominator ? versus(result, best(denominator)) : null,
       vsFloor: versus(result, floorResult),
     });
   }

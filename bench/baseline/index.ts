@@ -8,6 +8,11 @@
 // is updated before the write is acknowledged): after its transaction the object makes one RPC to
 // a second object (FEEDS) that upserts one row, as ActivityObject.pushToFeed does. That is the
 // least any implementation of the spec can do, so it shows what the write-path targets allow.
+//
+// GET /me/activities is the bare page: one RPC to that feed object, which reads the newest stored
+// texts (each activity's Graph JSON, seeded from the service's own feed through /__bench/feed) in
+// one statement; the Worker joins them with a plain, unsigned cursor. No auth, validation or
+// expiry. A reference for the feed pages, beside the bare GET their target is judged against.
 import { DurableObject } from "cloudflare:workers";
 
 interface BaselineEnv {
@@ -30,6 +35,12 @@ function tally<T extends Record<string, SqlStorageValue>>(cursor: SqlStorageCurs
   billedRows.read += cursor.rowsRead;
   billedRows.written += cursor.rowsWritten;
   return found;
+}
+
+interface FeedSeed {
+  activityId: string;
+  lastModifiedMs: number;
+  resource: string;
 }
 
 interface ItemWrite {
@@ -129,13 +140,41 @@ export class ActivityObject extends DurableObject<BaselineEnv> {
   }
 }
 
-/** One row per activity: the least a feed index can hold. */
+/**
+ * One row per activity: the least a feed index can hold, and, for the bare page, each activity's
+ * Graph JSON as the service's feed stores it (seeded by the benchmark).
+ */
 export class FeedObject extends DurableObject<BaselineEnv> {
   constructor(ctx: DurableObjectState, env: BaselineEnv) {
     super(ctx, env);
     ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS feed_entry (activity_id TEXT PRIMARY KEY, last_modified_ms INTEGER NOT NULL) WITHOUT ROWID",
+      // No index on the time: the feed push's upsert stays one row written, and a bare page sorts the few rows seeded.
+      "CREATE TABLE IF NOT EXISTS feed_entry (activity_id TEXT PRIMARY KEY, last_modified_ms INTEGER NOT NULL, resource TEXT) WITHOUT ROWID",
     );
+  }
+
+  seed(entries: FeedSeed[]): void {
+    for (const entry of entries) {
+      this.ctx.storage.sql.exec(
+        "INSERT OR REPLACE INTO feed_entry (activity_id, last_modified_ms, resource) VALUES (?, ?, ?)",
+        entry.activityId,
+        entry.lastModifiedMs,
+        entry.resource,
+      );
+    }
+  }
+
+  /** The bare page: the `top` newest stored texts, read in one statement, and the position after them when more follow. */
+  page(top: number): { texts: string[]; after: [number, string] | null } {
+    const rows = tally(
+      this.ctx.storage.sql.exec<{ activity_id: string; last_modified_ms: number; resource: string }>(
+        "SELECT activity_id, last_modified_ms, resource FROM feed_entry WHERE resource IS NOT NULL ORDER BY last_modified_ms DESC, activity_id DESC LIMIT ?",
+        top + 1,
+      ),
+    );
+    const page = rows.slice(0, top);
+    const last = page.at(-1);
+    return { texts: page.map((row) => row.resource), after: rows.length > top && last ? [last.last_modified_ms, last.activity_id] : null };
   }
 
   apply(activityId: string, lastModifiedMs: number): void {
@@ -151,16 +190,31 @@ export class FeedObject extends DurableObject<BaselineEnv> {
 }
 
 const ITEM = /^(?:\/v1\.0|\/beta)?\/me\/activities\/([^/]+)\/historyItems(?:\/([^/]+))?$/;
+const FEED = /^(?:\/v1\.0|\/beta)?\/me\/activities$/;
 
 const toMs = (value: unknown) => (typeof value === "string" ? Date.parse(value) : null);
 
 export default {
   async fetch(request: Request, env: BaselineEnv): Promise<Response> {
-    const { pathname } = new URL(request.url);
+    const url = new URL(request.url);
+    const { pathname } = url;
     if (pathname === "/__bench/rows") {
       const counted = { ...billedRows };
       billedRows.read = billedRows.written = 0;
       return Response.json(counted);
+    }
+    const feed = env.FEEDS.getByName("feed");
+    if (pathname === "/__bench/feed" && request.method === "POST") {
+      await feed.seed((await request.json()) as FeedSeed[]);
+      return new Response(null, { status: 204 });
+    }
+    // The bare page: one RPC to the feed object, its texts joined, and a plain (unsigned) cursor.
+    if (FEED.test(pathname) && request.method === "GET") {
+      const { texts, after } = await feed.page(Number(url.searchParams.get("$top") ?? 10));
+      const link = after
+        ? `,"@odata.nextLink":${JSON.stringify(`${url.origin}${pathname}?$skiptoken=${btoa(JSON.stringify(after))}`)}`
+        : "";
+      return new Response(`{"value":[${texts.join(",")}]${link}}`, { headers: { "Content-Type": "application/json" } });
     }
     const match = ITEM.exec(pathname);
     if (!match) return new Response(null, { status: 404 });
