@@ -116,10 +116,10 @@ export interface Results {
   durationSeconds: number;
 }
 
-/** The source files whose code runs inside each object (an inclusive profile entry; see bench/profile.ts). */
 /** The baseline write the profile phase profiles: the write targets' denominator, with its feed push. */
 export const BASELINE_WRITE_PROFILE = "PUT history item (replace), with its feed push";
 
+/** The source files whose code runs inside each object (an inclusive profile entry; see bench/profile.ts). */
 export const ACTIVITY_OBJECT_CODE = "src/objects/ActivityObject.ts + src/objects/feed-outbox.ts + src/objects/activity-tables.ts";
 export const FEED_OBJECT_CODE = "src/objects/FeedObject.ts";
 
