@@ -74,8 +74,11 @@ interface HistoryItemPageQuery extends HistoryItemSelection {
 /** An item as written, and whether that created or replaced it. */
 type WrittenItem = { kind: "created" | "replaced"; item: HistoryItemRecord };
 
-/** The soonest expiry among written items (null: none). */
-const earliestExpiry = (items: HistoryItemRecord[]) => (items.length ? Math.min(...items.map((item) => item.expirationMs)) : null);
+/** The soonest of some instants, any of them absent (null: none at all). */
+function soonest(...instants: (number | null)[]): number | null {
+  const present = instants.filter((instant) => instant !== null);
+  return present.length ? Math.min(...present) : null;
+}
 
 /** Rows deleted per alarm run, so one sweep never holds the object for long. */
 const SWEEP_BATCH = 1000;
@@ -351,7 +354,9 @@ export class ActivityObject extends DurableObject<Env> {
       this.outbox.note(now);
       return { kind: live ? "replaced" : "created", activity, historyItems };
     });
-    await this.settle(result.kind === "created" || result.kind === "replaced" ? earliestExpiry(result.historyItems) : null);
+    await this.settle(
+      result.kind === "created" || result.kind === "replaced" ? soonest(...result.historyItems.map((item) => item.expirationMs)) : null,
+    );
     return result;
   }
 
@@ -461,7 +466,7 @@ export class ActivityObject extends DurableObject<Env> {
     // An object that has never written has nothing to push or expire.
     if (!this.schema.exists) return;
     const retryAt = this.outbox.scheduledRetry();
-    const due = retryAt === null ? expiresAt : expiresAt === null ? retryAt : Math.min(retryAt, expiresAt);
+    const due = soonest(retryAt, expiresAt);
     if (due !== null) await this.armNoLaterThan(due);
     if ((await this.outbox.push()) === "retry-scheduled") await this.armAlarm();
   }
@@ -491,7 +496,7 @@ export class ActivityObject extends DurableObject<Env> {
       )
       .one().at;
     const retry = this.outbox.retryAt();
-    const due = expiry === null ? retry : retry === null ? expiry : Math.min(expiry, retry);
+    const due = soonest(expiry, retry);
     // A time already past (an item sent expiring in 1600) is due now: workerd refuses an alarm
     // at or before 1970, and a past one would fire at once anyway.
     const next = due === null ? null : Math.max(due, Date.now());
