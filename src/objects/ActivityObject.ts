@@ -1,84 +1,31 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Caller } from "../auth/verify-token";
-import { DEFAULT_LIFETIME_MS } from "../limits";
-import { type ActivityRow, type HistoryItemRow, MIGRATIONS, toActivity, toHistoryItem } from "./activity-tables";
+import { ActivityAlarm, soonest } from "./activity-alarm";
+import {
+  type ActivityRow,
+  earliestExpiry,
+  type HistoryItemRow,
+  MIGRATIONS,
+  storeActivity,
+  toActivity,
+  toHistoryItem,
+} from "./activity-tables";
 import { FeedOutbox } from "./feed-outbox";
-import { afterPosition, Keyset, keysetBindings, type KeysetPosition } from "./keyset";
+import { HistoryItemTable, type HistoryItemSelection } from "./history-item-table";
+import { Keyset, type KeysetPosition } from "./keyset";
 import { Schema } from "./migrations";
 import type {
-  ActivityErasure,
-  ActivityInventory,
-  ActivityRecord,
-  BodyIssue,
-  DateRange,
-  HistoryItemRecord,
-  HistoryItemWrite,
-  Status,
-} from "./records";
+  ActivityPatchResult,
+  ActivityPut,
+  ActivityPutResult,
+  Found,
+  HistoryItemPage,
+  HistoryItemPageQuery,
+  HistoryItemPatchResult,
+  HistoryItemWriteResult,
+} from "./activity-results";
+import type { ActivityErasure, ActivityInventory, ActivityRecord, DateRange, HistoryItemRecord, HistoryItemWrite } from "./records";
 import { type ActivityContent, patchActivityContent } from "../schemas/activity";
 import { patchHistoryItem } from "../schemas/history-item";
-
-export interface ActivityPut {
-  /** Whose activity this is: fixed for the object's life, and where its feed lives. */
-  owner: Caller;
-  id: string;
-  appActivityId: string;
-  /** The client-owned properties as a JSON document. */
-  content: string;
-  historyItems: HistoryItemWrite[];
-}
-
-export type ActivityPutResult =
-  | { kind: "created" | "replaced"; activity: ActivityRecord; historyItems: HistoryItemRecord[] }
-  /** The server id is already taken by another appActivityId (a 64-bit hash collision). */
-  | { kind: "conflict" }
-  /** A create (POST) found a live activity with this appActivityId. */
-  | { kind: "exists" };
-
-export type ActivityPatchResult =
-  | { kind: "patched"; activity: ActivityRecord }
-  | { kind: "activity-not-found" }
-  /** The merged activity breaks a rule a PUT must pass; nothing was stored. */
-  | { kind: "invalid"; issues: BodyIssue[] }
-  /** The patch names another appActivityId than the stored one. */
-  | { kind: "app-activity-id-differs"; appActivityId: string };
-
-export type HistoryItemPatchResult =
-  | { kind: "patched"; item: HistoryItemRecord }
-  | { kind: "activity-not-found" }
-  | { kind: "item-not-found" }
-  | { kind: "invalid"; issues: BodyIssue[] };
-
-export type HistoryItemWriteResult =
-  { kind: "created" | "replaced"; item: HistoryItemRecord } | { kind: "activity-not-found" } | { kind: "conflict" };
-
-export type Found<T> = { kind: "found"; value: T } | { kind: "activity-not-found" } | { kind: "item-not-found" };
-
-export type HistoryItemPage =
-  | { kind: "page"; items: HistoryItemRecord[]; nextCursor: string | null; count: number | null }
-  | { kind: "activity-not-found" }
-  | { kind: "bad-cursor" };
-
-/** Which of an activity's live history items to read: a window on lastModifiedDateTime and a count. */
-export interface HistoryItemSelection {
-  range: DateRange;
-  top: number;
-}
-
-/** A page of an activity's history items: the selection, where to continue, and whether to count them all. */
-interface HistoryItemPageQuery extends HistoryItemSelection {
-  cursor: string | null;
-  count: boolean;
-}
-
-/** An item as written, and whether that created or replaced it. */
-type WrittenItem = { kind: "created" | "replaced"; item: HistoryItemRecord };
-
-/** The soonest of some instants, any of them absent (null: none at all). */
-function soonest(...instants: (number | null)[]): number | null {
-  const present = instants.filter((instant) => instant !== null);
-  return present.length ? Math.min(...present) : null;
-}
 
 /** Rows deleted per alarm run, so one sweep never holds the object for long. */
 const SWEEP_BATCH = 1000;
@@ -94,8 +41,8 @@ export class ActivityObject extends DurableObject<Env> {
   private keyset: Keyset;
   private readonly outbox: FeedOutbox;
   private readonly schema: Schema;
-  /** The alarm time this instance last set (null: none); undefined until it has set one. */
-  private alarmAt: number | null | undefined;
+  private readonly items: HistoryItemTable;
+  private readonly alarmSchedule: ActivityAlarm;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -110,6 +57,12 @@ export class ActivityObject extends DurableObject<Env> {
       eraseWrittenBefore: (beforeMs) => this.eraseOrKeep(beforeMs),
     });
     this.schema = new Schema(ctx.storage, MIGRATIONS);
+    this.items = new HistoryItemTable(this.sql);
+    this.alarmSchedule = new ActivityAlarm(
+      ctx.storage,
+      () => soonest(earliestExpiry(this.sql), this.outbox.retryAt()),
+      () => this.schema.exists,
+    );
     void ctx.blockConcurrencyWhile(async () => this.schema.upgrade());
   }
 
@@ -137,7 +90,7 @@ export class ActivityObject extends DurableObject<Env> {
       if (patched.appActivityId !== undefined && patched.appActivityId !== row.app_activity_id) {
         return { kind: "app-activity-id-differs", appActivityId: row.app_activity_id };
       }
-      const activity = this.storeActivity(toActivity(row), true, JSON.stringify(patched.content), now);
+      const activity = storeActivity(this.sql, toActivity(row), true, JSON.stringify(patched.content), now);
       this.outbox.note(now);
       return { kind: "patched", activity };
     });
@@ -152,7 +105,7 @@ export class ActivityObject extends DurableObject<Env> {
     const now = Date.now();
     const row = this.liveActivityRow(now);
     if (!row) return null;
-    return { activity: toActivity(row), historyItems: historyItems ? this.liveHistoryItems(now, historyItems) : null };
+    return { activity: toActivity(row), historyItems: historyItems ? this.items.live(now, historyItems) : null };
   }
 
   /** The activity with the first page of its live items and the cursor that continues them (one call for both); null when it does not exist. */
@@ -204,10 +157,10 @@ export class ActivityObject extends DurableObject<Env> {
     const now = Date.now();
     const row = this.liveActivityRow(now);
     if (!row) return { kind: "activity-not-found" };
-    if (!this.liveHistoryItemRow(id, now)) return { kind: "item-not-found" };
+    if (!this.items.liveRow(id, now)) return { kind: "item-not-found" };
     return {
       kind: "found",
-      value: { activity: toActivity(row), historyItems: historyItems ? this.liveHistoryItems(now, historyItems) : null },
+      value: { activity: toActivity(row), historyItems: historyItems ? this.items.live(now, historyItems) : null },
     };
   }
 
@@ -222,8 +175,8 @@ export class ActivityObject extends DurableObject<Env> {
     }
     // Read after the await: the page must reflect one instant.
     const now = Date.now();
-    const rows = this.liveHistoryItems(now, { range: query.range, top: query.top + 1 }, after);
-    const count = query.count ? this.countLiveHistoryItems(now, query.range) : null;
+    const rows = this.items.live(now, { range: query.range, top: query.top + 1 }, after);
+    const count = query.count ? this.items.countLive(now, query.range) : null;
     const positionOf = (item: HistoryItemRecord) => ({ sortMs: item.lastModifiedMs, id: item.id });
     const page = await this.keyset.page(rows, query.top, scope, positionOf, (item) => JSON.stringify(item).length);
     return { kind: "page", items: page.rows, nextCursor: page.nextCursor, count };
@@ -233,7 +186,7 @@ export class ActivityObject extends DurableObject<Env> {
   async countHistoryItems(range: DateRange): Promise<Found<number>> {
     const now = Date.now();
     if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
-    return { kind: "found", value: this.countLiveHistoryItems(now, range) };
+    return { kind: "found", value: this.items.countLive(now, range) };
   }
 
   /**
@@ -247,7 +200,7 @@ export class ActivityObject extends DurableObject<Env> {
       if (found.kind !== "found") return found;
       const patched = patchHistoryItem(toHistoryItem(found.value), patch);
       if (patched.kind === "invalid") return patched;
-      const { item } = this.upsertHistoryItem(patched.write, now);
+      const { item } = this.items.upsert(patched.write, now);
       this.outbox.note(now, "history-items");
       return { kind: "patched", item };
     });
@@ -259,9 +212,7 @@ export class ActivityObject extends DurableObject<Env> {
     const now = Date.now();
     const found = this.transaction((): Found<null> => {
       if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
-      if (this.sql.exec("DELETE FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).rowsWritten === 0) {
-        return { kind: "item-not-found" };
-      }
+      if (!this.items.deleteLive(id, now)) return { kind: "item-not-found" };
       this.outbox.note(now, "history-items");
       return { kind: "found", value: null };
     });
@@ -273,8 +224,7 @@ export class ActivityObject extends DurableObject<Env> {
   async inventory(): Promise<ActivityInventory> {
     const now = Date.now();
     if (!this.activityIsLive(now)) return { live: false, historyItems: 0 };
-    const historyItems = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM history_item WHERE expiration_ms > ?", now).one().n;
-    return { live: true, historyItems };
+    return { live: true, historyItems: this.items.countLive(now) };
   }
 
   /**
@@ -293,8 +243,7 @@ export class ActivityObject extends DurableObject<Env> {
    * and re-arms for whichever comes next. Safe to run any number of times.
    */
   override async alarm(): Promise<void> {
-    // A running alarm is no longer set; whatever comes next must be set again.
-    this.alarmAt = undefined;
+    this.alarmSchedule.fired();
     if (!this.schema.exists) return;
     const now = Date.now();
     const changed = this.transaction(() => {
@@ -304,12 +253,7 @@ export class ActivityObject extends DurableObject<Env> {
         this.outbox.note(now);
         return true;
       }
-      const swept = this.sql.exec(
-        `DELETE FROM history_item WHERE id IN
-           (SELECT id FROM history_item WHERE expiration_ms <= ? ORDER BY expiration_ms LIMIT ?)`,
-        now,
-        SWEEP_BATCH,
-      ).rowsWritten;
+      const swept = this.items.sweepExpired(now, SWEEP_BATCH);
       if (swept > 0) this.outbox.note(now, "history-items");
       return swept > 0;
     });
@@ -317,7 +261,7 @@ export class ActivityObject extends DurableObject<Env> {
     this.outbox.scheduledRetry();
     if (changed) await this.outbox.push();
     await this.outbox.retry();
-    await this.armAlarm();
+    await this.alarmSchedule.arm();
   }
 
   /**
@@ -349,8 +293,8 @@ export class ActivityObject extends DurableObject<Env> {
       // An object that ever stored its activity has adopted its owner with it.
       if (!stored) this.outbox.adopt(put.owner, put.id);
       const base = { id: put.id, appActivityId: put.appActivityId, createdMs: live?.created_ms ?? now };
-      const activity = this.storeActivity(base, live !== undefined, put.content, now);
-      const historyItems = put.historyItems.map((item) => this.upsertHistoryItem(item, now).item);
+      const activity = storeActivity(this.sql, base, live !== undefined, put.content, now);
+      const historyItems = put.historyItems.map((item) => this.items.upsert(item, now).item);
       this.outbox.note(now);
       return { kind: live ? "replaced" : "created", activity, historyItems };
     });
@@ -360,100 +304,17 @@ export class ActivityObject extends DurableObject<Env> {
     return result;
   }
 
-  /**
-   * Writes the activity's row, a create or a replace (status updated, createdDateTime kept);
-   * either way modified now and expiring 30 days from now.
-   */
-  private storeActivity(
-    base: Pick<ActivityRecord, "id" | "appActivityId" | "createdMs">,
-    replacing: boolean,
-    content: string,
-    now: number,
-  ): ActivityRecord {
-    const activity: ActivityRecord = {
-      id: base.id,
-      appActivityId: base.appActivityId,
-      content,
-      status: replacing ? "updated" : "active",
-      createdMs: base.createdMs,
-      lastModifiedMs: now,
-      expirationMs: now + DEFAULT_LIFETIME_MS,
-    };
-    this.sql.exec(
-      `INSERT INTO activity (singleton, id, app_activity_id, content, status, created_ms, last_modified_ms, expiration_ms)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (singleton) DO UPDATE SET content = excluded.content, status = excluded.status,
-         last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms`,
-      activity.id,
-      activity.appActivityId,
-      activity.content,
-      activity.status,
-      activity.createdMs,
-      activity.lastModifiedMs,
-      activity.expirationMs,
-    );
-    return activity;
-  }
-
   private async writeHistoryItem(write: HistoryItemWrite, mode: "create" | "upsert"): Promise<HistoryItemWriteResult> {
     const now = Date.now();
     const result = this.transaction((): HistoryItemWriteResult => {
       if (!this.schema.exists) return { kind: "activity-not-found" };
-      const written = this.upsertHistoryItem(write, now, mode === "create");
+      const written = this.items.upsert(write, now, mode === "create");
       if (!written) return this.activityIsLive(now) ? { kind: "conflict" } : { kind: "activity-not-found" };
       this.outbox.note(now, "history-items");
       return written;
     });
     await this.settle(result.kind === "created" || result.kind === "replaced" ? result.item.expirationMs : null);
     return result;
-  }
-
-  /**
-   * Writes one item in one statement, only while the activity is live (undefined otherwise; the
-   * forms without `createOnly` are for callers that know it is): a live item with this id is
-   * replaced (status updated, createdDateTime kept, and with it the default expiry), an expired
-   * or absent one is created. With `createOnly`, a live item is left as it was, and undefined returned.
-   */
-  private upsertHistoryItem(write: HistoryItemWrite, now: number): WrittenItem;
-  private upsertHistoryItem(write: HistoryItemWrite, now: number, createOnly: boolean): WrittenItem | undefined;
-  private upsertHistoryItem(write: HistoryItemWrite, now: number, createOnly = false): WrittenItem | undefined {
-    // In DO UPDATE every expression reads the stored row: the new values follow from whether it is live.
-    const stored = this.sql
-      .exec<{ status: Status; created_ms: number; expiration_ms: number }>(
-        `INSERT INTO history_item
-           (id, started_ms, last_active_ms, active_duration_seconds, active_duration_computed, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7, coalesce(?8, ?7 + ?9)
-         WHERE EXISTS (SELECT 1 FROM activity WHERE expiration_ms > ?7)
-         ON CONFLICT (id) DO UPDATE SET
-           started_ms = excluded.started_ms, last_active_ms = excluded.last_active_ms,
-           active_duration_seconds = excluded.active_duration_seconds, active_duration_computed = excluded.active_duration_computed,
-           user_timezone = excluded.user_timezone, last_modified_ms = excluded.last_modified_ms,
-           status = iif(history_item.expiration_ms > ?7, 'updated', 'active'),
-           created_ms = iif(history_item.expiration_ms > ?7, history_item.created_ms, ?7),
-           expiration_ms = coalesce(?8, iif(history_item.expiration_ms > ?7, history_item.created_ms, ?7) + ?9)
-         WHERE ?10 = 0 OR history_item.expiration_ms <= ?7
-         RETURNING status, created_ms, expiration_ms`,
-        write.id,
-        write.startedMs,
-        write.lastActiveMs,
-        write.activeDurationSeconds,
-        write.activeDurationComputed ? 1 : 0,
-        write.userTimezone,
-        now,
-        write.expirationMs,
-        DEFAULT_LIFETIME_MS,
-        createOnly ? 1 : 0,
-      )
-      .toArray()[0];
-    if (!stored) return undefined;
-    const item: HistoryItemRecord = {
-      ...write,
-      status: stored.status,
-      createdMs: stored.created_ms,
-      lastModifiedMs: now,
-      expirationMs: stored.expiration_ms,
-    };
-    return { kind: stored.status === "updated" ? "replaced" : "created", item };
   }
 
   /**
@@ -465,47 +326,9 @@ export class ActivityObject extends DurableObject<Env> {
   private async settle(expiresAt: number | null = null): Promise<void> {
     // An object that has never written has nothing to push or expire.
     if (!this.schema.exists) return;
-    const retryAt = this.outbox.scheduledRetry();
-    const due = soonest(retryAt, expiresAt);
-    if (due !== null) await this.armNoLaterThan(due);
-    if ((await this.outbox.push()) === "retry-scheduled") await this.armAlarm();
-  }
-
-  /**
-   * Makes the alarm fire no later than `due`. Once this instance has set the alarm it knows when it
-   * fires, so most writes need no storage call at all: the alarm is already sooner. One that fires
-   * early finds nothing due and sets the alarm for what is.
-   */
-  private async armNoLaterThan(due: number): Promise<void> {
-    if (this.alarmAt === undefined) return this.armAlarm();
-    if (this.alarmAt !== null && this.alarmAt <= due) return;
-    const next = Math.max(due, Date.now());
-    await this.ctx.storage.setAlarm(next);
-    this.alarmAt = next;
-  }
-
-  /** Sets the alarm to the earliest expiry or feed retry still pending, or clears it when there is none. */
-  private async armAlarm(): Promise<void> {
-    // An object that holds nothing has no alarm either (erasing it removed it).
-    if (!this.schema.exists) return;
-    const expiry = this.sql
-      .exec<{ at: number | null }>(
-        `SELECT min(at) AS at FROM (
-           SELECT expiration_ms AS at FROM activity
-           UNION ALL SELECT min(expiration_ms) FROM history_item)`,
-      )
-      .one().at;
-    const retry = this.outbox.retryAt();
-    const due = soonest(expiry, retry);
-    // A time already past (an item sent expiring in 1600) is due now: workerd refuses an alarm
-    // at or before 1970, and a past one would fire at once anyway.
-    const next = due === null ? null : Math.max(due, Date.now());
-    // Most writes leave the earliest expiry where it was: skip the storage write then.
-    if (next === this.alarmAt) return;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
-    // Recorded once set: a refused alarm must not pass for one that is set.
-    this.alarmAt = next;
+    const due = soonest(this.outbox.scheduledRetry(), expiresAt);
+    if (due !== null) await this.alarmSchedule.noLaterThan(due);
+    if ((await this.outbox.push()) === "retry-scheduled") await this.alarmSchedule.arm();
   }
 
   /** The erasure itself: see eraseWrittenBefore (which also tells the feed of a kept activity). */
@@ -523,13 +346,13 @@ export class ActivityObject extends DurableObject<Env> {
     }
     this.schema.forget();
     this.outbox.forget();
-    this.alarmAt = null;
+    this.alarmSchedule.forget();
     await this.ctx.storage.deleteAll();
     return { kind: "erased" };
   }
 
   private deleteEverything(): void {
-    this.sql.exec("DELETE FROM history_item");
+    this.items.deleteAll();
     this.sql.exec("DELETE FROM activity");
   }
 
@@ -556,48 +379,11 @@ export class ActivityObject extends DurableObject<Env> {
     return expiration !== undefined && expiration > now;
   }
 
-  private liveHistoryItems(now: number, selection: HistoryItemSelection, after?: KeysetPosition): HistoryItemRecord[] {
-    const keyset = after ? `AND ${afterPosition("last_modified_ms", "id")}` : "";
-    return this.sql
-      .exec<HistoryItemRow>(
-        `SELECT * FROM history_item WHERE expiration_ms > ? AND last_modified_ms BETWEEN ? AND ? ${keyset}
-         ORDER BY last_modified_ms DESC, id DESC LIMIT ?`,
-        now,
-        selection.range.from,
-        selection.range.to,
-        ...(after ? keysetBindings(after) : []),
-        selection.top,
-      )
-      .toArray()
-      .map(toHistoryItem);
-  }
-
-  private countLiveHistoryItems(now: number, range: DateRange): number {
-    return this.sql
-      .exec<{ count: number }>(
-        "SELECT count(*) AS count FROM history_item WHERE expiration_ms > ? AND last_modified_ms BETWEEN ? AND ?",
-        now,
-        range.from,
-        range.to,
-      )
-      .one().count;
-  }
-
-  /** A live item of the live activity, read in one statement; when there is none, which of the two is missing. */
+  /** A live item of the live activity; when there is none, which of the two is missing. */
   private findLiveItem(id: string, now: number): Found<HistoryItemRow> {
     if (!this.schema.exists) return { kind: "activity-not-found" };
-    const row = this.sql
-      .exec<HistoryItemRow>(
-        "SELECT * FROM history_item WHERE id = ?1 AND expiration_ms > ?2 AND EXISTS (SELECT 1 FROM activity WHERE expiration_ms > ?2)",
-        id,
-        now,
-      )
-      .toArray()[0];
+    const row = this.items.liveRowOfLiveActivity(id, now);
     if (row) return { kind: "found", value: row };
     return this.activityIsLive(now) ? { kind: "item-not-found" } : { kind: "activity-not-found" };
-  }
-
-  private liveHistoryItemRow(id: string, now: number): HistoryItemRow | undefined {
-    return this.sql.exec<HistoryItemRow>("SELECT * FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).toArray()[0];
   }
 }

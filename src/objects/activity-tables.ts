@@ -1,6 +1,7 @@
+import { DEFAULT_LIFETIME_MS } from "../limits";
 import type { HistoryItemRecord, ActivityRecord, Status } from "./records";
 
-// The ActivityObject's tables, and how their rows become records.
+// The ActivityObject's tables, how their rows become records, and the statements on the activity row.
 
 // Applied in order, once each; an applied step is never edited, only followed by new ones.
 export const MIGRATIONS: string[] = [
@@ -108,3 +109,50 @@ export const toHistoryItem = (row: HistoryItemRow): HistoryItemRecord => ({
   lastModifiedMs: row.last_modified_ms,
   expirationMs: row.expiration_ms,
 });
+
+/**
+ * Writes the activity's row, a create or a replace (status updated, createdDateTime kept);
+ * either way modified now and expiring 30 days from now.
+ */
+export function storeActivity(
+  sql: SqlStorage,
+  base: Pick<ActivityRecord, "id" | "appActivityId" | "createdMs">,
+  replacing: boolean,
+  content: string,
+  now: number,
+): ActivityRecord {
+  const activity: ActivityRecord = {
+    id: base.id,
+    appActivityId: base.appActivityId,
+    content,
+    status: replacing ? "updated" : "active",
+    createdMs: base.createdMs,
+    lastModifiedMs: now,
+    expirationMs: now + DEFAULT_LIFETIME_MS,
+  };
+  sql.exec(
+    `INSERT INTO activity (singleton, id, app_activity_id, content, status, created_ms, last_modified_ms, expiration_ms)
+     VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (singleton) DO UPDATE SET content = excluded.content, status = excluded.status,
+       last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms`,
+    activity.id,
+    activity.appActivityId,
+    activity.content,
+    activity.status,
+    activity.createdMs,
+    activity.lastModifiedMs,
+    activity.expirationMs,
+  );
+  return activity;
+}
+
+/** The earliest expiry of the activity and its items, live or not (null: nothing here). */
+export function earliestExpiry(sql: SqlStorage): number | null {
+  return sql
+    .exec<{ at: number | null }>(
+      `SELECT min(at) AS at FROM (
+         SELECT expiration_ms AS at FROM activity
+         UNION ALL SELECT min(expiration_ms) FROM history_item)`,
+    )
+    .one().at;
+}

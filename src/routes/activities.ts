@@ -9,7 +9,7 @@ import { activitiesPath, odataContext, selectProperties } from "../graph/odata";
 import { describeIssues, validationHook } from "../graph/validation";
 import { limits } from "../limits";
 import { activityIdFor, activityObject } from "../objects/addresses";
-import type { ActivityPutResult } from "../objects/ActivityObject";
+import type { ActivityPutResult } from "../objects/activity-results";
 import type { HistoryItemRecord } from "../objects/records";
 import {
   activityBodySchema,

@@ -9,7 +9,7 @@ import { activitiesPath, nextLink, odataContext, selectProperties } from "../gra
 import { describeIssues, validationHook } from "../graph/validation";
 import { limits } from "../limits";
 import { activityObject } from "../objects/addresses";
-import type { HistoryItemWriteResult } from "../objects/ActivityObject";
+import type { HistoryItemWriteResult } from "../objects/activity-results";
 import type { HistoryItemRecord } from "../objects/records";
 import { activitySchema } from "../schemas/activity";
 import { activityIdSchema, historyItemIdSchema } from "../schemas/common";

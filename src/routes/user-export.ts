@@ -1,7 +1,7 @@
 import type { Caller } from "../auth/verify-token";
 import { callObject } from "../graph/call-object";
 import { limits } from "../limits";
-import type { HistoryItemPage } from "../objects/ActivityObject";
+import type { HistoryItemPage } from "../objects/activity-results";
 import { activityObject, feedObject, userObject } from "../objects/addresses";
 import type { FeedPage, ListedActivity } from "../objects/FeedObject";
 import { ALL_TIME, type ActivityRecord, type UserKey } from "../objects/records";

@@ -1,0 +1,134 @@
+import { DEFAULT_LIFETIME_MS } from "../limits";
+import { type HistoryItemRow, toHistoryItem } from "./activity-tables";
+import { afterPosition, keysetBindings, type KeysetPosition } from "./keyset";
+import { ALL_TIME, type DateRange, type HistoryItemRecord, type HistoryItemWrite, type Status } from "./records";
+
+/** Which of an activity's live history items to read: a window on lastModifiedDateTime and a count. */
+export interface HistoryItemSelection {
+  range: DateRange;
+  top: number;
+}
+
+/** An item as written, and whether that created or replaced it. */
+export type WrittenItem = { kind: "created" | "replaced"; item: HistoryItemRecord };
+
+/**
+ * The history_item table of one activity's object: each statement on it, and nothing else. The
+ * object decides when they run, always inside its own transactions.
+ */
+export class HistoryItemTable {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /**
+   * Writes one item in one statement, only while the activity is live (undefined otherwise; the
+   * forms without `createOnly` are for callers that know it is): a live item with this id is
+   * replaced (status updated, createdDateTime kept, and with it the default expiry), an expired
+   * or absent one is created. With `createOnly`, a live item is left as it was, and undefined returned.
+   */
+  upsert(write: HistoryItemWrite, now: number): WrittenItem;
+  upsert(write: HistoryItemWrite, now: number, createOnly: boolean): WrittenItem | undefined;
+  upsert(write: HistoryItemWrite, now: number, createOnly = false): WrittenItem | undefined {
+    // In DO UPDATE every expression reads the stored row: the new values follow from whether it is live.
+    const stored = this.sql
+      .exec<{ status: Status; created_ms: number; expiration_ms: number }>(
+        `INSERT INTO history_item
+           (id, started_ms, last_active_ms, active_duration_seconds, active_duration_computed, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?7, coalesce(?8, ?7 + ?9)
+         WHERE EXISTS (SELECT 1 FROM activity WHERE expiration_ms > ?7)
+         ON CONFLICT (id) DO UPDATE SET
+           started_ms = excluded.started_ms, last_active_ms = excluded.last_active_ms,
+           active_duration_seconds = excluded.active_duration_seconds, active_duration_computed = excluded.active_duration_computed,
+           user_timezone = excluded.user_timezone, last_modified_ms = excluded.last_modified_ms,
+           status = iif(history_item.expiration_ms > ?7, 'updated', 'active'),
+           created_ms = iif(history_item.expiration_ms > ?7, history_item.created_ms, ?7),
+           expiration_ms = coalesce(?8, iif(history_item.expiration_ms > ?7, history_item.created_ms, ?7) + ?9)
+         WHERE ?10 = 0 OR history_item.expiration_ms <= ?7
+         RETURNING status, created_ms, expiration_ms`,
+        write.id,
+        write.startedMs,
+        write.lastActiveMs,
+        write.activeDurationSeconds,
+        write.activeDurationComputed ? 1 : 0,
+        write.userTimezone,
+        now,
+        write.expirationMs,
+        DEFAULT_LIFETIME_MS,
+        createOnly ? 1 : 0,
+      )
+      .toArray()[0];
+    if (!stored) return undefined;
+    const item: HistoryItemRecord = {
+      ...write,
+      status: stored.status,
+      createdMs: stored.created_ms,
+      lastModifiedMs: now,
+      expirationMs: stored.expiration_ms,
+    };
+    return { kind: stored.status === "updated" ? "replaced" : "created", item };
+  }
+
+  /** The live items in the selection, most recently modified first, after a keyset position when given. */
+  live(now: number, selection: HistoryItemSelection, after?: KeysetPosition): HistoryItemRecord[] {
+    const keyset = after ? `AND ${afterPosition("last_modified_ms", "id")}` : "";
+    return this.sql
+      .exec<HistoryItemRow>(
+        `SELECT * FROM history_item WHERE expiration_ms > ? AND last_modified_ms BETWEEN ? AND ? ${keyset}
+         ORDER BY last_modified_ms DESC, id DESC LIMIT ?`,
+        now,
+        selection.range.from,
+        selection.range.to,
+        ...(after ? keysetBindings(after) : []),
+        selection.top,
+      )
+      .toArray()
+      .map(toHistoryItem);
+  }
+
+  /** How many live items have lastModifiedDateTime in the range (the whole range of time: all of them). */
+  countLive(now: number, range: DateRange = ALL_TIME): number {
+    return this.sql
+      .exec<{ count: number }>(
+        "SELECT count(*) AS count FROM history_item WHERE expiration_ms > ? AND last_modified_ms BETWEEN ? AND ?",
+        now,
+        range.from,
+        range.to,
+      )
+      .one().count;
+  }
+
+  /** A live item, whatever the activity's state. */
+  liveRow(id: string, now: number): HistoryItemRow | undefined {
+    return this.sql.exec<HistoryItemRow>("SELECT * FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).toArray()[0];
+  }
+
+  /** A live item of the live activity, read in one statement. */
+  liveRowOfLiveActivity(id: string, now: number): HistoryItemRow | undefined {
+    return this.sql
+      .exec<HistoryItemRow>(
+        "SELECT * FROM history_item WHERE id = ?1 AND expiration_ms > ?2 AND EXISTS (SELECT 1 FROM activity WHERE expiration_ms > ?2)",
+        id,
+        now,
+      )
+      .toArray()[0];
+  }
+
+  /** Deletes a live item; false when there was none. */
+  deleteLive(id: string, now: number): boolean {
+    return this.sql.exec("DELETE FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).rowsWritten > 0;
+  }
+
+  /** Deletes up to `limit` expired items, the longest expired first; how many went. */
+  sweepExpired(now: number, limit: number): number {
+    return this.sql.exec(
+      `DELETE FROM history_item WHERE id IN
+         (SELECT id FROM history_item WHERE expiration_ms <= ? ORDER BY expiration_ms LIMIT ?)`,
+      now,
+      limit,
+    ).rowsWritten;
+  }
+
+  /** Deletes every item, live or not. */
+  deleteAll(): void {
+    this.sql.exec("DELETE FROM history_item");
+  }
+}
