@@ -11,6 +11,8 @@ export type AppEnv = {
     caller: Caller;
     /** The caller's user principal names from the token (upn, preferred_username). */
     principalNames: string[];
+    /** When the caller's token stops being accepted, in epoch ms (a live socket is closed then). */
+    tokenExpiresMs: number;
     /** The user as the request's path names them: the caller's oid for /me, the decoded {user} of /users/{user}. */
     pathUser: string;
     /** On the admin routes: the tenant's administrative application. */

@@ -20,6 +20,9 @@ export const limits = {
   /** Activities per feed page: the default $top, and the most $top may ask for. */
   feedPageDefault: 10,
   feedPageMax: 200,
+  /** Activities per delta page: without Prefer: odata.maxpagesize, and the most it may ask for. */
+  deltaPageDefault: 100,
+  deltaPageMax: 1000,
   /**
    * Most characters of JSON in one page (the feed, with or without $expand, and the item list),
    * whatever $top asks for: a shorter page continues through @odata.nextLink. Well under the

@@ -39,7 +39,7 @@ describe("/users/{user}/activities", () => {
     const item = await postItem(user, activity.id, { startedDateTime: "2015-02-11T20:54:04.345Z" });
     const rows = await rowsOf(user, activity.id);
     const routes = userRoutes();
-    expect(routes.length).toBe(17);
+    expect(routes.length).toBe(19);
 
     for (const other of [crypto.randomUUID(), "someone.else@contoso.com", `${user.oid}x`, "me"]) {
       for (const { method, path } of routes) {

@@ -2,12 +2,28 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { verifyAccessToken, verifyAdministratorToken } from "./verify-token";
 
-/** Verifies the bearer token and sets `c.get("caller")` and `c.get("principalNames")`; failures become 401/403 Graph errors. */
+/** The subprotocol a browser's WebSocket offers to say that the next one, `bearer.{token}`, carries its token. */
+export const LIVE_SUBPROTOCOL = "graph-activities";
+
+/**
+ * The request's credentials: its Authorization header or, on a WebSocket upgrade (a browser cannot
+ * set headers there), a `bearer.{token}` subprotocol offered beside `graph-activities`.
+ */
+function authorization(request: Request): string | undefined {
+  const header = request.headers.get("Authorization");
+  if (header !== null || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return header ?? undefined;
+  const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((protocol) => protocol.trim());
+  const bearer = offered.find((protocol) => protocol.startsWith("bearer."));
+  return bearer && offered.includes(LIVE_SUBPROTOCOL) ? `Bearer ${bearer.slice("bearer.".length)}` : undefined;
+}
+
+/** Verifies the bearer token and sets `c.get("caller")`, `c.get("principalNames")` and `c.get("tokenExpiresMs")`; failures become 401/403 Graph errors. */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
-    const { caller, principalNames } = await verifyAccessToken(c.req.header("Authorization"), c.env);
+    const { caller, principalNames, expiresMs } = await verifyAccessToken(authorization(c.req.raw), c.env);
     c.set("caller", caller);
     c.set("principalNames", principalNames);
+    c.set("tokenExpiresMs", expiresMs);
     await next();
   };
 }

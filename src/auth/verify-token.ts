@@ -31,6 +31,8 @@ interface VerifiedToken {
   caller: Caller;
   /** The token's `upn` and `preferred_username`, when present: names the caller may use in /users/{user}. */
   principalNames: string[];
+  /** When the token stops being accepted (its exp, with the allowed clock skew), in epoch ms. */
+  expiresMs: number;
 }
 
 /** A tenant's administrative application (an app-only token with the admin role): it acts on that tenant's users only. */
@@ -137,7 +139,7 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
     });
   }
   const principalNames = [claims.upn, claims.preferred_username].filter(isIdentity);
-  return { caller: { tenantId: claims.tid, userId, appId }, principalNames };
+  return { caller: { tenantId: claims.tid, userId, appId }, principalNames, expiresMs: (claims.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 };
 }
 
 /**

@@ -25,6 +25,23 @@ export const activityNotFound = (id: string) => itemNotFound(`The activity '${id
 export const invalidSkiptoken = () =>
   invalidRequest("The $skiptoken is not valid for this request: use @odata.nextLink exactly as returned.");
 
+/** A delta token this service did not issue to this caller, or altered. */
+export const invalidDeltaToken = () =>
+  invalidRequest(
+    "The $skiptoken or $deltatoken is not valid for this request: use @odata.nextLink and @odata.deltaLink exactly as returned.",
+  );
+
+/** A delta token past the horizon or from before an erasure: 410, and `location` starts a new round. */
+export const syncStateNotFound = (location: string) =>
+  new GraphError(
+    410,
+    "syncStateNotFound",
+    "The delta token has expired or its sync state was reset; start a new round at the Location given.",
+    {
+      Location: location,
+    },
+  );
+
 /** Graph's error body: `{"error":{"code","message","innerError":{date, request-id, client-request-id}}}`. */
 export function errorBody(code: string, message: string, requestId: string, clientRequestId: string) {
   return {

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { ActivityAlarm, soonest } from "./activity-alarm";
+import { AlarmSchedule, soonest } from "./alarm-schedule";
 import {
   type ActivityRow,
   earliestExpiry,
@@ -42,7 +42,7 @@ export class ActivityObject extends DurableObject<Env> {
   private readonly outbox: FeedOutbox;
   private readonly schema: Schema;
   private readonly items: HistoryItemTable;
-  private readonly alarmSchedule: ActivityAlarm;
+  private readonly alarmSchedule: AlarmSchedule;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,7 +58,7 @@ export class ActivityObject extends DurableObject<Env> {
     });
     this.schema = new Schema(ctx.storage, MIGRATIONS);
     this.items = new HistoryItemTable(this.sql);
-    this.alarmSchedule = new ActivityAlarm(
+    this.alarmSchedule = new AlarmSchedule(
       ctx.storage,
       () => soonest(earliestExpiry(this.sql), this.outbox.retryAt()),
       () => this.schema.exists,

@@ -1,12 +1,23 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Caller } from "../auth/verify-token";
-import { DEFAULT_LIFETIME_MS } from "../limits";
 import { userObject } from "./addresses";
+import { AlarmSchedule, soonest } from "./alarm-schedule";
 import { writtenBefore, WRITTEN_BEFORE_SQL, writtenBeforeBindings } from "./erasure-rule";
+import { LiveSockets, liveSocketExpiry } from "./feed-live";
+import { FeedRegistration } from "./feed-registration";
+import {
+  type ChangeType,
+  type DeltaPage,
+  type DeltaQuery,
+  FeedStream,
+  nextPositionSql,
+  render,
+  STREAM_HORIZON_MS,
+  type StreamChange,
+} from "./feed-stream";
 import { afterPosition, Keyset, keysetBindings } from "./keyset";
 import { Schema } from "./migrations";
 import type { ActivityRecord, DateRange, FeedApplyResult, FeedUpdate } from "./records";
-import { toActivityResource } from "../schemas/activity";
 
 export interface FeedQuery {
   /** activities: by lastModifiedDateTime; recent: those with history items, by their newest item. */
@@ -59,19 +70,21 @@ const MIGRATIONS: string[] = [
   // Each entry's Graph JSON, rendered as it is stored, so a page is joined from it rather than rebuilt.
   // Entries stored before this step are rendered as they are read, until their activity next changes.
   `ALTER TABLE feed_entry ADD COLUMN resource TEXT;`,
+  // The change stream: each entry's position (that of its latest change; entries already here count
+  // from their version, a clock reading of the same scale), and the version its current life began
+  // with (a change at that version created it). Tokens from before sync_floor_ms are gone (410).
+  `ALTER TABLE feed_entry ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE feed_entry ADD COLUMN born_version INTEGER NOT NULL DEFAULT 0;
+   UPDATE feed_entry SET position = version, born_version = version;
+   CREATE INDEX feed_by_position ON feed_entry (position);
+   ALTER TABLE registration ADD COLUMN sync_floor_ms INTEGER NOT NULL DEFAULT 0;`,
 ];
 
-/** The Graph JSON a page lists for an activity. */
-const render = (activity: ActivityRecord) => JSON.stringify(toActivityResource(activity));
-
 /**
- * How long a tombstone lives. It exists to beat a late push of an older state of its activity.
- * Any older state that was live was last modified before the delete, so it expired (activity
- * lifetime) before the tombstone is this old, and a feed stores an expired state as a tombstone:
- * after this, no push can bring the activity back, however late it arrives. The extra day covers
- * clock differences between objects.
+ * How long a tombstone lives: the stream's horizon (see feed-stream.ts), which also makes sure no
+ * late push of an older state can bring its activity back (a feed stores an expired state as a tombstone).
  */
-export const TOMBSTONE_LIFETIME_MS = DEFAULT_LIFETIME_MS + 24 * 60 * 60 * 1000;
+export const TOMBSTONE_LIFETIME_MS = STREAM_HORIZON_MS;
 
 /** Tombstones deleted per alarm run. */
 const PRUNE_BATCH = 1000;
@@ -90,23 +103,27 @@ export class FeedObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private keyset: Keyset;
   private readonly schema: Schema;
-  /** Whether the user's registry lists this feed's app. */
-  private registered = false;
-  /** Whether `registered` and `erasedBeforeMs` are stored as they are here. */
-  private registrationStored = false;
-  /** The latest erasure's instant: updates written before it are refused. */
-  private erasedBeforeMs: number | null = null;
-  /** The alarm time this instance last set (null: none); undefined until it has set one. */
-  private alarmAt: number | null | undefined;
+  private readonly registration: FeedRegistration;
+  private readonly stream: FeedStream;
+  private readonly sockets: LiveSockets;
+  private readonly alarmSchedule: AlarmSchedule;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.keyset = new Keyset(this.sql);
     this.schema = new Schema(ctx.storage, MIGRATIONS);
+    this.registration = new FeedRegistration(this.sql);
+    this.stream = new FeedStream(this.sql, () => this.keyset);
+    this.sockets = new LiveSockets(ctx);
+    this.alarmSchedule = new AlarmSchedule(
+      ctx.storage,
+      () => soonest(this.pruneDue(), this.sockets.earliestExpiry()),
+      () => this.schema.exists || ctx.getWebSockets().length > 0,
+    );
     void ctx.blockConcurrencyWhile(async () => {
       this.schema.upgrade();
-      if (this.schema.exists) this.loadRegistration();
+      if (this.schema.exists) this.registration.load();
     });
   }
 
@@ -117,49 +134,73 @@ export class FeedObject extends DurableObject<Env> {
    */
   async apply(update: FeedUpdate, owner: Caller): Promise<FeedApplyResult> {
     const whole = update.activity;
-    if (whole === undefined) return this.applyHistoryItems(update);
-    if (!this.registered) {
+    if (whole === undefined) return this.applyHistoryItems(update, owner);
+    const registration = this.registration;
+    if (!registration.registered) {
       const answer = await userObject(this.env, owner).registerFeed(owner, owner.appId, { version: update.version, activity: whole });
-      if (answer.registered) this.registered = true;
-      this.raiseErasedBefore(answer.erasedBeforeMs);
+      if (answer.registered) registration.registered = true;
+      registration.raiseErasedBefore(answer.erasedBeforeMs);
     }
     const now = Date.now();
     // Read the watermark only now: an erasure may have begun while the registry answered.
-    const result = this.ctx.storage.transactionSync((): FeedApplyResult & { tombstone?: boolean } => {
-      if (this.erasedBeforeMs !== null && writtenBefore({ version: update.version, activity: whole }, this.erasedBeforeMs)) {
+    const result = this.ctx.storage.transactionSync((): FeedApplyResult & { change?: StreamChange } => {
+      const erasedBeforeMs = registration.erasedBeforeMs;
+      if (erasedBeforeMs !== null && writtenBefore({ version: update.version, activity: whole }, erasedBeforeMs)) {
         const stored = this.schema.exists
           ? this.sql.exec<{ version: number }>("SELECT version FROM feed_entry WHERE activity_id = ?", update.activityId).toArray()[0]
               ?.version
           : undefined;
         // An older update than the one stored is merely superseded; a newer one is refused, and its entry goes.
         if (stored !== undefined && stored >= update.version) return { kind: "applied" };
-        if (stored !== undefined) this.sql.exec("DELETE FROM feed_entry WHERE activity_id = ?", update.activityId);
-        return { kind: "erased", beforeMs: this.erasedBeforeMs };
+        if (stored !== undefined) {
+          this.sql.exec("DELETE FROM feed_entry WHERE activity_id = ?", update.activityId);
+          // Gone without a tombstone: no delta round from before can tell.
+          registration.raiseSyncFloor(now);
+          registration.store();
+        }
+        return { kind: "erased", beforeMs: erasedBeforeMs };
       }
+      // A feed whose storage begins (again) never issued the tokens a previous one did.
+      if (!this.schema.exists) registration.raiseSyncFloor(now);
       this.schema.ensure();
-      if (!this.registrationStored) this.storeRegistration();
+      registration.store();
       // An expired state is stored as a tombstone: it shows nothing, and the alarm prunes it.
       const activity = whole !== null && whole.expirationMs > now ? whole : null;
-      this.sql.exec(
-        `INSERT INTO feed_entry (activity_id, version, activity, resource, last_modified_ms, recent_ms, expiration_ms, deleted_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (activity_id) DO UPDATE SET version = excluded.version, activity = excluded.activity, resource = excluded.resource,
-           last_modified_ms = excluded.last_modified_ms, recent_ms = excluded.recent_ms, expiration_ms = excluded.expiration_ms,
-           deleted_ms = excluded.deleted_ms
-         WHERE excluded.version > feed_entry.version`,
-        update.activityId,
-        update.version,
-        activity ? JSON.stringify(activity) : null,
-        activity ? render(activity) : null,
-        activity?.lastModifiedMs ?? null,
-        activity ? update.recentMs : null,
-        activity?.expirationMs ?? null,
-        activity ? null : now,
-      );
-      return { kind: "applied", tombstone: activity === null };
+      // A newer state moves the entry to the stream's next position; it was created there when its entry was not live before.
+      const applied = this.sql
+        .exec<{ position: number; born: number; removed: number }>(
+          `INSERT INTO feed_entry (activity_id, version, activity, resource, last_modified_ms, recent_ms, expiration_ms, deleted_ms, position, born_version)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ${nextPositionSql("?9")}, ?2)
+           ON CONFLICT (activity_id) DO UPDATE SET version = excluded.version, activity = excluded.activity, resource = excluded.resource,
+             last_modified_ms = excluded.last_modified_ms, recent_ms = excluded.recent_ms, expiration_ms = excluded.expiration_ms,
+             deleted_ms = excluded.deleted_ms, position = excluded.position,
+             born_version = iif(feed_entry.activity IS NULL OR feed_entry.expiration_ms <= ?9, excluded.version, feed_entry.born_version)
+           WHERE excluded.version > feed_entry.version
+           RETURNING position, born_version = version AS born, activity IS NULL AS removed`,
+          update.activityId,
+          update.version,
+          activity ? JSON.stringify(activity) : null,
+          activity ? render(activity) : null,
+          activity?.lastModifiedMs ?? null,
+          activity ? update.recentMs : null,
+          activity?.expirationMs ?? null,
+          activity ? null : now,
+          now,
+        )
+        .toArray()[0];
+      if (!applied) return { kind: "applied" };
+      const changeType: ChangeType = applied.removed ? "deleted" : applied.born ? "created" : "updated";
+      return { kind: "applied", change: { activityId: update.activityId, changeType, position: applied.position } };
     });
-    if (result.tombstone) await this.armAlarm();
-    return result.kind === "erased" ? { kind: "erased", beforeMs: result.beforeMs } : { kind: "applied" };
+    if (result.kind === "erased") return { kind: "erased", beforeMs: result.beforeMs };
+    if (result.change) this.changed([result.change], owner);
+    if (result.change?.changeType === "deleted") await this.alarmSchedule.arm();
+    return { kind: "applied" };
+  }
+
+  /** Tells whoever follows the feed live of changes just applied. */
+  private changed(changes: StreamChange[], owner: Caller): void {
+    this.sockets.notify(changes, owner);
   }
 
   /**
@@ -168,18 +209,27 @@ export class FeedObject extends DurableObject<Env> {
    * and newest item time; a tombstone stays one. Where it cannot be judged alone (no registration
    * or no entry here, or an erasure in force, which judges whole states), the whole is asked for.
    */
-  private applyHistoryItems(update: FeedUpdate): FeedApplyResult {
-    if (!this.registered || !this.schema.exists || this.erasedBeforeMs !== null) return { kind: "needs-activity" };
-    // One statement writes: no transaction needed around it.
-    const applied = this.sql.exec(
-      "UPDATE feed_entry SET version = ?, recent_ms = CASE WHEN activity IS NULL THEN NULL ELSE ? END WHERE activity_id = ? AND version < ?",
-      update.version,
-      update.recentMs,
-      update.activityId,
-      update.version,
-    ).rowsWritten;
+  private applyHistoryItems(update: FeedUpdate, owner: Caller): FeedApplyResult {
+    if (!this.registration.registered || !this.schema.exists || this.registration.erasedBeforeMs !== null)
+      return { kind: "needs-activity" };
+    // One statement writes: no transaction needed around it. A live entry moves to the stream's next position; a tombstone stays where it is.
+    const applied = this.sql
+      .exec<{ position: number; removed: number }>(
+        `UPDATE feed_entry SET version = ?1, recent_ms = CASE WHEN activity IS NULL THEN NULL ELSE ?2 END,
+           position = iif(activity IS NULL, position, ${nextPositionSql("?5")})
+         WHERE activity_id = ?3 AND version < ?4
+         RETURNING position, activity IS NULL AS removed`,
+        update.version,
+        update.recentMs,
+        update.activityId,
+        update.version,
+        Date.now(),
+      )
+      .toArray()[0];
+    if (applied && !applied.removed)
+      this.changed([{ activityId: update.activityId, changeType: "updated", position: applied.position }], owner);
     // Nothing written: an older update, superseded, unless there is no entry at all.
-    if (applied > 0 || this.sql.exec("SELECT 1 FROM feed_entry WHERE activity_id = ?", update.activityId).toArray().length)
+    if (applied || this.sql.exec("SELECT 1 FROM feed_entry WHERE activity_id = ?", update.activityId).toArray().length)
       return { kind: "applied" };
     return { kind: "needs-activity" };
   }
@@ -229,6 +279,33 @@ export class FeedObject extends DurableObject<Env> {
     };
   }
 
+  /** One page of a delta round (see feed-stream.ts). */
+  async delta(query: DeltaQuery): Promise<DeltaPage> {
+    return this.stream.round(query, { exists: this.schema.exists, syncFloorMs: this.registration.syncFloorMs });
+  }
+
+  /**
+   * Opens a live socket on this feed, told of every change as it is applied, and closed when its
+   * token expires. The object's one HTTP door: a WebSocket leaves an object only in the answer to a
+   * fetch (see liveSocketRequest, the only request the Worker sends here).
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const expiresMs = liveSocketExpiry(request);
+    if (expiresMs === null) return new Response(null, { status: 400 });
+    const socket = this.sockets.accept(expiresMs);
+    await this.alarmSchedule.noLaterThan(expiresMs);
+    return new Response(null, { status: 101, webSocket: socket });
+  }
+
+  /** Completes the closing handshake a client began. */
+  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
+    try {
+      socket.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+
   private countLive(view: FeedQuery["view"], range: DateRange, now: number): number {
     const { conditions, bindings } = liveEntries(view, range, now);
     return this.sql.exec<{ count: number }>(`SELECT count(*) AS count FROM feed_entry WHERE ${conditions.join(" AND ")}`, ...bindings).one()
@@ -238,9 +315,10 @@ export class FeedObject extends DurableObject<Env> {
   /** Starts an erasure here: from now on, updates written before `beforeMs` are refused. Idempotent. */
   async beginErasure(beforeMs: number): Promise<void> {
     this.schema.ensure();
-    this.registered = true;
-    this.raiseErasedBefore(beforeMs);
-    this.storeRegistration();
+    this.registration.registered = true;
+    this.registration.raiseErasedBefore(beforeMs);
+    this.registration.raiseSyncFloor(Date.now());
+    this.registration.store();
   }
 
   /** Ids of the entries (live or tombstones) after `after`, in id order: at most `top`. */
@@ -265,65 +343,49 @@ export class FeedObject extends DurableObject<Env> {
     const remaining = this.ctx.storage.transactionSync(() => {
       this.sql.exec(`DELETE FROM feed_entry WHERE ${WRITTEN_BEFORE_SQL}`, ...writtenBeforeBindings(beforeMs));
       this.sql.exec("DELETE FROM cursor_key");
+      // Entries went without tombstones: every delta token issued so far is gone.
+      this.registration.raiseSyncFloor(Date.now());
+      this.registration.store();
       return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM feed_entry").one().n;
     });
     this.keyset = new Keyset(this.sql);
     if (remaining > 0) return { emptied: false };
     await this.ctx.storage.deleteAll();
     this.schema.forget();
-    this.registered = false;
-    this.registrationStored = false;
-    this.erasedBeforeMs = null;
-    this.alarmAt = null;
+    this.registration.forget();
+    this.alarmSchedule.forget();
+    // Open sockets still close when their tokens expire.
+    await this.alarmSchedule.arm();
     return { emptied: true };
   }
 
-  /** Prunes the tombstones that have outlived TOMBSTONE_LIFETIME_MS (a batch at a time) and re-arms. Safe to run any number of times. */
+  /**
+   * Prunes the tombstones that have outlived the stream's horizon (a batch at a time), closes the
+   * sockets whose tokens expired, and re-arms. Safe to run any number of times.
+   */
   override async alarm(): Promise<void> {
-    this.alarmAt = undefined;
-    if (!this.schema.exists) return;
-    this.sql.exec(
-      `DELETE FROM feed_entry WHERE activity_id IN (SELECT activity_id FROM feed_entry INDEXED BY feed_tombstone_by_deleted
-         WHERE activity IS NULL AND deleted_ms <= ? ORDER BY deleted_ms LIMIT ?)`,
-      Date.now() - TOMBSTONE_LIFETIME_MS,
-      PRUNE_BATCH,
-    );
-    await this.armAlarm();
+    this.alarmSchedule.fired();
+    this.sockets.closeExpired(Date.now());
+    if (this.schema.exists) {
+      this.sql.exec(
+        `DELETE FROM feed_entry WHERE activity_id IN (SELECT activity_id FROM feed_entry INDEXED BY feed_tombstone_by_deleted
+           WHERE activity IS NULL AND deleted_ms <= ? ORDER BY deleted_ms LIMIT ?)`,
+        Date.now() - TOMBSTONE_LIFETIME_MS,
+        PRUNE_BATCH,
+      );
+    }
+    await this.alarmSchedule.arm();
   }
 
-  /** Sets the alarm to when the oldest tombstone is due to go, or clears it when there is none. */
-  private async armAlarm(): Promise<void> {
+  /** When the oldest tombstone is due to go (null: there is none). */
+  private pruneDue(): number | null {
+    if (!this.schema.exists) return null;
     const oldest = this.sql
       .exec<{ at: number | null }>(
         "SELECT min(deleted_ms) AS at FROM feed_entry INDEXED BY feed_tombstone_by_deleted WHERE activity IS NULL",
       )
       .one().at;
-    const next = oldest === null ? null : oldest + TOMBSTONE_LIFETIME_MS;
-    // Most tombstones are younger than the oldest: skip the storage write then.
-    if (next === this.alarmAt) return;
-    this.alarmAt = next;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
-  }
-
-  private raiseErasedBefore(instantMs: number | null): void {
-    if (instantMs === null || (this.erasedBeforeMs !== null && this.erasedBeforeMs >= instantMs)) return;
-    this.erasedBeforeMs = instantMs;
-    this.registrationStored = false;
-  }
-
-  private storeRegistration(): void {
-    this.sql.exec("INSERT OR REPLACE INTO registration (singleton, erased_before_ms) VALUES (1, ?)", this.erasedBeforeMs);
-    this.registrationStored = true;
-  }
-
-  /** Reads the registration a feed stored with its first entry (a feed from before registries has none: it registers on its next update). */
-  private loadRegistration(): void {
-    const registration = this.sql.exec<{ erased_before_ms: number | null }>("SELECT erased_before_ms FROM registration").toArray()[0];
-    if (!registration) return;
-    this.registered = true;
-    this.raiseErasedBefore(registration.erased_before_ms);
-    this.registrationStored = this.erasedBeforeMs === registration.erased_before_ms;
+    return oldest === null ? null : oldest + TOMBSTONE_LIFETIME_MS;
   }
 }
 

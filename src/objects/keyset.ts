@@ -28,6 +28,46 @@ function fromBase64Url(text: string): Uint8Array | undefined {
   return base64.encode(bytes) === text ? bytes : undefined;
 }
 
+/** A sealed or unsealed payload's JSON; undefined when it is not JSON. */
+function parsePayload(payload: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A token's payload read without checking any signature, for what may be told of a token whose key is gone; undefined when malformed. */
+export function readPayload(token: string): unknown {
+  const payload = fromBase64Url(token.split(".")[0]!);
+  return payload ? parsePayload(payload) : undefined;
+}
+
+/** A payload as a token without a signature (base64url JSON), for one that grants nothing a request without it would not. */
+export const unsealedToken = (state: object) => base64.encode(encoder.encode(JSON.stringify(state)));
+
+/** A short, stable digest of a text: the first 16 bytes of its SHA-256, in base64url. */
+export async function digestTag(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
+  return base64.encode(new Uint8Array(digest, 0, 16));
+}
+
+/**
+ * Cuts a page from rows read in order, one past its size: at most `top` rows, and at most
+ * limits.pageChars of them by `charsOf` (but always the first), reading no further than one row
+ * past the page; `more` when rows are left.
+ */
+export function cutPage<Row>(rows: Iterable<Row>, top: number, charsOf: (row: Row) => number): { page: Row[]; more: boolean } {
+  const page: Row[] = [];
+  let chars = 0;
+  for (const row of rows) {
+    chars += charsOf(row);
+    if (page.length === top || (page.length > 0 && chars > limits.pageChars)) return { page, more: true };
+    page.push(row);
+  }
+  return { page, more: false };
+}
+
 /** Where a walk stopped: the sort time and id of the last row it returned. */
 export interface KeysetPosition {
   sortMs: number;
@@ -76,20 +116,28 @@ export class Keyset {
 
   /** The position a cursor sealed for `scope` names; undefined when it is malformed, altered, foreign or for another scope. */
   async open(cursor: string, scope: string): Promise<KeysetPosition | undefined> {
-    const [payloadText, signatureText, extra] = cursor.split(".");
+    const state = await this.unseal(cursor);
+    return isCursorState(state) && state.scope === scope ? { sortMs: state.sortMs, id: state.id } : undefined;
+  }
+
+  /** A token's payload, if this object sealed it (under its current key); undefined when malformed, altered or foreign. */
+  async unseal(token: string): Promise<unknown> {
+    const [payloadText, signatureText, extra] = token.split(".");
     if (payloadText === undefined || signatureText === undefined || extra !== undefined) return undefined;
     const payload = fromBase64Url(payloadText);
     const signature = fromBase64Url(signatureText);
     const key = await this.cursorKey(false);
     if (!payload || !signature || !key) return undefined;
     if (!(await crypto.subtle.verify("HMAC", key, signature, payload))) return undefined;
-    let state: unknown;
-    try {
-      state = JSON.parse(new TextDecoder().decode(payload));
-    } catch {
-      return undefined;
-    }
-    return isCursorState(state) && state.scope === scope ? { sortMs: state.sortMs, id: state.id } : undefined;
+    return parsePayload(payload);
+  }
+
+  /** Seals a JSON payload: `{payload}.{signature}`, both base64url. */
+  async seal(state: object): Promise<string> {
+    const payload = encoder.encode(JSON.stringify(state));
+    const key = (await this.cursorKey(true))!;
+    const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, payload));
+    return `${base64.encode(payload)}.${base64.encode(signature)}`;
   }
 
   /**
@@ -104,17 +152,7 @@ export class Keyset {
     positionOf: (row: Row) => KeysetPosition,
     charsOf: (row: Row) => number,
   ): Promise<KeysetPage<Row>> {
-    const page: Row[] = [];
-    let chars = 0;
-    let more = false;
-    for (const row of rows) {
-      chars += charsOf(row);
-      if (page.length === top || (page.length > 0 && chars > limits.pageChars)) {
-        more = true;
-        break;
-      }
-      page.push(row);
-    }
+    const { page, more } = cutPage(rows, top, charsOf);
     const last = page.at(-1);
     return { rows: page, nextCursor: more && last ? await this.cursorAfter(positionOf(last), scope) : null };
   }
@@ -122,10 +160,7 @@ export class Keyset {
   /** The cursor that continues a walk of `scope` after `position`. */
   async cursorAfter(position: KeysetPosition, scope: string): Promise<string> {
     const state: CursorState = { scope, ...position };
-    const payload = encoder.encode(JSON.stringify(state));
-    const key = (await this.cursorKey(true))!;
-    const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, payload));
-    return `${base64.encode(payload)}.${base64.encode(signature)}`;
+    return this.seal(state);
   }
 
   /** The stored key; made and stored first when `create` is set and there is none. */

@@ -1,21 +1,20 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
-import type { Caller } from "../auth/verify-token";
 import { callObject } from "../graph/call-object";
 import { invalidSkiptoken } from "../graph/errors";
 import { activitiesPath, nextLink, odataContext, selectProperties } from "../graph/odata";
+import { expandPage } from "./expand";
 import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
-import { activityObject, feedObject } from "../objects/addresses";
-import type { FeedPage, FeedQuery } from "../objects/FeedObject";
-import { type ActivityResource, activitySchema, activitySelectable, toActivityResource } from "../schemas/activity";
+import { feedObject } from "../objects/addresses";
+import type { FeedQuery } from "../objects/FeedObject";
+import { type ActivityResource, activitySchema, activitySelectable } from "../schemas/activity";
 import { errorResponses } from "../schemas/error";
-import { historyItemSelectable, toHistoryItemResource } from "../schemas/history-item";
+import { historyItemSelectable } from "../schemas/history-item";
 import {
   countOption,
   expandOption,
-  type Expansion,
   filterOption,
   orderbyOption,
   queryOptions,
@@ -101,44 +100,6 @@ const countRoute = (path: string, summary: string, hide: boolean) =>
 const countActivities = countRoute("/activities/$count", "Count the caller's activities", false);
 const countRecent = RECENT_PATHS.map((path, index) => countRoute(`${path}/$count`, "Count recent activities", index > 0));
 
-/** Activities whose items are read at once, in parallel, while an expanded page is filled. */
-const EXPAND_BATCH = 20;
-
-/**
- * The page's activities with their (selected) items, read from each activity's object (which also
- * has the freshest activity), a batch at a time and only while the page stays within
- * limits.pageChars: a page cut short continues after its last activity. The first activity is
- * always included.
- */
-async function expandPage(
-  env: Env,
-  caller: Caller,
-  page: Extract<FeedPage, { kind: "page" }>,
-  expand: Expansion,
-): Promise<{ value: ActivityResource[]; nextCursor: string | null }> {
-  const items = { range: expand.range, top: limits.historyItemsPerExpand };
-  const value: ActivityResource[] = [];
-  let chars = 0;
-  for (let start = 0; start < page.activities.length; start += EXPAND_BATCH) {
-    const batch = page.activities.slice(start, start + EXPAND_BATCH);
-    const found = await Promise.all(
-      batch.map((activity) => callObject(activityObject(env, caller, activity.id), (object) => object.getActivity(items))),
-    );
-    for (const [k, expanded] of found.entries()) {
-      // Deleted or expired since the feed listed it.
-      if (!expanded) continue;
-      const resource = {
-        ...toActivityResource(expanded.activity),
-        historyItems: (expanded.historyItems ?? []).map((item) => selectProperties(toHistoryItemResource(item), expand.select)),
-      };
-      chars += JSON.stringify(resource).length;
-      if (value.length > 0 && chars > limits.pageChars) return { value, nextCursor: page.cursorsAfter[start + k - 1]! };
-      value.push(resource);
-    }
-  }
-  return { value, nextCursor: page.nextCursor };
-}
-
 /** One page of the feed in Graph's collection shape, with items expanded and properties selected as asked. */
 async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"], options: PageQuery) {
   const caller = c.get("caller");
@@ -168,7 +129,13 @@ async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"], options: Pa
     return c.body(text, 200, { "Content-Type": "application/json" }) as never;
   }
   const { value, nextCursor } = expand
-    ? await expandPage(c.env, caller, page, expand)
+    ? await expandPage(
+        c.env,
+        caller,
+        page.activities.map((activity) => ({ id: activity.id, entry: (expanded) => expanded })),
+        expand,
+        page,
+      )
     : { value: page.activities.map((activity) => JSON.parse(activity.resource) as ActivityResource), nextCursor: page.nextCursor };
   const body: z.infer<typeof collectionSchema> = {
     ...annotations,

@@ -31,7 +31,16 @@ const errors = {
     headers: { Allow: { description: "The methods this path takes.", schema: { type: "string" as const } } },
   },
   409: { description: "A history item with this id, or a live activity with this appActivityId, already exists (conflict)." },
+  410: {
+    description:
+      "The delta token is past the horizon or from before an erasure of the user's data; start over at Location (syncStateNotFound).",
+    headers: { Location: { description: "The first request of a new round.", schema: { type: "string" as const } } },
+  },
   413: { description: "The body is over the size limit (requestTooLarge)." },
+  426: {
+    description: "This resource is a WebSocket; send 'Upgrade: websocket' (upgradeRequired).",
+    headers: { Upgrade: { description: "websocket", schema: { type: "string" as const } } },
+  },
   415: { description: "The body is not application/json (UnsupportedMediaType)." },
   429: {
     description: "This user's read or write rate limit is used up; retry after Retry-After seconds (TooManyRequests).",

@@ -112,6 +112,11 @@ export const skiptokenOption = optionText("$skiptoken")
   .transform((text) => text ?? null)
   .openapi({ type: "string", description: "The cursor from @odata.nextLink; opaque." });
 
+/** `$deltatoken`: the token from @odata.deltaLink, or `latest` for a deltaLink from now with no data. */
+export const deltatokenOption = optionText("$deltatoken")
+  .transform((text) => text ?? null)
+  .openapi({ type: "string", description: "The token from @odata.deltaLink (opaque), or 'latest': no data, and a deltaLink from now." });
+
 /** `$select`: which properties to return (id and the @odata annotations always come back). */
 export const selectOption = (selectable: Selectable) =>
   optionText("$select")

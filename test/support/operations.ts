@@ -8,6 +8,8 @@ const USER_ACTIVITY_OPERATIONS = [
   "GET /activities/$count",
   "GET /activities/recent",
   "GET /activities/recent/$count",
+  "GET /activities/delta",
+  "GET /activities/live",
   "PUT /activities/{id}",
   "GET /activities/{id}",
   "PATCH /activities/{id}",

@@ -5,11 +5,11 @@ export function soonest(...instants: (number | null)[]): number | null {
 }
 
 /**
- * An activity object's one alarm, set for whatever is due first (an expiry or a feed retry). It
- * remembers the time it last set, so most writes need no storage call at all: the alarm is already
- * sooner. One that fires early finds nothing due and is set for what is.
+ * An object's one alarm, set for whatever is due first (an expiry, a feed retry, a tombstone to
+ * prune, a socket to close). It remembers the time it last set, so most writes need no storage
+ * call at all: the alarm is already sooner. One that fires early finds nothing due and is set for what is.
  */
-export class ActivityAlarm {
+export class AlarmSchedule {
   /** The alarm time this instance last set (null: none); undefined when not known. */
   private at: number | null | undefined;
 
@@ -17,7 +17,7 @@ export class ActivityAlarm {
     private readonly storage: DurableObjectStorage,
     /** The earliest instant something is due (null: nothing); only asked while the object holds data. */
     private readonly nextDue: () => number | null,
-    /** false once the object holds nothing (it never wrote, or it was erased): then there is no alarm either. */
+    /** false while the object holds nothing to wake for (it never wrote, or it was erased): then there is no alarm either. */
     private readonly holdsData: () => boolean,
   ) {}
 

@@ -1,0 +1,211 @@
+import type { Caller } from "../auth/verify-token";
+import { DEFAULT_LIFETIME_MS } from "../limits";
+import { cutPage, digestTag, type Keyset, readPayload, unsealedToken } from "./keyset";
+import type { ActivityRecord } from "./records";
+import { toActivityResource } from "../schemas/activity";
+
+// A feed's change stream. Every entry of the feed (one per activity, live or a tombstone) carries
+// the position of its latest change: every apply that changes what the feed shows moves the entry
+// to the next position, in the same statement. A delta round walks the entries whose position is
+// past its watermark, in id order; see docs/decisions.md for why nothing can be missed.
+
+/**
+ * How long a removed activity stays in the stream as a tombstone, and so how long a delta token
+ * stays good: one rule. A tombstone also beats a late push of an older state of its activity: any
+ * older state that was live was last modified before the delete, so it expired (the activity
+ * lifetime) before the tombstone is this old. The extra day covers clock differences between objects.
+ */
+export const STREAM_HORIZON_MS = DEFAULT_LIFETIME_MS + 24 * 60 * 60 * 1000;
+
+/**
+ * Positions are readings of the feed's clock, this many a millisecond, kept strictly increasing:
+ * max(head + 1, now × 1000). So a position also says when its change was applied, and a feed whose
+ * storage was deleted (an erasure) still numbers every later change above every earlier one.
+ */
+const POSITIONS_PER_MS = 1000;
+
+/** The next position, as SQL over feed_entry, with the apply's instant bound as `now`. */
+export const nextPositionSql = (now: string) =>
+  `max(coalesce((SELECT max(position) FROM feed_entry INDEXED BY feed_by_position), 0) + 1, ${now} * ${POSITIONS_PER_MS})`;
+
+/** The Graph JSON a page or a round lists for an activity. */
+export const render = (activity: ActivityRecord) => JSON.stringify(toActivityResource(activity));
+
+/** How a change shows to someone following the feed (Graph's changeType). */
+export type ChangeType = "created" | "updated" | "deleted";
+
+/** One applied change of an activity, at its position in the stream. */
+export interface StreamChange {
+  activityId: string;
+  changeType: ChangeType;
+  position: number;
+}
+
+/** A round's request: the token it continues (none: a first round), or `latest` for a deltaLink from now. */
+export interface DeltaQuery {
+  owner: Caller;
+  token: string | null;
+  latest: boolean;
+  /** The first request's options ($select, $expand) as the Worker wrote them: carried in the tokens, opaque here. */
+  shape: string;
+  top: number;
+  /** Also give the token after each change, for a caller that may end the page sooner ($expand). */
+  tokensAfter: boolean;
+}
+
+/** An activity in a round: live, with its Graph JSON, or removed (deleted or expired). */
+export type DeltaChange = { id: string; resource: string } | { id: string; removed: true };
+
+export type DeltaPage =
+  | {
+      kind: "page";
+      shape: string;
+      changes: DeltaChange[];
+      /** Continues this round (a $skiptoken); null on the round's last page. */
+      nextToken: string | null;
+      /** Starts the next round (a $deltatoken); only on the round's last page. */
+      deltaToken: string | null;
+      tokensAfter: string[];
+    }
+  | { kind: "bad-token" }
+  /** The token is past the horizon, or older than the feed's storage (an erasure): start over. */
+  | { kind: "gone"; shape: string | null };
+
+/** What a token holds: sealed by the feed, except the origin token of a feed that holds nothing. */
+interface StreamToken {
+  /** The feed it was issued by: a digest of (tenant, user, app). */
+  feed: string;
+  shape: string;
+  /** The round lists changes after this position; 0: every live activity (a first round). */
+  since: number;
+  /** When `since` was the feed's head; null for 0. */
+  sinceMs: number | null;
+  /** Inside a round: the head when the round began (the next round's `since`), when that was, and the last id listed. */
+  round?: { head: number; headMs: number; after: string };
+}
+
+const isStreamToken = (value: unknown): value is StreamToken => {
+  const token = value as StreamToken;
+  return (
+    typeof token === "object" &&
+    token !== null &&
+    typeof token.feed === "string" &&
+    typeof token.shape === "string" &&
+    Number.isSafeInteger(token.since) &&
+    (token.sinceMs === null || Number.isSafeInteger(token.sinceMs)) &&
+    (token.round === undefined ||
+      (Number.isSafeInteger(token.round.head) && Number.isSafeInteger(token.round.headMs) && typeof token.round.after === "string"))
+  );
+};
+
+type Row = { activity_id: string; resource: string | null; activity: string | null; live: number };
+
+/** What the stream needs of its feed at the instant of a round. */
+export interface FeedState {
+  /** Whether the feed holds anything (else it never wrote, or an erasure deleted it all). */
+  exists: boolean;
+  /** Tokens issued before this instant name changes that may be gone without a tombstone (an erasure): 410. */
+  syncFloorMs: number;
+}
+
+/** The token that starts from nothing: the only one that travels unsealed, as it grants no more than a first round. */
+const originToken = (feed: string, shape: string) => unsealedToken({ feed, shape, since: 0, sinceMs: null } satisfies StreamToken);
+
+/** Delta rounds over one feed's entries. */
+export class FeedStream {
+  constructor(
+    private readonly sql: SqlStorage,
+    /** The feed's keyset (a new one after an erasure), which seals the tokens. */
+    private readonly keyset: () => Keyset,
+  ) {}
+
+  /** One page of a round: the changes past the token's watermark, in id order, and the token that continues. */
+  async round(query: DeltaQuery, feed: FeedState): Promise<DeltaPage> {
+    const tag = await digestTag(JSON.stringify([query.owner.tenantId, query.owner.userId, query.owner.appId]));
+    let token: StreamToken | null = null;
+    if (query.token !== null) {
+      const opened = await this.open(query.token, tag, feed);
+      if (opened.kind !== "token") return opened;
+      token = opened.token;
+    }
+    const shape = token?.shape ?? query.shape;
+    // Read synchronously from here on: the head and the page are one instant of the feed.
+    const now = Date.now();
+    if (!feed.exists) return { kind: "page", shape, changes: [], nextToken: null, deltaToken: originToken(tag, shape), tokensAfter: [] };
+    const since = token?.since ?? 0;
+    const sinceMs = token?.sinceMs ?? null;
+    const round = token?.round ?? { head: this.head(), headMs: now, after: "" };
+    const seal = (state: StreamToken) => this.keyset().seal(state);
+    if (query.latest) {
+      const deltaToken = await seal({ feed: tag, shape, since: round.head, sinceMs: round.headMs });
+      return { kind: "page", shape, changes: [], nextToken: null, deltaToken, tokensAfter: [] };
+    }
+    const { page, more } = cutPage(
+      this.rows(since, round.after, query.top, now),
+      query.top,
+      (row) => (row.resource ?? row.activity ?? "").length + 64,
+    );
+    const changes = page.map((row): DeltaChange =>
+      row.live
+        ? { id: row.activity_id, resource: row.resource ?? render(JSON.parse(row.activity!) as ActivityRecord) }
+        : { id: row.activity_id, removed: true },
+    );
+    const after = (id: string) => seal({ feed: tag, shape, since, sinceMs, round: { ...round, after: id } });
+    return {
+      kind: "page",
+      shape,
+      changes,
+      nextToken: more ? await after(page.at(-1)!.activity_id) : null,
+      deltaToken: more ? null : await seal({ feed: tag, shape, since: round.head, sinceMs: round.headMs }),
+      tokensAfter: query.tokensAfter ? await Promise.all(page.map((row) => after(row.activity_id))) : [],
+    };
+  }
+
+  /** The latest position in the stream (0: none). */
+  private head(): number {
+    return (
+      this.sql.exec<{ head: number | null }>("SELECT max(position) AS head FROM feed_entry INDEXED BY feed_by_position").one().head ?? 0
+    );
+  }
+
+  /** The entries a page lists, in id order after `after`: every live one in a first round, else every one changed after `since`. */
+  private rows(since: number, after: string, top: number, now: number): Iterable<Row> {
+    const columns = "activity_id, resource, iif(resource IS NULL, activity, NULL) AS activity";
+    if (since === 0) {
+      return this.sql.exec<Row>(
+        `SELECT ${columns}, 1 AS live FROM feed_entry
+         WHERE activity_id > ? AND activity IS NOT NULL AND expiration_ms > ? ORDER BY activity_id LIMIT ?`,
+        after,
+        now,
+        top + 1,
+      );
+    }
+    // The changed entries through their own index, then sorted: a round's changes are few beside the feed.
+    return this.sql.exec<Row>(
+      `SELECT ${columns}, (activity IS NOT NULL AND expiration_ms > ?) AS live FROM feed_entry INDEXED BY feed_by_position
+       WHERE position > ? AND activity_id > ? ORDER BY activity_id LIMIT ?`,
+      now,
+      since,
+      after,
+      top + 1,
+    );
+  }
+
+  /**
+   * A token presented to this feed. Another feed's, or one altered: bad. One this feed sealed but
+   * from before its storage began again (an erasure) or past the horizon: gone. The check of the
+   * instant comes first, as an erasure also replaced the key that sealed it.
+   */
+  private async open(text: string, tag: string, feed: FeedState): Promise<{ kind: "token"; token: StreamToken } | DeltaPage> {
+    const sealed = text.includes(".");
+    const claimed = readPayload(text);
+    if (!isStreamToken(claimed) || claimed.feed !== tag) return { kind: "bad-token" };
+    if (!sealed) return claimed.since === 0 && claimed.round === undefined ? { kind: "token", token: claimed } : { kind: "bad-token" };
+    const from = claimed.sinceMs ?? claimed.round?.headMs ?? 0;
+    if (!feed.exists || from < feed.syncFloorMs) return { kind: "gone", shape: claimed.shape };
+    const token = await this.keyset().unseal(text);
+    if (!isStreamToken(token) || token.feed !== tag) return { kind: "bad-token" };
+    if (Date.now() - from > STREAM_HORIZON_MS) return { kind: "gone", shape: token.shape };
+    return { kind: "token", token };
+  }
+}
