@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { ActivityAlarm, soonest } from "./activity-alarm";
 import {
   type ActivityRow,
+  ActivityTable,
   earliestExpiry,
   type HistoryItemRow,
   MIGRATIONS,
@@ -41,6 +42,7 @@ export class ActivityObject extends DurableObject<Env> {
   private keyset: Keyset;
   private readonly outbox: FeedOutbox;
   private readonly schema: Schema;
+  private readonly activity: ActivityTable;
   private readonly items: HistoryItemTable;
   private readonly alarmSchedule: ActivityAlarm;
 
@@ -50,13 +52,14 @@ export class ActivityObject extends DurableObject<Env> {
     this.keyset = new Keyset(this.sql);
     this.outbox = new FeedOutbox(this.sql, env, {
       liveActivity: (now) => {
-        const row = this.liveActivityRow(now);
+        const row = this.activity.liveRow(now);
         return row ? toActivity(row) : null;
       },
       holdsData: () => this.schema.exists,
       eraseWrittenBefore: (beforeMs) => this.eraseOrKeep(beforeMs),
     });
     this.schema = new Schema(ctx.storage, MIGRATIONS);
+    this.activity = new ActivityTable(this.sql, this.schema);
     this.items = new HistoryItemTable(this.sql);
     this.alarmSchedule = new ActivityAlarm(
       ctx.storage,
@@ -83,7 +86,7 @@ export class ActivityObject extends DurableObject<Env> {
   async patchActivity(patch: unknown): Promise<ActivityPatchResult> {
     const now = Date.now();
     const result = this.transaction((): ActivityPatchResult => {
-      const row = this.liveActivityRow(now);
+      const row = this.activity.liveRow(now);
       if (!row) return { kind: "activity-not-found" };
       const patched = patchActivityContent(JSON.parse(row.content) as ActivityContent, patch);
       if (patched.kind === "invalid") return patched;
@@ -103,7 +106,7 @@ export class ActivityObject extends DurableObject<Env> {
     historyItems: HistoryItemSelection | null = null,
   ): Promise<{ activity: ActivityRecord; historyItems: HistoryItemRecord[] | null } | null> {
     const now = Date.now();
-    const row = this.liveActivityRow(now);
+    const row = this.activity.liveRow(now);
     if (!row) return null;
     return { activity: toActivity(row), historyItems: historyItems ? this.items.live(now, historyItems) : null };
   }
@@ -112,7 +115,7 @@ export class ActivityObject extends DurableObject<Env> {
   async getActivityPage(
     selection: HistoryItemSelection,
   ): Promise<{ activity: ActivityRecord; items: Extract<HistoryItemPage, { kind: "page" }> } | null> {
-    const row = this.liveActivityRow(Date.now());
+    const row = this.activity.liveRow(Date.now());
     if (!row) return null;
     const items = await this.listHistoryItems({ ...selection, cursor: null, count: false });
     return items.kind === "page" ? { activity: toActivity(row), items } : null;
@@ -122,7 +125,7 @@ export class ActivityObject extends DurableObject<Env> {
   async deleteActivity(): Promise<boolean> {
     const now = Date.now();
     const existed = this.transaction(() => {
-      const expiration = this.activityExpiration();
+      const expiration = this.activity.expiration();
       const existed = expiration !== undefined && expiration > now;
       if (expiration !== undefined) {
         this.deleteEverything();
@@ -155,7 +158,7 @@ export class ActivityObject extends DurableObject<Env> {
     historyItems: HistoryItemSelection | null = null,
   ): Promise<Found<{ activity: ActivityRecord; historyItems: HistoryItemRecord[] | null }>> {
     const now = Date.now();
-    const row = this.liveActivityRow(now);
+    const row = this.activity.liveRow(now);
     if (!row) return { kind: "activity-not-found" };
     if (!this.items.liveRow(id, now)) return { kind: "item-not-found" };
     return {
@@ -166,7 +169,7 @@ export class ActivityObject extends DurableObject<Env> {
 
   /** One page of the live items, most recently modified first, a cursor for the next page, and their number when asked. */
   async listHistoryItems(query: HistoryItemPageQuery): Promise<HistoryItemPage> {
-    if (!this.activityIsLive(Date.now())) return { kind: "activity-not-found" };
+    if (!this.activity.isLive(Date.now())) return { kind: "activity-not-found" };
     const scope = JSON.stringify([query.range.from, query.range.to]);
     let after: KeysetPosition | undefined;
     if (query.cursor !== null) {
@@ -185,7 +188,7 @@ export class ActivityObject extends DurableObject<Env> {
   /** How many live items have lastModifiedDateTime in the range. */
   async countHistoryItems(range: DateRange): Promise<Found<number>> {
     const now = Date.now();
-    if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
+    if (!this.activity.isLive(now)) return { kind: "activity-not-found" };
     return { kind: "found", value: this.items.countLive(now, range) };
   }
 
@@ -211,7 +214,7 @@ export class ActivityObject extends DurableObject<Env> {
   async deleteHistoryItem(id: string): Promise<Found<null>> {
     const now = Date.now();
     const found = this.transaction((): Found<null> => {
-      if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
+      if (!this.activity.isLive(now)) return { kind: "activity-not-found" };
       if (!this.items.deleteLive(id, now)) return { kind: "item-not-found" };
       this.outbox.note(now, "history-items");
       return { kind: "found", value: null };
@@ -223,7 +226,7 @@ export class ActivityObject extends DurableObject<Env> {
   /** What an erasure would remove here: the live activity, and its live history items. */
   async inventory(): Promise<ActivityInventory> {
     const now = Date.now();
-    if (!this.activityIsLive(now)) return { live: false, historyItems: 0 };
+    if (!this.activity.isLive(now)) return { live: false, historyItems: 0 };
     return { live: true, historyItems: this.items.countLive(now) };
   }
 
@@ -247,7 +250,7 @@ export class ActivityObject extends DurableObject<Env> {
     if (!this.schema.exists) return;
     const now = Date.now();
     const changed = this.transaction(() => {
-      const expiration = this.activityExpiration();
+      const expiration = this.activity.expiration();
       if (expiration !== undefined && expiration <= now) {
         this.deleteEverything();
         this.outbox.note(now);
@@ -309,7 +312,7 @@ export class ActivityObject extends DurableObject<Env> {
     const result = this.transaction((): HistoryItemWriteResult => {
       if (!this.schema.exists) return { kind: "activity-not-found" };
       const written = this.items.upsert(write, now, mode === "create");
-      if (!written) return this.activityIsLive(now) ? { kind: "conflict" } : { kind: "activity-not-found" };
+      if (!written) return this.activity.isLive(now) ? { kind: "conflict" } : { kind: "activity-not-found" };
       this.outbox.note(now, "history-items");
       return written;
     });
@@ -334,7 +337,7 @@ export class ActivityObject extends DurableObject<Env> {
   /** The erasure itself: see eraseWrittenBefore (which also tells the feed of a kept activity). */
   private async eraseOrKeep(beforeMs: number): Promise<ActivityErasure> {
     if (!this.schema.exists) return { kind: "erased" };
-    const activity = this.activityRow();
+    const activity = this.activity.row();
     // A new key, so no cursor issued before the erasure opens again.
     this.keyset = new Keyset(this.sql);
     if (activity && activity.created_ms >= beforeMs) {
@@ -356,34 +359,11 @@ export class ActivityObject extends DurableObject<Env> {
     this.sql.exec("DELETE FROM activity");
   }
 
-  /** The activity's row, live or expired; undefined when there is none (or no schema: the object never wrote). */
-  private activityRow(): ActivityRow | undefined {
-    if (!this.schema.exists) return undefined;
-    return this.sql.exec<ActivityRow>("SELECT * FROM activity").toArray()[0];
-  }
-
-  private liveActivityRow(now: number): ActivityRow | undefined {
-    const row = this.activityRow();
-    return row && row.expiration_ms > now ? row : undefined;
-  }
-
-  /** The activity's expiry, live or not (undefined: there is none), read without its content, which may be as large as a body. */
-  private activityExpiration(): number | undefined {
-    if (!this.schema.exists) return undefined;
-    return this.sql.exec<{ expiration_ms: number }>("SELECT expiration_ms FROM activity").toArray()[0]?.expiration_ms;
-  }
-
-  /** Whether the activity exists and has not expired. */
-  private activityIsLive(now: number): boolean {
-    const expiration = this.activityExpiration();
-    return expiration !== undefined && expiration > now;
-  }
-
   /** A live item of the live activity; when there is none, which of the two is missing. */
   private findLiveItem(id: string, now: number): Found<HistoryItemRow> {
     if (!this.schema.exists) return { kind: "activity-not-found" };
     const row = this.items.liveRowOfLiveActivity(id, now);
     if (row) return { kind: "found", value: row };
-    return this.activityIsLive(now) ? { kind: "item-not-found" } : { kind: "activity-not-found" };
+    return this.activity.isLive(now) ? { kind: "item-not-found" } : { kind: "activity-not-found" };
   }
 }
