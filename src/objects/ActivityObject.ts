@@ -36,6 +36,7 @@ const SWEEP_BATCH = 1000;
  * reads and writes synchronously in one transaction (no await in between), so each is atomic;
  * this is the only place that sets timestamps, status and expiry. Each change is also noted in
  * the feed outbox in the same transaction, and pushed to the owner's feed before the method returns.
+ * Once the activity is gone and its feed has that, the object deletes all its storage: no erasure need find it.
  */
 export class ActivityObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -121,7 +122,7 @@ export class ActivityObject extends DurableObject<Env> {
     return items.kind === "page" ? { activity: toActivity(row), items } : null;
   }
 
-  /** Deletes the activity and its history items; false when there was none. */
+  /** Deletes the activity and its history items (then, once the feed has that, everything); false when there was none. */
   async deleteActivity(): Promise<boolean> {
     const now = Date.now();
     const existed = this.transaction(() => {
@@ -134,6 +135,7 @@ export class ActivityObject extends DurableObject<Env> {
       return existed;
     });
     await this.settle();
+    await this.forgetIfGone();
     return existed;
   }
 
@@ -243,7 +245,8 @@ export class ActivityObject extends DurableObject<Env> {
 
   /**
    * Hard-deletes what has expired (a batch at a time), retries an unacknowledged feed update,
-   * and re-arms for whichever comes next. Safe to run any number of times.
+   * and re-arms for whichever comes next; once the activity is gone and delivered, deletes all
+   * storage. Safe to run any number of times.
    */
   override async alarm(): Promise<void> {
     this.alarmSchedule.fired();
@@ -265,6 +268,7 @@ export class ActivityObject extends DurableObject<Env> {
     if (changed) await this.outbox.push();
     await this.outbox.retry();
     await this.alarmSchedule.arm();
+    await this.forgetIfGone();
   }
 
   /**
@@ -347,11 +351,32 @@ export class ActivityObject extends DurableObject<Env> {
       });
       return { kind: "kept" };
     }
+    await this.deleteStorage();
+    return { kind: "erased" };
+  }
+
+  /**
+   * An activity gone (deleted, or expired and swept) leaves the object one duty: its feed's
+   * acknowledgement. Once done, all storage goes, as in an erasure. Waits once (a millisecond at
+   * most, in practice) for the clock to pass the versions sent; else the alarm comes back for it.
+   */
+  private async forgetIfGone(): Promise<void> {
+    for (let waited = false; this.schema.exists && this.activity.expiration() === undefined; waited = true) {
+      const from = this.outbox.forgettableFrom();
+      if (from === null) return;
+      if (Date.now() >= from) return this.deleteStorage();
+      if (waited) return this.alarmSchedule.noLaterThan(from);
+      await scheduler.wait(from - Date.now());
+    }
+  }
+
+  /** Deletes all storage, alarm too: the object is as if it never existed, until its next write. */
+  private async deleteStorage(): Promise<void> {
+    this.keyset = new Keyset(this.sql);
     this.schema.forget();
     this.outbox.forget();
     this.alarmSchedule.forget();
     await this.ctx.storage.deleteAll();
-    return { kind: "erased" };
   }
 
   private deleteEverything(): void {
