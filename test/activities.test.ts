@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type Answer, appActivityPath, call, DAY_MS, freshAppActivityId, GUID, ISO_MS } from "./support/api";
 import { activityBody, activityResource } from "./support/builders";
 import { activityContext, historyItemContext, historyItemsContext } from "./support/graph";
-import { sqlIn, activityStub, storedRows } from "./support/objects";
+import { sqlIn, activityStub, HOLDS_NOTHING, storageOf, storedRows } from "./support/objects";
 
 const UINT64_MAX = 18446744073709551615n;
 
@@ -212,7 +212,8 @@ describe("GET and DELETE /me/activities/{id}", () => {
       await call("GET", `/v1.0/me/activities/${id}/historyItems/${itemId}`),
     ];
     expect(after.map(notFound)).toEqual(Array(after.length).fill({ status: 404, code: "itemNotFound" }));
-    expect(await storedRows(id)).toEqual({ activity: [], historyItems: [] });
+    // Its feed has the deletion, so the object keeps nothing at all: no table, row, key or alarm.
+    expect(await storageOf(activityStub(id))).toEqual(HOLDS_NOTHING);
   });
 });
 

@@ -5,7 +5,7 @@ import type { FeedUpdate } from "../src/objects/records";
 import { type Answer, appActivityPath, call, freshAppActivityId, ORIGIN } from "./support/api";
 import { activityBody } from "./support/builders";
 import { activitiesContext, activityContext, expectGraphError, withoutContext } from "./support/graph";
-import { activityStub, feedStub, NOTHING_PENDING, OUTBOX_STATE, sqlIn } from "./support/objects";
+import { activityStub, feedStub, HOLDS_NOTHING, NOTHING_PENDING, OUTBOX_STATE, sqlIn, storageOf } from "./support/objects";
 import { callerFor, mintToken } from "./support/tokens";
 
 const OTHER_APP = "99999999-8888-7777-6666-555555555555";
@@ -857,7 +857,8 @@ describe("the index unreachable during writes", () => {
     expect(await runDurableObjectAlarm(activityOf(user, a!.resource.id))).toBe(true);
     await expectList(user, [b!.resource]);
     await expectRecent(user, []);
-    expect(await activitySql(user, a!.resource.id, OUTBOX_STATE)).toEqual(NOTHING_PENDING);
+    // Delivered, the deletion leaves its object nothing to keep: no outbox, nor anything else.
+    expect(await storageOf(activityOf(user, a!.resource.id))).toEqual(HOLDS_NOTHING);
   });
 });
 
@@ -932,7 +933,10 @@ describe("out-of-order delivery", () => {
     await postItem(user, a!.resource.id);
     const beforeDelete = await versionOf(user, a!.resource.id);
     await deleteActivity(user, a!.resource.id);
-    const deletedVersion = await versionOf(user, a!.resource.id);
+    // The deletion's version as its tombstone holds it: the object, its feed up to date, kept nothing.
+    const [tombstone] = await feedSql(user, "SELECT version, activity FROM feed_entry WHERE activity_id = ?", a!.resource.id);
+    expect(tombstone).toEqual({ version: expect.any(Number), activity: null });
+    const deletedVersion = tombstone!.version as number;
     expect(deletedVersion).toBeGreaterThan(beforeDelete);
     await expectList(user, [b!.resource]);
 
@@ -1034,7 +1038,7 @@ describe("deleted and expired activities leave the feed", () => {
     await expectList(user, remaining);
     await expectRecent(user, remaining);
     expect((await get(user, `/v1.0/me/activities/${b!.resource.id}`)).status).toBe(404);
-    expect(await activitySql(user, b!.resource.id, OUTBOX_STATE)).toEqual(NOTHING_PENDING);
+    expect(await storageOf(activityOf(user, b!.resource.id))).toEqual(HOLDS_NOTHING);
   });
 });
 

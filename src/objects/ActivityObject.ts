@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { AlarmSchedule, soonest } from "./alarm-schedule";
 import {
   type ActivityRow,
+  ActivityTable,
   earliestExpiry,
   type HistoryItemRow,
   MIGRATIONS,
@@ -35,12 +36,14 @@ const SWEEP_BATCH = 1000;
  * reads and writes synchronously in one transaction (no await in between), so each is atomic;
  * this is the only place that sets timestamps, status and expiry. Each change is also noted in
  * the feed outbox in the same transaction, and pushed to the owner's feed before the method returns.
+ * Once the activity is gone and its feed has that, the object deletes all its storage: no erasure need find it.
  */
 export class ActivityObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private keyset: Keyset;
   private readonly outbox: FeedOutbox;
   private readonly schema: Schema;
+  private readonly activity: ActivityTable;
   private readonly items: HistoryItemTable;
   private readonly alarmSchedule: AlarmSchedule;
 
@@ -50,13 +53,14 @@ export class ActivityObject extends DurableObject<Env> {
     this.keyset = new Keyset(this.sql);
     this.outbox = new FeedOutbox(this.sql, env, {
       liveActivity: (now) => {
-        const row = this.liveActivityRow(now);
+        const row = this.activity.liveRow(now);
         return row ? toActivity(row) : null;
       },
       holdsData: () => this.schema.exists,
       eraseWrittenBefore: (beforeMs) => this.eraseOrKeep(beforeMs),
     });
     this.schema = new Schema(ctx.storage, MIGRATIONS);
+    this.activity = new ActivityTable(this.sql, this.schema);
     this.items = new HistoryItemTable(this.sql);
     this.alarmSchedule = new AlarmSchedule(
       ctx.storage,
@@ -83,7 +87,7 @@ export class ActivityObject extends DurableObject<Env> {
   async patchActivity(patch: unknown): Promise<ActivityPatchResult> {
     const now = Date.now();
     const result = this.transaction((): ActivityPatchResult => {
-      const row = this.liveActivityRow(now);
+      const row = this.activity.liveRow(now);
       if (!row) return { kind: "activity-not-found" };
       const patched = patchActivityContent(JSON.parse(row.content) as ActivityContent, patch);
       if (patched.kind === "invalid") return patched;
@@ -103,7 +107,7 @@ export class ActivityObject extends DurableObject<Env> {
     historyItems: HistoryItemSelection | null = null,
   ): Promise<{ activity: ActivityRecord; historyItems: HistoryItemRecord[] | null } | null> {
     const now = Date.now();
-    const row = this.liveActivityRow(now);
+    const row = this.activity.liveRow(now);
     if (!row) return null;
     return { activity: toActivity(row), historyItems: historyItems ? this.items.live(now, historyItems) : null };
   }
@@ -112,17 +116,17 @@ export class ActivityObject extends DurableObject<Env> {
   async getActivityPage(
     selection: HistoryItemSelection,
   ): Promise<{ activity: ActivityRecord; items: Extract<HistoryItemPage, { kind: "page" }> } | null> {
-    const row = this.liveActivityRow(Date.now());
+    const row = this.activity.liveRow(Date.now());
     if (!row) return null;
     const items = await this.listHistoryItems({ ...selection, cursor: null, count: false });
     return items.kind === "page" ? { activity: toActivity(row), items } : null;
   }
 
-  /** Deletes the activity and its history items; false when there was none. */
+  /** Deletes the activity and its history items (then, once the feed has that, everything); false when there was none. */
   async deleteActivity(): Promise<boolean> {
     const now = Date.now();
     const existed = this.transaction(() => {
-      const expiration = this.activityExpiration();
+      const expiration = this.activity.expiration();
       const existed = expiration !== undefined && expiration > now;
       if (expiration !== undefined) {
         this.deleteEverything();
@@ -131,6 +135,7 @@ export class ActivityObject extends DurableObject<Env> {
       return existed;
     });
     await this.settle();
+    await this.forgetIfGone();
     return existed;
   }
 
@@ -155,7 +160,7 @@ export class ActivityObject extends DurableObject<Env> {
     historyItems: HistoryItemSelection | null = null,
   ): Promise<Found<{ activity: ActivityRecord; historyItems: HistoryItemRecord[] | null }>> {
     const now = Date.now();
-    const row = this.liveActivityRow(now);
+    const row = this.activity.liveRow(now);
     if (!row) return { kind: "activity-not-found" };
     if (!this.items.liveRow(id, now)) return { kind: "item-not-found" };
     return {
@@ -166,7 +171,7 @@ export class ActivityObject extends DurableObject<Env> {
 
   /** One page of the live items, most recently modified first, a cursor for the next page, and their number when asked. */
   async listHistoryItems(query: HistoryItemPageQuery): Promise<HistoryItemPage> {
-    if (!this.activityIsLive(Date.now())) return { kind: "activity-not-found" };
+    if (!this.activity.isLive(Date.now())) return { kind: "activity-not-found" };
     const scope = JSON.stringify([query.range.from, query.range.to]);
     let after: KeysetPosition | undefined;
     if (query.cursor !== null) {
@@ -185,7 +190,7 @@ export class ActivityObject extends DurableObject<Env> {
   /** How many live items have lastModifiedDateTime in the range. */
   async countHistoryItems(range: DateRange): Promise<Found<number>> {
     const now = Date.now();
-    if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
+    if (!this.activity.isLive(now)) return { kind: "activity-not-found" };
     return { kind: "found", value: this.items.countLive(now, range) };
   }
 
@@ -211,7 +216,7 @@ export class ActivityObject extends DurableObject<Env> {
   async deleteHistoryItem(id: string): Promise<Found<null>> {
     const now = Date.now();
     const found = this.transaction((): Found<null> => {
-      if (!this.activityIsLive(now)) return { kind: "activity-not-found" };
+      if (!this.activity.isLive(now)) return { kind: "activity-not-found" };
       if (!this.items.deleteLive(id, now)) return { kind: "item-not-found" };
       this.outbox.note(now, "history-items");
       return { kind: "found", value: null };
@@ -223,7 +228,7 @@ export class ActivityObject extends DurableObject<Env> {
   /** What an erasure would remove here: the live activity, and its live history items. */
   async inventory(): Promise<ActivityInventory> {
     const now = Date.now();
-    if (!this.activityIsLive(now)) return { live: false, historyItems: 0 };
+    if (!this.activity.isLive(now)) return { live: false, historyItems: 0 };
     return { live: true, historyItems: this.items.countLive(now) };
   }
 
@@ -240,14 +245,15 @@ export class ActivityObject extends DurableObject<Env> {
 
   /**
    * Hard-deletes what has expired (a batch at a time), retries an unacknowledged feed update,
-   * and re-arms for whichever comes next. Safe to run any number of times.
+   * and re-arms for whichever comes next; once the activity is gone and delivered, deletes all
+   * storage. Safe to run any number of times.
    */
   override async alarm(): Promise<void> {
     this.alarmSchedule.fired();
     if (!this.schema.exists) return;
     const now = Date.now();
     const changed = this.transaction(() => {
-      const expiration = this.activityExpiration();
+      const expiration = this.activity.expiration();
       if (expiration !== undefined && expiration <= now) {
         this.deleteEverything();
         this.outbox.note(now);
@@ -262,6 +268,7 @@ export class ActivityObject extends DurableObject<Env> {
     if (changed) await this.outbox.push();
     await this.outbox.retry();
     await this.alarmSchedule.arm();
+    await this.forgetIfGone();
   }
 
   /**
@@ -309,7 +316,7 @@ export class ActivityObject extends DurableObject<Env> {
     const result = this.transaction((): HistoryItemWriteResult => {
       if (!this.schema.exists) return { kind: "activity-not-found" };
       const written = this.items.upsert(write, now, mode === "create");
-      if (!written) return this.activityIsLive(now) ? { kind: "conflict" } : { kind: "activity-not-found" };
+      if (!written) return this.activity.isLive(now) ? { kind: "conflict" } : { kind: "activity-not-found" };
       this.outbox.note(now, "history-items");
       return written;
     });
@@ -334,7 +341,7 @@ export class ActivityObject extends DurableObject<Env> {
   /** The erasure itself: see eraseWrittenBefore (which also tells the feed of a kept activity). */
   private async eraseOrKeep(beforeMs: number): Promise<ActivityErasure> {
     if (!this.schema.exists) return { kind: "erased" };
-    const activity = this.activityRow();
+    const activity = this.activity.row();
     // A new key, so no cursor issued before the erasure opens again.
     this.keyset = new Keyset(this.sql);
     if (activity && activity.created_ms >= beforeMs) {
@@ -344,11 +351,32 @@ export class ActivityObject extends DurableObject<Env> {
       });
       return { kind: "kept" };
     }
+    await this.deleteStorage();
+    return { kind: "erased" };
+  }
+
+  /**
+   * An activity gone (deleted, or expired and swept) leaves the object one duty: its feed's
+   * acknowledgement. Once done, all storage goes, as in an erasure. Waits once (a millisecond at
+   * most, in practice) for the clock to pass the versions sent; else the alarm comes back for it.
+   */
+  private async forgetIfGone(): Promise<void> {
+    for (let waited = false; this.schema.exists && this.activity.expiration() === undefined; waited = true) {
+      const from = this.outbox.forgettableFrom();
+      if (from === null) return;
+      if (Date.now() >= from) return this.deleteStorage();
+      if (waited) return this.alarmSchedule.noLaterThan(from);
+      await scheduler.wait(from - Date.now());
+    }
+  }
+
+  /** Deletes all storage, alarm too: the object is as if it never existed, until its next write. */
+  private async deleteStorage(): Promise<void> {
+    this.keyset = new Keyset(this.sql);
     this.schema.forget();
     this.outbox.forget();
     this.alarmSchedule.forget();
     await this.ctx.storage.deleteAll();
-    return { kind: "erased" };
   }
 
   private deleteEverything(): void {
@@ -356,34 +384,11 @@ export class ActivityObject extends DurableObject<Env> {
     this.sql.exec("DELETE FROM activity");
   }
 
-  /** The activity's row, live or expired; undefined when there is none (or no schema: the object never wrote). */
-  private activityRow(): ActivityRow | undefined {
-    if (!this.schema.exists) return undefined;
-    return this.sql.exec<ActivityRow>("SELECT * FROM activity").toArray()[0];
-  }
-
-  private liveActivityRow(now: number): ActivityRow | undefined {
-    const row = this.activityRow();
-    return row && row.expiration_ms > now ? row : undefined;
-  }
-
-  /** The activity's expiry, live or not (undefined: there is none), read without its content, which may be as large as a body. */
-  private activityExpiration(): number | undefined {
-    if (!this.schema.exists) return undefined;
-    return this.sql.exec<{ expiration_ms: number }>("SELECT expiration_ms FROM activity").toArray()[0]?.expiration_ms;
-  }
-
-  /** Whether the activity exists and has not expired. */
-  private activityIsLive(now: number): boolean {
-    const expiration = this.activityExpiration();
-    return expiration !== undefined && expiration > now;
-  }
-
   /** A live item of the live activity; when there is none, which of the two is missing. */
   private findLiveItem(id: string, now: number): Found<HistoryItemRow> {
     if (!this.schema.exists) return { kind: "activity-not-found" };
     const row = this.items.liveRowOfLiveActivity(id, now);
     if (row) return { kind: "found", value: row };
-    return this.activityIsLive(now) ? { kind: "item-not-found" } : { kind: "activity-not-found" };
+    return this.activity.isLive(now) ? { kind: "item-not-found" } : { kind: "activity-not-found" };
   }
 }

@@ -1,4 +1,5 @@
 import { DEFAULT_LIFETIME_MS } from "../limits";
+import type { Schema } from "./migrations";
 import type { HistoryItemRecord, ActivityRecord, Status } from "./records";
 
 // The ActivityObject's tables, how their rows become records, and the statements on the activity row.
@@ -155,4 +156,36 @@ export function earliestExpiry(sql: SqlStorage): number | null {
          UNION ALL SELECT min(expiration_ms) FROM history_item)`,
     )
     .one().at;
+}
+
+/** The reads of the activity's row. An object without a schema never wrote: it has no activity, and nothing to read. */
+export class ActivityTable {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly schema: Schema,
+  ) {}
+
+  /** The activity's row, live or expired; undefined when there is none. */
+  row(): ActivityRow | undefined {
+    if (!this.schema.exists) return undefined;
+    return this.sql.exec<ActivityRow>("SELECT * FROM activity").toArray()[0];
+  }
+
+  /** The activity's row if it has not expired. */
+  liveRow(now: number): ActivityRow | undefined {
+    const row = this.row();
+    return row && row.expiration_ms > now ? row : undefined;
+  }
+
+  /** The activity's expiry, live or not (undefined: there is none), read without its content, which may be as large as a body. */
+  expiration(): number | undefined {
+    if (!this.schema.exists) return undefined;
+    return this.sql.exec<{ expiration_ms: number }>("SELECT expiration_ms FROM activity").toArray()[0]?.expiration_ms;
+  }
+
+  /** Whether the activity exists and has not expired. */
+  isLive(now: number): boolean {
+    const expiration = this.expiration();
+    return expiration !== undefined && expiration > now;
+  }
 }

@@ -136,6 +136,18 @@ export class FeedOutbox {
     return this.stored(Date.now())?.retry_at_ms ?? null;
   }
 
+  /**
+   * The instant from which the object may forget its feed: the feed has acknowledged the latest
+   * change, and the clock has passed (in ms) every version sent, so a write after a deleteAll
+   * still numbers above them (see erasure-rule.ts). null while a change awaits acknowledgement.
+   */
+  forgettableFrom(): number | null {
+    if (!this.owner.holdsData()) return null;
+    const row = this.stored(Date.now());
+    if (row && row.version > this.acked) return null;
+    return Math.floor((row?.version ?? 0) / VERSIONS_PER_MS) + 1;
+  }
+
   /** Forgets what the notes returned: the transaction they were made in rolled back. */
   forgetNoted(): void {
     this.unarmedRetry = null;

@@ -17,17 +17,25 @@ export const feedStub = (caller: Caller = DEV_CALLER) => feedObject(env, caller)
 export const userStub = (caller: Pick<Caller, "tenantId" | "userId"> = DEV_CALLER) =>
   userObject(env, { tenantId: caller.tenantId, userId: caller.userId });
 
-/** Every table and index an object has, and its alarm: an object that holds nothing has none (`HOLDS_NOTHING`). */
+/**
+ * Everything an object stores: every table and index it has, every row of every table, its
+ * key-value keys and its alarm. An object that holds nothing has none of them (`HOLDS_NOTHING`).
+ */
 export const storageOf = (stub: DurableObjectStub<Rpc.DurableObjectBranded | undefined>) =>
-  runInDurableObject(stub, async (_instance, state) => ({
-    tables: state.storage.sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master")
-      .toArray()
-      .map((row) => row.name),
-    alarm: await state.storage.getAlarm(),
-  }));
+  runInDurableObject(stub, async (_instance, state) => {
+    const sql = state.storage.sql;
+    const schema = sql.exec<{ type: string; name: string }>("SELECT type, name FROM sqlite_master").toArray();
+    // The runtime's own tables (_cf_KV, _cf_METADATA) cannot be read: list() and getAlarm() read them.
+    const tables = schema.filter((entry) => entry.type === "table" && !entry.name.startsWith("_cf_")).map((entry) => entry.name);
+    return {
+      tables: schema.map((entry) => entry.name),
+      rows: Object.fromEntries(tables.map((name) => [name, sql.exec(`SELECT * FROM "${name}"`).toArray()])),
+      keys: [...(await state.storage.list()).keys()],
+      alarm: await state.storage.getAlarm(),
+    };
+  });
 
-export const HOLDS_NOTHING = { tables: [], alarm: null };
+export const HOLDS_NOTHING = { tables: [], rows: {}, keys: [], alarm: null };
 
 /** Runs one SQL statement inside an object and returns its rows. */
 export const sqlIn = (stub: DurableObjectStub, query: string, ...bindings: unknown[]) =>
