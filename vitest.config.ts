@@ -13,12 +13,17 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // Tiny limits that test/rate-limit.test.ts swaps in for the deployed ones.
             miniflare: {
-              // The site Worker (site/wrangler.toml) as a stand-in with one page: the pages themselves are tested in Node.
+              // The site Worker (site/wrangler.toml) as a stand-in with one page, /docs/, and the redirect of /timeline
+              // to /timeline/ that its trailing-slash handling answers: the pages themselves are tested in Node.
               workers: [
                 {
                   name: "graph-activity-feed-site",
                   modules: true,
-                  script: `export default { fetch: (request) => new URL(request.url).pathname === "/docs/" ? new Response("<!doctype html><title>docs</title>", { headers: { "content-type": "text/html" } }) : new Response("Not Found", { status: 404 }) };`,
+                  script: `const PAGES = {
+                    "/docs/": () => new Response("<!doctype html><title>docs</title>", { headers: { "content-type": "text/html" } }),
+                    "/timeline": () => new Response(null, { status: 307, headers: { location: "/timeline/" } }),
+                  };
+                  export default { fetch: (request) => PAGES[new URL(request.url).pathname]?.() ?? new Response("Not Found", { status: 404 }) };`,
                 },
               ],
               ratelimits: {

@@ -15,6 +15,7 @@ import { validationHook } from "./graph/validation";
 import { adminRoutes } from "./routes/admin";
 import { batchRoutes, type Dispatch } from "./routes/batch";
 import { userActivityRoutes } from "./routes/user-activities";
+import { registerErrorResponses } from "./schemas/error";
 
 /**
  * The request headers Microsoft's Graph clients send (the classic client's and Kiota's telemetry,
@@ -50,7 +51,18 @@ export function buildApi(dispatch: Dispatch) {
   // A batch request may address any path these routes begin with (me, users), and nothing else.
   const roots = new Set(api.routes.map((route) => route.path.split("/")[1]!));
   api.route("/", batchRoutes({ dispatch, roots }));
-  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  registerErrorResponses(api.openAPIRegistry);
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description:
+      "A delegated (user) access token with the scope UserActivity.ReadWrite.CreatedByApp, pasted without 'Bearer '. " +
+      "Running locally (npm run dev), `npm run -s token` prints one for a development user. " +
+      "Deployed, it is a Microsoft Entra ID token for this API's app registration, such as " +
+      '`az account get-access-token --scope "api://<API client id>/UserActivity.ReadWrite.CreatedByApp"` gives (docs/deploying.md). ' +
+      "This page keeps it only while the tab is open.",
+  });
   return api;
 }
 

@@ -41,6 +41,16 @@ export function openApiDocument() {
     },
     servers: [{ url: "/v1.0" }, { url: "/beta" }, { url: "/" }],
     security: [{ bearer: [] }],
+    tags: [
+      { name: "activities", description: "The caller's activities, one at a time, by appActivityId (PUT, POST) or id." },
+      { name: "history items", description: "An activity's history items: its sessions of use." },
+      { name: "feed", description: "The caller's activities as a list, newest first: all of them, or the recently used." },
+      {
+        name: "continuity",
+        description: "Following the caller's activities from another device: delta query and a live WebSocket (ours).",
+      },
+      { name: "batch", description: "Up to 20 requests in one (JSON batching)." },
+    ],
   });
   return withUserParameter(document);
 }
@@ -56,5 +66,9 @@ export function adminOpenApiDocument() {
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }],
+    tags: [
+      { name: "export", description: "A user's data, for the user to take away (NDJSON)." },
+      { name: "erasure", description: "Erasing a user's data, and following the erasure." },
+    ],
   });
 }

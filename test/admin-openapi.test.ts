@@ -6,7 +6,15 @@ it("public/admin/openapi.json is the admin routes' document, built from the sche
   // The served file must be this very document: after changing an admin route, npm run openapi rewrites it.
   await expect(`${JSON.stringify(document, null, 2)}\n`).toMatchFileSnapshot("../public/admin/openapi.json");
   expect(document.servers).toEqual([{ url: "/" }]);
-  expect(document.components.securitySchemes).toEqual({ bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } });
+  // The Authorize dialog shows the scheme's description: where a token comes from, locally and deployed.
+  expect(document.components.securitySchemes).toEqual({
+    bearer: {
+      type: "http",
+      scheme: "bearer",
+      bearerFormat: "JWT",
+      description: expect.stringMatching(/`npm run -s token -- --app-only` prints one.*Microsoft Entra ID token.*docs\/deploying\.md/),
+    },
+  });
   const operations = Object.entries(document.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
     Object.entries(item).map(([method, operation]) => [`${method.toUpperCase()} ${path}`, Object.keys(operation.responses).sort()]),
   );

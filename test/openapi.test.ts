@@ -8,7 +8,15 @@ it("public/openapi.json is the document built from the same schemas, every route
   await expect(`${JSON.stringify(document, null, 2)}\n`).toMatchFileSnapshot("../public/openapi.json");
   expect(document.openapi).toBe("3.1.0");
   expect(document.servers).toEqual([{ url: "/v1.0" }, { url: "/beta" }, { url: "/" }]);
-  expect(document.components.securitySchemes).toEqual({ bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } });
+  // The Authorize dialog shows the scheme's description: where a token comes from, locally and deployed.
+  expect(document.components.securitySchemes).toEqual({
+    bearer: {
+      type: "http",
+      scheme: "bearer",
+      bearerFormat: "JWT",
+      description: expect.stringMatching(/`npm run -s token` prints one.*Microsoft Entra ID token.*docs\/deploying\.md/),
+    },
+  });
   const operations = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
     Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
   );

@@ -11,6 +11,7 @@ export async function sitePage(c: Context<AppEnv>): Promise<Response | null> {
   const received = c.get("received") ?? c.req.raw;
   if (received.method !== "GET" && received.method !== "HEAD") return null;
   const page = await c.env.SITE.fetch(received);
-  // A copy, so that middleware can still set headers on it (CORS, for a module script's request).
-  return page.status === 404 ? null : new Response(page.body, page);
+  // Made through the context, as every answer is, so it carries the request-id the middleware set,
+  // and as a copy, so that middleware can still set headers on it (CORS, for a module script's request).
+  return page.status === 404 ? null : c.newResponse(page.body, page);
 }

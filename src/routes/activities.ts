@@ -17,6 +17,7 @@ import {
   activityPatchSchema,
   activitySchema,
   activitySelectable,
+  EXAMPLE_APP_ACTIVITY_ID,
   toActivityContent,
   toActivityResource,
 } from "../schemas/activity";
@@ -37,6 +38,7 @@ const createActivity = createRoute({
   method: "post",
   path: "/activities",
   summary: "Create an activity",
+  tags: ["activities"],
   description:
     "Creates the caller's activity named by the body's appActivityId (the typed SDKs create this way; PUT is Graph's reference). 409 when a live activity with that appActivityId exists. Items in `historyItems` are deep-inserted.",
   middleware: [jsonBody()] as const,
@@ -51,14 +53,17 @@ const putActivity = createRoute({
   method: "put",
   path: PATH,
   summary: "Create or replace an activity",
+  tags: ["activities"],
   description:
     "Creates (201) or replaces (200) the caller's activity named by its appActivityId. Items in `historyItems` are deep-inserted.",
   middleware: [jsonBody()] as const,
   request: {
     params: z.object({
+      // The value, as OpenAPI describes parameters: clients (Swagger UI among them) percent-encode it into the path.
       id: z.string().openapi({
-        description: "The appActivityId, percent-encoded (everything but RFC 2396 unreserved characters escaped).",
-        example: "%2Farticle%3F12345",
+        description:
+          "The appActivityId, percent-encoded in the path (everything but RFC 2396 unreserved characters escaped): /article?12345 is sent as %2Farticle%3F12345.",
+        example: EXAMPLE_APP_ACTIVITY_ID,
       }),
     }),
     query: noOptions,
@@ -75,6 +80,7 @@ const getActivity = createRoute({
   method: "get",
   path: PATH,
   summary: "Get an activity",
+  tags: ["activities"],
   request: { params: activityParams, query: activityQuery },
   responses: {
     200: { description: "The activity; with $select, only the selected properties (and id).", content: json(activitySchema) },
@@ -86,6 +92,7 @@ const patchActivity = createRoute({
   method: "patch",
   path: PATH,
   summary: "Update an activity",
+  tags: ["activities"],
   description:
     "Changes only what the body names: visualElements and its attribution merge member by member, contentInfo and visualElements.content are replaced whole, null removes an optional property. The result must pass every rule a PUT must. Answers the whole updated activity.",
   middleware: [jsonBody()] as const,
@@ -102,6 +109,7 @@ const deleteActivity = createRoute({
   method: "delete",
   path: PATH,
   summary: "Delete an activity and its history items",
+  tags: ["activities"],
   request: { params: activityParams, query: noOptions },
   responses: { 204: { description: "Deleted." }, ...errorResponses(400, 404, 429) },
 });

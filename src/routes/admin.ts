@@ -10,7 +10,7 @@ import { userObject } from "../objects/addresses";
 import type { UserKey } from "../objects/records";
 import { activitySchema } from "../schemas/activity";
 import { guidSchema } from "../schemas/common";
-import { errorResponses } from "../schemas/error";
+import { errorResponse, errorResponses, registerErrorResponses } from "../schemas/error";
 import { erasureOperationSchema, toErasureOperationResource } from "../schemas/operation";
 import { queryOptions } from "../schemas/query";
 import { userExport } from "./user-export";
@@ -37,22 +37,26 @@ const operationParams = userParams.extend({
 });
 
 /** The errors an admin route documents: Graph's envelope, as for every route, with what 403 and 404 mean here. */
-const adminErrors = (...statuses: (400 | 404)[]) => {
-  const documented = errorResponses(...statuses);
-  return {
-    ...documented,
-    403: {
-      ...documented[403],
-      description: "Not an application token with the admin role (ADMIN_ROLE): a delegated token, or one without the role (accessDenied).",
-    },
-    ...(statuses.includes(404) ? { 404: { ...documented[404], description: "No such operation for this user (itemNotFound)." } } : {}),
-  };
-};
+const adminErrors = (...statuses: (400 | 404)[]) => ({
+  ...errorResponses(...statuses),
+  403: errorResponse(
+    "Not an application token with the admin role (ADMIN_ROLE): a delegated token, or one without the role (accessDenied).",
+    { accessDenied: ["accessDenied", "Insufficient privileges: the application token needs the app role UserActivity.Admin."] },
+  ),
+  ...(statuses.includes(404)
+    ? {
+        404: errorResponse("No such operation for this user (itemNotFound).", {
+          itemNotFound: ["itemNotFound", "No erasure '9d0b74e4-4b41-43ea-b34d-f9c1bf9f809c' exists for this user."],
+        }),
+      }
+    : {}),
+});
 
 const exportRoute = createRoute({
   method: "get",
   path: "/admin/users/{oid}/activities",
   summary: "Export a user's activities",
+  tags: ["export"],
   description:
     "Every live activity of the user, across apps, each with all its history items: one JSON object per line (NDJSON), streamed. " +
     "Each line is the activity as GET /me/activities/{id}?$expand=historyItems shows it, without @odata.context, plus appId.",
@@ -71,6 +75,7 @@ const eraseRoute = createRoute({
   method: "delete",
   path: "/admin/users/{oid}",
   summary: "Erase a user's data",
+  tags: ["erasure"],
   description:
     "Starts erasing everything of the user written before now, across apps: activities, history items, feed entries, tombstones, cursor keys, the registry's list of apps. " +
     "Answers at once; follow Location. While an erasure of this user runs, another DELETE answers that one.",
@@ -89,6 +94,7 @@ const operationRoute = createRoute({
   method: "get",
   path: "/admin/users/{oid}/operations/{operationId}",
   summary: "Get an erasure's status",
+  tags: ["erasure"],
   request: { params: operationParams, query: noOptions },
   responses: {
     200: {
@@ -133,4 +139,13 @@ adminRoutes
   .all("/admin/users/:oid", methodNotAllowed(["DELETE"]))
   .all("/admin/users/:oid/activities", methodNotAllowed(["GET"]))
   .all("/admin/users/:oid/operations/:operationId", methodNotAllowed(["GET"]));
-adminRoutes.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+registerErrorResponses(adminRoutes.openAPIRegistry);
+adminRoutes.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "JWT",
+  description:
+    "An application token (client credentials) with the admin app role (ADMIN_ROLE, UserActivity.Admin by default). " +
+    "Running locally (npm run dev), `npm run -s token -- --app-only` prints one. Deployed, it is a Microsoft Entra ID " +
+    "token that a daemon app granted the role gets for this API (docs/deploying.md, step 5).",
+});

@@ -11,7 +11,7 @@ import { methodNotAllowed } from "../graph/route-guards";
 import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
 import { batchBodySchema, batchResponseSchema, type BatchRequest } from "../schemas/batch";
-import { errorResponses } from "../schemas/error";
+import { errorResponse, errorResponses } from "../schemas/error";
 import { queryOptions } from "../schemas/query";
 
 /** Sends one request through the whole Worker app, as if it had arrived on its own. */
@@ -29,6 +29,7 @@ const postBatch = createRoute({
   method: "post",
   path: "/$batch",
   summary: "Run up to 20 requests in one (JSON batching)",
+  tags: ["batch"],
   description:
     "Each request runs as if sent alone, with the batch's Authorization: the same routes, validation, limits, throttling and logging. " +
     "Requests without dependsOn may run concurrently; one whose dependency did not succeed answers 424 without running. " +
@@ -39,6 +40,9 @@ const postBatch = createRoute({
   responses: {
     200: { description: "Every request's answer, in request order.", content: { "application/json": { schema: batchResponseSchema } } },
     ...errorResponses(400, 413, 415),
+    413: errorResponse(`The batch body is over ${limits.batchBodyBytes} bytes (requestTooLarge).`, {
+      requestTooLarge: ["requestTooLarge", `The request body is larger than ${limits.batchBodyBytes} bytes.`],
+    }),
   },
 });
 

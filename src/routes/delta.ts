@@ -45,6 +45,7 @@ const deltaOperations = DELTA_PATHS.map((path, index) =>
     method: "get",
     path,
     hide: index > 0,
+    tags: ["continuity"],
     summary: "Track changes to the caller's activities (delta query)",
     description:
       "A first round lists every live activity, a page at a time (@odata.nextLink), and ends with @odata.deltaLink; " +

@@ -61,6 +61,7 @@ const listActivities = createRoute({
   method: "get",
   path: "/activities",
   summary: "List the caller's activities",
+  tags: ["feed"],
   description: "This user's activities through this app, most recently modified first.",
   request: { query: listQuery },
   responses: pageResponses,
@@ -75,6 +76,7 @@ const recentActivities = RECENT_PATHS.map((path, index) =>
     path,
     hide: index > 0,
     summary: "List recent activities",
+    tags: ["feed"],
     description: "Activities that have history items, ordered by their newest item's lastModifiedDateTime, newest first.",
     request: { query: recentQuery },
     responses: pageResponses,
@@ -89,6 +91,7 @@ const countRoute = (path: string, summary: string, hide: boolean) =>
     path,
     hide,
     summary,
+    tags: ["feed"],
     description: "The number of live activities, with $filter applied, as text/plain.",
     request: { query: countQuery },
     responses: {

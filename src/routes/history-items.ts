@@ -58,6 +58,7 @@ const createItem = createRoute({
   method: "post",
   path: COLLECTION,
   summary: "Create a history item",
+  tags: ["history items"],
   description: "Creates an item; without an `id` the service assigns a random GUID. An `id` that already exists is a 409.",
   middleware: [jsonBody()] as const,
   request: { params: activityParams, query: noOptions, body: { required: true, content: json(historyItemCreateSchema) } },
@@ -68,6 +69,7 @@ const listItems = createRoute({
   method: "get",
   path: COLLECTION,
   summary: "List an activity's history items",
+  tags: ["history items"],
   description: "The live items, most recently modified first, a page at a time; follow @odata.nextLink for the next page.",
   request: { params: activityParams, query: listQuery },
   responses: {
@@ -90,6 +92,7 @@ const countItems = createRoute({
   method: "get",
   path: `${COLLECTION}/$count`,
   summary: "Count an activity's history items",
+  tags: ["history items"],
   description: "The number of live items, with $filter applied, as text/plain.",
   request: { params: activityParams, query: queryOptions({ $filter: filterOption }) },
   responses: {
@@ -102,6 +105,7 @@ const putItem = createRoute({
   method: "put",
   path: ITEM,
   summary: "Create or replace a history item",
+  tags: ["history items"],
   description: "Creates (201) or replaces (200) the whole item; createdDateTime survives a replace, omitted fields do not.",
   middleware: [jsonBody()] as const,
   request: { params: itemParams, query: noOptions, body: { required: true, content: json(historyItemReplaceSchema) } },
@@ -116,6 +120,7 @@ const getItem = createRoute({
   method: "get",
   path: ITEM,
   summary: "Get a history item",
+  tags: ["history items"],
   request: { params: itemParams, query: itemQuery },
   responses: {
     200: { description: "The item; with $select, only the selected properties (and id).", content: json(historyItemSchema) },
@@ -127,6 +132,7 @@ const patchItem = createRoute({
   method: "patch",
   path: ITEM,
   summary: "Update a history item",
+  tags: ["history items"],
   description:
     "Changes only what the body names; null removes an optional property. The result must pass every rule a PUT must; a computed activeDurationSeconds is computed again when the times move. Answers the whole updated item.",
   middleware: [jsonBody()] as const,
@@ -143,6 +149,7 @@ const deleteItem = createRoute({
   method: "delete",
   path: ITEM,
   summary: "Delete a history item",
+  tags: ["history items"],
   request: { params: itemParams, query: noOptions },
   responses: { 204: { description: "Deleted." }, ...errorResponses(400, 404, 429) },
 });
@@ -151,6 +158,7 @@ const itemActivity = createRoute({
   method: "get",
   path: `${ITEM}/activity`,
   summary: "Get the activity a history item belongs to",
+  tags: ["history items"],
   request: { params: itemParams, query: activityQuery },
   responses: {
     200: { description: "The item's activity; with $select, only the selected properties (and id).", content: json(activitySchema) },

@@ -16,6 +16,7 @@ import { queryOptions } from "../schemas/query";
 const liveOperation = createRoute({
   method: "get",
   path: "/activities/live",
+  tags: ["continuity"],
   summary: "Follow the caller's activities live (WebSocket)",
   description:
     "Upgrades to a WebSocket that receives one changeNotification-shaped JSON message per change of the feed " +

@@ -27,10 +27,10 @@ const imageInfoSchema = z
   .strictObject(
     {
       "@odata.type": ignoredSchema,
-      iconUrl: urlSchema.nullish(),
-      alternateText: textSchema().nullish(),
-      alternativeText: textSchema().nullish(),
-      addImageQuery: z.boolean(expected("true or false")).nullish(),
+      iconUrl: urlSchema.nullish().openapi({ example: "https://www.contoso.com/icon" }),
+      alternateText: textSchema().nullish().openapi({ example: "Contoso, Ltd." }),
+      alternativeText: textSchema().nullish().openapi({ example: "Contoso, Ltd." }),
+      addImageQuery: z.boolean(expected("true or false")).nullish().openapi({ example: false }),
     },
     graphObject("microsoft.graph.imageInfo"),
   )
@@ -40,13 +40,24 @@ const visualInfoSchema = z
   .strictObject(
     {
       "@odata.type": ignoredSchema,
-      displayText: textSchema().min(1, "expected a non-empty string"),
-      description: textSchema().nullish(),
+      displayText: textSchema().min(1, "expected a non-empty string").openapi({ example: "Contoso How-To: How to Tie a Reef Knot" }),
+      description: textSchema()
+        .nullish()
+        .openapi({ example: "How to Tie a Reef Knot. A step-by-step visual guide to the art of nautical knot-tying." }),
       backgroundColor: z
         .string(expected("a hex colour such as #ff0000"))
-        .regex(/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i, "expected a hex colour such as #ff0000")
-        .nullish(),
-      content: jsonSchema.optional().openapi({ description: "An Adaptive Card (any JSON)." }),
+        // Both cases spelled out: a flag cannot be written into the OpenAPI document's pattern.
+        .regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, "expected a hex colour such as #ff0000")
+        .nullish()
+        .openapi({ example: "#ff0000" }),
+      content: jsonSchema.optional().openapi({
+        description: "An Adaptive Card (any JSON).",
+        example: {
+          $schema: "https://adaptivecards.io/schemas/adaptive-card.json",
+          type: "AdaptiveCard",
+          body: [{ type: "TextBlock", text: "Contoso MainPage" }],
+        },
+      }),
       attribution: imageInfoSchema.nullish(),
     },
     graphObject("microsoft.graph.visualInfo"),
@@ -60,19 +71,30 @@ const appActivityIdSchema = z
   .max(limits.appActivityIdChars, `expected 1 to ${limits.appActivityIdChars} characters`)
   .refine((text) => !CONTROL_CHARACTER.test(text), "expected no control characters");
 
-/** The members of an activity's body, PUT's and POST's alike but for appActivityId. */
+/** The appActivityId of Graph's own examples, and the page it names. */
+export const EXAMPLE_APP_ACTIVITY_ID = "/article?12345";
+const EXAMPLE_URL = "https://www.contoso.com/article?id=12345";
+
+/**
+ * The members of an activity's body, PUT's and POST's alike but for appActivityId. The examples
+ * are Graph's own (its "Create or replace an activity" reference), so a body made of them is one
+ * the service accepts.
+ */
 const activityMembers = {
   ...readOnlyMembers,
   id: ignoredSchema,
   expirationDateTime: ignoredSchema,
-  activitySourceHost: originSchema,
-  activationUrl: urlSchema,
-  appDisplayName: textSchema().nullish(),
-  fallbackUrl: urlSchema.nullish(),
-  contentUrl: urlSchema.nullish(),
+  activitySourceHost: originSchema.openapi({ example: "https://www.contoso.com" }),
+  activationUrl: urlSchema.openapi({ example: EXAMPLE_URL }),
+  appDisplayName: textSchema().nullish().openapi({ example: "Contoso, Ltd." }),
+  fallbackUrl: urlSchema.nullish().openapi({ example: EXAMPLE_URL }),
+  contentUrl: urlSchema.nullish().openapi({ example: EXAMPLE_URL }),
   visualElements: visualInfoSchema,
-  contentInfo: jsonObjectSchema.nullish().openapi({ description: "Any JSON object (JSON-LD)." }),
-  userTimezone: textSchema(limits.timezoneChars).nullish(),
+  contentInfo: jsonObjectSchema.nullish().openapi({
+    description: "Any JSON object (JSON-LD).",
+    example: { "@context": "https://schema.org", "@type": "Article", author: "Jennifer Booth", name: "How to Tie a Reef Knot" },
+  }),
+  userTimezone: textSchema(limits.timezoneChars).nullish().openapi({ example: "Africa/Casablanca" }),
   historyItems: z
     .array(historyItemCreateSchema, expected("an array of activityHistoryItem"))
     .max(limits.historyItemsPerRequest, `expected at most ${limits.historyItemsPerRequest} items`)
@@ -87,6 +109,7 @@ export const activityBodySchema = z
       ...activityMembers,
       appActivityId: z.string(expected("a string")).optional().openapi({
         description: "If present, must equal the appActivityId in the URL (decoded).",
+        example: EXAMPLE_APP_ACTIVITY_ID,
       }),
     },
     graphObject(ACTIVITY_TYPE),
@@ -100,7 +123,7 @@ export const activityCreateSchema = z
       ...activityMembers,
       appActivityId: appActivityIdSchema.openapi({
         description: "The app's own id for the activity; the server id is derived from it.",
-        example: "/article?12345",
+        example: EXAMPLE_APP_ACTIVITY_ID,
       }),
     },
     graphObject(ACTIVITY_TYPE),
@@ -118,7 +141,14 @@ type ActivityBody = z.infer<typeof activityBodySchema>;
 export const activityPatchSchema = activityBodySchema
   .omit({ historyItems: true })
   .partial()
-  .extend({ visualElements: visualInfoSchema.partial().optional() })
+  .extend({
+    visualElements: visualInfoSchema.partial().optional(),
+    // Read-only here, so that a generated body does not name an appActivityId the activity may not have.
+    appActivityId: z.string().optional().openapi({
+      readOnly: true,
+      description: "The activity's own appActivityId, which a PATCH cannot change: if present, must equal it.",
+    }),
+  })
   .openapi("userActivityPatch");
 
 /** The typed complex values of an activity, which a PATCH merges member by member; the rest it replaces. */

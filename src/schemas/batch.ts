@@ -14,6 +14,7 @@ const batchRequestSchema = z
     {
       id: z.string(expected("a string")).min(1, "expected a non-empty string").openapi({
         description: "Names the request and its answer; unique in the batch, ignoring case.",
+        example: "1",
       }),
       method: z
         .string(expected(`one of ${BATCH_METHODS.join(", ")}`))
@@ -30,7 +31,10 @@ const batchRequestSchema = z
       headers: z
         .record(
           z.string().regex(HEADER_NAME, "expected an HTTP header name"),
-          z.string(expected("a string")).regex(HEADER_VALUE, "expected a header value on one line"),
+          z
+            .string(expected("a string"))
+            .regex(HEADER_VALUE, "expected a header value on one line")
+            .openapi({ example: "application/json" }),
           {
             error: (issue: { code?: string }) =>
               issue.code === "invalid_key" ? "expected an HTTP header name" : "expected a JSON object of header names and values",
@@ -141,7 +145,27 @@ export const batchBodySchema = z
       });
     }
   })
-  .openapi("batchRequestBody");
+  .openapi("batchRequestBody", {
+    // Graph's own activity written, then the recent activities read once it is: a batch a newcomer can send as is.
+    example: {
+      requests: [
+        {
+          id: "1",
+          method: "PUT",
+          url: "/me/activities/%2Farticle%3F12345",
+          headers: { "Content-Type": "application/json" },
+          body: {
+            appActivityId: "/article?12345",
+            activitySourceHost: "https://www.contoso.com",
+            activationUrl: "https://www.contoso.com/article?id=12345",
+            appDisplayName: "Contoso, Ltd.",
+            visualElements: { displayText: "Contoso How-To: How to Tie a Reef Knot", backgroundColor: "#ff0000" },
+          },
+        },
+        { id: "2", method: "GET", url: "/me/activities/recent?$top=5", dependsOn: ["1"] },
+      ],
+    },
+  });
 
 export const batchResponseSchema = z
   .object({

@@ -31,8 +31,11 @@ export const graphObject = (typeName: string) => ({
   },
 });
 
-const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Both cases spelled out, never the `i` flag: the OpenAPI documents carry a pattern's source as
+// JSON Schema's `pattern`, which has no flags, so a flag would be written into it as text.
+const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
+/** A GUID, in either case; the example is one of Graph's own. */
 export const guidSchema = z
   .string(expected("a GUID"))
   .regex(GUID_PATTERN, "expected a GUID such as 9d0b74e4-4b41-43ea-b34d-f9c1bf9f809c")
@@ -84,8 +87,14 @@ export const originSchema = z
 export const textSchema = (maxChars: number = limits.textChars) =>
   z.string(expected("a string")).max(maxChars, `expected at most ${maxChars} characters`);
 
-/** A read-only property (or OData annotation) that a request may carry and the service ignores. */
-export const ignoredSchema = z.unknown().optional().openapi({ description: "Read-only: accepted and ignored in requests." });
+/**
+ * A read-only property (or OData annotation) that a request may carry and the service ignores;
+ * marked readOnly, so that documentation tools leave it out of the request bodies they generate.
+ */
+export const ignoredSchema = z
+  .unknown()
+  .optional()
+  .openapi({ readOnly: true, description: "Read-only: accepted and ignored in requests." });
 
 /** The read-only members every resource body may carry. */
 export const readOnlyMembers = {

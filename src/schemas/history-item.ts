@@ -20,18 +20,24 @@ const HISTORY_ITEM_TYPE = "microsoft.graph.activityHistoryItem";
 
 const INT32_MAX = 2_147_483_647;
 
+// The examples are Graph's own (its "Create or replace a historyItem" reference): a 20-second session.
 const clientMembers = {
   ...readOnlyMembers,
-  expirationDateTime: dateTimeSchema.nullish(),
+  expirationDateTime: dateTimeSchema.nullish().openapi({
+    description: "When the item is deleted; null or absent: 30 days after it was created.",
+    // null, not a date: any fixed date would one day be past, and an item that expires as it is written is no example.
+    example: null,
+  }),
   startedDateTime: dateTimeSchema,
-  lastActiveDateTime: dateTimeSchema.nullish(),
+  lastActiveDateTime: dateTimeSchema.nullish().openapi({ example: "2015-02-11T20:54:24.3457274+00:00" }),
   activeDurationSeconds: z
     .number(expected(`an integer from 0 to ${INT32_MAX}`))
     .int(`expected an integer from 0 to ${INT32_MAX}`)
     .min(0, `expected an integer from 0 to ${INT32_MAX}`)
     .max(INT32_MAX, `expected an integer from 0 to ${INT32_MAX}`)
-    .nullish(),
-  userTimezone: textSchema(limits.timezoneChars).nullish(),
+    .nullish()
+    .openapi({ description: "Seconds of active use; null or absent: computed from startedDateTime and lastActiveDateTime.", example: 20 }),
+  userTimezone: textSchema(limits.timezoneChars).nullish().openapi({ example: "Africa/Casablanca" }),
 };
 
 // The computed activeDurationSeconds must fit its Int32, so a session spans at most that many seconds.
@@ -48,11 +54,20 @@ const notBeforeStarted = {
   path: ["lastActiveDateTime"],
 };
 
-/** The body of POST .../historyItems and of a deep-inserted item: `id` is the client's optional GUID. */
+/**
+ * The body of POST .../historyItems and of a deep-inserted item: `id` is the client's optional GUID.
+ * Its example has none (as Graph's deep insert), so that sending it twice creates two items, not a 409.
+ */
 export const historyItemCreateSchema = z
   .strictObject({ ...clientMembers, id: guidSchema.optional() }, graphObject(HISTORY_ITEM_TYPE))
   .refine(lastActiveNotBeforeStarted, notBeforeStarted)
-  .openapi("activityHistoryItemCreate");
+  .openapi("activityHistoryItemCreate", {
+    example: {
+      startedDateTime: "2015-02-11T20:54:04.3457274+00:00",
+      lastActiveDateTime: "2015-02-11T20:54:24.3457274+00:00",
+      userTimezone: "Africa/Casablanca",
+    },
+  });
 
 /** The body of PUT .../historyItems/{historyItemId}: the URL names the item, so `id` is ignored. */
 export const historyItemReplaceSchema = z

@@ -4,7 +4,9 @@ import { ALL_TIME, type DateRange } from "../objects/records";
 
 // Query options as schemas: each parses its text into what the handler uses, states any problem as a
 // whole sentence naming the option, and documents itself. Names arrive canonical (lowercase, with
-// their `$`): src/graph/query-names.ts rewrites them before validation.
+// their `$`): src/graph/query-names.ts rewrites them before validation. An option documents an
+// example in its description, never as `example`: documentation tools fill an input with that, and
+// a first try would send options its reader never chose.
 
 type Context = z.core.$RefinementCtx;
 
@@ -96,15 +98,15 @@ export const topOption = (fallback: number, max: number) =>
       const top = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
       return top >= 1 && top <= max ? top : refuse(ctx, `Invalid $top '${text}': expected a whole number from 1 to ${max}.`);
     })
-    .openapi({ type: "integer", description: `Page size, 1 to ${max}; default ${fallback}.`, example: fallback });
+    .openapi({ type: "integer", description: `Page size, 1 to ${max}; default ${fallback}.` });
 
 /** `$filter` on lastModifiedDateTime, as inclusive bounds; all time when absent. */
 export const filterOption = optionText("$filter")
   .transform((text, ctx) => (text === undefined ? ALL_TIME : filterRange(text, ctx)))
   .openapi({
     type: "string",
-    description: "Conditions on lastModifiedDateTime with lt, le, gt, ge, joined by and.",
-    example: "lastModifiedDateTime ge 2018-01-01T00:00:00Z",
+    description:
+      "Conditions on lastModifiedDateTime with lt, le, gt, ge, joined by and, such as `lastModifiedDateTime ge 2018-01-01T00:00:00Z`.",
   });
 
 /** `$skiptoken`: the cursor from an @odata.nextLink, opaque; null when absent. */
@@ -123,8 +125,7 @@ export const selectOption = (selectable: Selectable) =>
     .transform((text, ctx): Selection => (text === undefined ? null : selection(text, selectable, ctx)))
     .openapi({
       type: "string",
-      description: `Properties to return, separated by commas; id and the @odata annotations always come back. One of: ${selectable.properties.join(", ")}.`,
-      example: selectable.properties.slice(1, 3).join(","),
+      description: `Properties to return, separated by commas, such as \`${selectable.properties.slice(1, 3).join(",")}\`; id and the @odata annotations always come back. One of: ${selectable.properties.join(", ")}.`,
     });
 
 /** `$count=true`: add @odata.count, the number of entries across every page. */
@@ -141,7 +142,7 @@ export const orderbyOption = optionText("$orderby")
     if (text === undefined || /^\s*lastModifiedDateTime\s+desc\s*$/i.test(text)) return undefined;
     return refuse(ctx, `Invalid $orderby '${text}': only 'lastModifiedDateTime desc', the order the list already has, is supported.`);
   })
-  .openapi({ type: "string", description: "Only lastModifiedDateTime desc, the list's own order.", example: "lastModifiedDateTime desc" });
+  .openapi({ type: "string", description: "Only `lastModifiedDateTime desc`, the list's own order." });
 
 /** Which history items an `$expand=historyItems` includes, and which of their properties. */
 export interface Expansion {
@@ -183,6 +184,6 @@ export const expandOption = (items: Selectable) =>
     .openapi({
       type: "string",
       description:
-        "historyItems, optionally with ($filter=lastModifiedDateTime ge ...) and ($select=...), separated by ';': include the activity's live history items.",
-      example: "historyItems($select=startedDateTime,activeDurationSeconds)",
+        "historyItems, optionally with ($filter=lastModifiedDateTime ge ...) and ($select=...), separated by ';': include the activity's live history items. " +
+        "Such as `historyItems($select=startedDateTime,activeDurationSeconds)`.",
     });
