@@ -621,7 +621,8 @@ describe("faces, colours, themes, markdown and search", () => {
 });
 
 describe("opening", () => {
-  // In a tab of its own: after a popup, headless Chromium repaints the tab it left, which is slow in software rendering.
+  // In a tab of its own: after a popup, headless Chromium repaints the tab it left, which is slow in software rendering
+  // (three of them can outlast the default timeout on a busy machine).
   it("follows the http(s) activationUrl, a card's http(s) Action.OpenUrl and its markdown link, each in a new tab with no way back", async () => {
     const token = await mintToken({ user: crypto.randomUUID() });
     await seed(token, [
@@ -666,7 +667,7 @@ describe("opening", () => {
     ]);
     expect(tab.page.url()).toBe(`${service}/timeline/`);
     await tab.context.close();
-  });
+  }, 120_000);
 });
 
 describe("paging", () => {
