@@ -22,7 +22,7 @@ const HEX = /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i;
 /** How far a subtle text starts toward its background before it is pulled back to AA. */
 const SUBTLE = 0.35;
 
-/** Fluent's named text colours: lighter ones for dark backgrounds, darker ones for light backgrounds. */
+/** Where the named text colours start, before they are moved to AA: lighter tints for dark backgrounds, darker for light ones. */
 const NAMED = {
   onDark: { accent: [0x99, 0xeb, 0xff], good: [0x9f, 0xd8, 0x9f], warning: [0xff, 0xe0, 0x7a], attention: [0xff, 0xb3, 0xb8] },
   onLight: { accent: [0x00, 0x5f, 0xb8], good: [0x0e, 0x70, 0x0e], warning: [0x83, 0x48, 0x00], attention: [0xb1, 0x0e, 0x1c] },
@@ -53,7 +53,7 @@ const LINEAR = Array.from({ length: 256 }, (_, value) => {
 const luminance = ([r, g, b]: Rgb) => 0.2126 * LINEAR[r]! + 0.7152 * LINEAR[g]! + 0.0722 * LINEAR[b]!;
 
 /** The WCAG contrast ratio of two opaque colours. */
-export function contrast(a: Rgb, b: Rgb): number {
+function contrast(a: Rgb, b: Rgb): number {
   const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
   return (light + 0.05) / (dark + 0.05);
 }
