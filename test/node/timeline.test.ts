@@ -66,15 +66,16 @@ const session = (started: string, minutes: number) => ({
   lastActiveDateTime: new Date(Date.parse(started) + minutes * 60_000).toISOString(),
 });
 
-/** A tab in New York's time zone at NOW, recording what it requests, what scripts it lets slip and what CSP blocks. */
+/** A tab in New York's time zone at NOW (in the dark theme unless asked), recording what it requests, what scripts it lets slip and what CSP blocks. */
 async function openTab(
-  options: { bypassCSP?: boolean } = {},
+  options: { bypassCSP?: boolean; colorScheme?: "dark" | "light" } = {},
 ): Promise<{ context: BrowserContext; page: Page; requests: string[]; popups: Page[] }> {
   const context = await browser.newContext({
     timezoneId: TIME_ZONE,
     locale: "en-US",
     viewport: { width: 1280, height: 900 },
     bypassCSP: options.bypassCSP ?? false,
+    colorScheme: options.colorScheme ?? "dark",
   });
   const page = await context.newPage();
   await page.clock.setFixedTime(NOW);
@@ -108,9 +109,10 @@ function readTimeline(page: Page) {
       cards: Array.from(day.querySelectorAll("article.activity")).map((card) => ({
         app: card.querySelector(".activity-app-name")!.textContent,
         icon: card.querySelector<HTMLImageElement>(".activity-icon")?.src ?? null,
-        title: card.querySelector(".activity-title")!.textContent,
+        title: card.querySelector(".activity-title")?.textContent ?? null,
         description: card.querySelector(".activity-description")?.textContent ?? null,
-        background: card.querySelector<HTMLElement>(".activity-face")!.style.backgroundColor,
+        adaptiveCard: card.querySelector(".ac-adaptiveCard") !== null,
+        background: getComputedStyle(card.querySelector(".activity-face")!).backgroundColor,
         sessions: Array.from(card.querySelectorAll(".session")).map((row) => [
           row.querySelector("time")!.textContent,
           row.querySelector(".session-duration")!.textContent,
@@ -124,17 +126,17 @@ function readTimeline(page: Page) {
   );
 }
 
-/** axe-core's serious and critical findings on the page as it stands. */
-async function axeFindings(page: Page) {
+/** axe-core's findings on the page as it stands: the serious and critical ones, or every one. */
+async function axeFindings(page: Page, impacts: "serious" | "all" = "serious") {
   // Evaluated through the DevTools protocol, not as a <script> the page's policy would refuse.
   await page.evaluate(readFileSync(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url), "utf8"));
   const results = await page.evaluate(() => (window as any).axe.run(document));
   return results.violations
-    .filter((violation: any) => violation.impact === "serious" || violation.impact === "critical")
+    .filter((violation: any) => impacts === "all" || violation.impact === "serious" || violation.impact === "critical")
     .map((violation: any) => ({
       id: violation.id,
       impact: violation.impact,
-      nodes: violation.nodes.map((node: any) => node.target.join(" ")),
+      nodes: violation.nodes.map((node: any) => `${node.target.join(" ")}: ${node.failureSummary}`),
     }));
 }
 
@@ -210,6 +212,8 @@ describe("a user's activities across three days", () => {
             type: "AdaptiveCard",
             version: "1.5",
             body: [
+              // As in Graph's own example, the card repeats the activity's title: Windows showed the card instead of the text.
+              { type: "TextBlock", text: "The quiet lakes of the high mountains", style: "heading", size: "medium", wrap: true },
               {
                 type: "ColumnSet",
                 columns: [
@@ -289,8 +293,10 @@ describe("a user's activities across three days", () => {
           {
             app: "Contoso Reader",
             icon: `${iconOrigin}/contoso.svg`,
-            title: "The quiet lakes of the high mountains",
-            description: "A long read on alpine lakes and the people who keep them clean.",
+            // The Adaptive Card instead of the generated face: the title shows once, in the card.
+            title: null,
+            description: null,
+            adaptiveCard: true,
             background: "rgb(15, 108, 189)",
             sessions: [
               ["1:05 PM", "35 min"],
@@ -303,6 +309,7 @@ describe("a user's activities across three days", () => {
             icon: null,
             title: "Release checklist",
             description: "Ship the timeline page",
+            adaptiveCard: false,
             background: "rgb(16, 124, 16)",
             sessions: [["11:30 AM", "45 min"]],
             open: "https://tasks.contoso.example/lists/release",
@@ -318,6 +325,7 @@ describe("a user's activities across three days", () => {
             icon: `${iconOrigin}/fabrikam.svg`,
             title: "Q4 planning report.docx",
             description: "Edited with Mona Kane and Lee Gu",
+            adaptiveCard: false,
             background: "rgb(24, 90, 189)",
             sessions: [
               ["4:00 PM", "1 h 5 min"],
@@ -332,6 +340,7 @@ describe("a user's activities across three days", () => {
             title: "Groceries for the weekend",
             description: "4 of 9 done",
             // No backgroundColor: the timeline's own card colour.
+            adaptiveCard: false,
             background: "rgb(43, 43, 43)",
             sessions: [["10:10 AM", "40 s"]],
             open: "https://tasks.contoso.example/lists/groceries",
@@ -347,6 +356,7 @@ describe("a user's activities across three days", () => {
             icon: `${iconOrigin}/northwind.svg`,
             title: "Evening focus playlist",
             description: "32 tracks · 2 h 10 min",
+            adaptiveCard: false,
             background: "rgb(255, 185, 0)",
             sessions: [["10:30 PM", "25 min"]],
             open: "No web address to open",
@@ -376,7 +386,7 @@ describe("a user's activities across three days", () => {
         actions: Array.from(root.querySelectorAll("button")).map((button) => button.textContent),
       })),
     ).toEqual({
-      text: ["Chapter 3 of 12", "18 minutes left"],
+      text: ["The quiet lakes of the high mountains", "Chapter 3 of 12", "18 minutes left"],
       facts: [
         ["Author", "Ana Bowman"],
         ["Progress", "25%"],
@@ -406,17 +416,214 @@ describe("a user's activities across three days", () => {
     ]);
   });
 
-  it("has no serious or critical accessibility finding (axe-core), and looks like Windows Timeline (screenshot)", async () => {
-    expect(await axeFindings(tab.page)).toEqual([]);
+  it("has no accessibility finding at all (axe-core), and looks like Windows Timeline (screenshots, dark and light)", async () => {
     await mkdir(new URL("../../docs/images/", import.meta.url), { recursive: true });
     await tab.page.mouse.move(0, 0);
-    await tab.page.screenshot({ path: new URL("../../docs/images/timeline.png", import.meta.url).pathname, fullPage: true });
+    for (const [colorScheme, file] of [
+      ["light", "timeline-light.png"],
+      ["dark", "timeline.png"],
+    ] as const) {
+      await tab.page.emulateMedia({ colorScheme });
+      expect(await tab.page.evaluate(() => getComputedStyle(document.documentElement).colorScheme)).toBe(colorScheme);
+      expect(await axeFindings(tab.page, "all")).toEqual([]);
+      await tab.page.screenshot({ path: new URL(`../../docs/images/${file}`, import.meta.url).pathname, fullPage: true });
+    }
+  });
+});
+
+describe("faces, colours, themes, markdown and search", () => {
+  const COLOURS = ["default", "dark", "light", "accent", "good", "warning", "attention"];
+  const STYLES = ["default", "emphasis", "accent", "good", "attention", "warning"];
+  const MARKDOWN = "**Bold** then _italic_, [a link](https://www.contoso.example/md) and [not a link](javascript:alert(1))";
+  const NOT_MARKDOWN = "snake_case_name, 2 * 3 * 4, ***three***, window.__a and b.__c, **unclosed";
+  /** A card that uses every text colour, subtle and highlighted, in every container style, with markdown, facts and an action. */
+  const richCard = (title: string) => ({
+    type: "AdaptiveCard",
+    version: "1.5",
+    body: [
+      { type: "TextBlock", text: title, style: "heading", wrap: true },
+      { type: "TextBlock", text: MARKDOWN, wrap: true },
+      { type: "TextBlock", text: NOT_MARKDOWN, wrap: true },
+      ...STYLES.map((style) => ({
+        type: "Container",
+        style,
+        items: [
+          { type: "TextBlock", text: `In ${style}:`, weight: "bolder" },
+          {
+            type: "RichTextBlock",
+            inlines: COLOURS.flatMap((color) => [
+              { type: "TextRun", text: `${color} `, color },
+              { type: "TextRun", text: `subtle `, color, isSubtle: true },
+              { type: "TextRun", text: `highlighted `, color, highlight: true },
+              { type: "TextRun", text: `both `, color, isSubtle: true, highlight: true },
+            ]),
+          },
+        ],
+      })),
+      { type: "FactSet", facts: [{ title: "Progress", value: "25%" }] },
+    ],
+    actions: [{ type: "Action.OpenUrl", title: "Open in Contoso", url: "https://www.contoso.example/cards" }],
+  });
+  const activity = (displayText: string, backgroundColor: string | undefined, content?: unknown) => ({
+    activitySourceHost: "https://www.contoso.example",
+    appDisplayName: "Contoso Notes",
+    activationUrl: `https://www.contoso.example/notes/${encodeURIComponent(displayText)}`,
+    visualElements: { displayText, description: `The description of ${displayText}`, backgroundColor, content },
+    historyItems: [session("2026-11-27T15:00:00Z", 10)],
+  });
+  let token: string;
+  let tab: Awaited<ReturnType<typeof openTab>>;
+
+  /** Each card's accessible name (its title, shown or not), in order. */
+  const names = () =>
+    tab.page
+      .locator("article.activity")
+      .evaluateAll((articles) =>
+        articles.map(
+          (article) => article.getAttribute("aria-label") ?? document.getElementById(article.getAttribute("aria-labelledby")!)!.textContent,
+        ),
+      );
+
+  beforeAll(async () => {
+    token = await mintToken({ user: crypto.randomUUID() });
+    await seed(token, [
+      activity("Graph's red face", "#ff0000"),
+      activity("Graph's red card", "#ff0000", richCard("Graph's red card")),
+      activity("Purple face", "#8e44ad"),
+      activity("Purple card", "#8e44ad", richCard("Purple card")),
+      activity("Plain face", undefined),
+      activity("Plain card", undefined, richCard("Plain card")),
+      { ...activity("Notes from the café", "#ffb900"), appDisplayName: "Fabrikam Journal" },
+      // A card with nothing in it cannot stand for the activity: the generated face does.
+      activity("Empty card", "#0f6cbd", { type: "AdaptiveCard", version: "1.5", body: [] }),
+    ]);
+    tab = await openTab();
+    await signIn(tab.page, token);
+    await tab.page.locator("article.activity").nth(7).waitFor();
+    await tab.page.waitForLoadState("networkidle");
+  });
+
+  afterAll(async () => {
+    await tab?.context.close();
+  });
+
+  it.each([["dark"], ["light"]] as const)(
+    "reads at WCAG AA on any colour (Graph's #ff0000, a purple, none) in the %s theme: axe-core finds nothing at all",
+    async (colorScheme) => {
+      await tab.page.emulateMedia({ colorScheme });
+      const plain = tab.page.locator("article.activity", { hasText: "The description of Plain face" }).locator(".activity-face");
+      // The page follows the system's theme as it changes, cards included.
+      await expect
+        .poll(() => plain.evaluate((face) => getComputedStyle(face).backgroundColor))
+        .toBe(colorScheme === "dark" ? "rgb(43, 43, 43)" : "rgb(232, 237, 243)");
+      expect(await tab.page.evaluate(() => getComputedStyle(document.documentElement).colorScheme)).toBe(colorScheme);
+      expect(await axeFindings(tab.page, "all")).toEqual([]);
+    },
+  );
+
+  it("shows an activity's Adaptive Card instead of its generated face, so its title shows once; a card with nothing to show falls back", async () => {
+    await tab.page.emulateMedia({ colorScheme: "dark" });
+    const card = tab.page.getByRole("article", { name: "Graph's red card" });
+    expect(
+      await card.evaluate((article: HTMLElement) => ({
+        titles: article.innerText.split("Graph's red card").length - 1,
+        generated: article.querySelector(".activity-title, .activity-description") !== null,
+        heading: Array.from(article.querySelectorAll("[role=heading]")).map((heading) => [
+          heading.getAttribute("aria-level"),
+          heading.textContent,
+        ]),
+      })),
+    ).toEqual({ titles: 1, generated: false, heading: [["3", "Graph's red card"]] });
+    expect(await tab.page.getByText("Graph's red card", { exact: true }).count()).toBe(1);
+
+    const empty = tab.page.getByRole("article", { name: "Empty card" });
+    expect(
+      await empty.evaluate((article) => ({
+        title: article.querySelector("h3")?.textContent,
+        description: article.querySelector(".activity-description")?.textContent,
+        note: article.querySelector(".card-note")?.textContent,
+        card: article.querySelector(".ac-adaptiveCard") !== null,
+      })),
+    ).toEqual({
+      title: "Empty card",
+      description: "The description of Empty card",
+      note: "The Adaptive Card has nothing to show.",
+      card: false,
+    });
+  });
+
+  it("renders the card's markdown as bold, italic and http(s) links, built as elements (a javascript: link stays text), under Trusted Types", async () => {
+    const card = tab.page.getByRole("article", { name: "Purple card" });
+    const nodes = (paragraph: HTMLElement) =>
+      Array.from(paragraph.childNodes).map((node) =>
+        node instanceof HTMLAnchorElement
+          ? [node.tagName, node.textContent, node.getAttribute("href"), node.rel, node.target]
+          : node instanceof Element
+            ? [node.tagName, node.textContent]
+            : ["text", node.textContent],
+      );
+    // What only looks like markup stays text.
+    expect(await card.locator(".ac-textBlock", { hasText: "snake_case" }).locator("p").evaluate(nodes)).toEqual([["text", NOT_MARKDOWN]]);
+    expect(await card.locator(".ac-textBlock", { hasText: "not a link" }).locator("p").evaluate(nodes)).toEqual([
+      ["STRONG", "Bold"],
+      ["text", " then "],
+      ["EM", "italic"],
+      ["text", ", "],
+      ["A", "a link", "https://www.contoso.example/md", "noopener noreferrer", "_blank"],
+      ["text", " and [not a link](javascript:alert(1))"],
+    ]);
+    // Nothing the page did (the renderer's markup included) was refused by the policy, Trusted Types among it.
+    expect(await tab.page.evaluate(() => (window as any).__violations)).toEqual([]);
+  });
+
+  it("filters the loaded activities as the user types in the search box, by text, description or app name", async () => {
+    const all = await names();
+    expect(all).toHaveLength(8);
+    // The first stop of the keyboard, labelled for what it does.
+    await tab.page.locator("#page-title").focus();
+    await tab.page.keyboard.press("Tab");
+    const box = tab.page.getByRole("searchbox", { name: "Search activities" });
+    expect(await box.evaluate((input) => input === document.activeElement)).toBe(true);
+
+    const status = tab.page.locator("#status");
+    await tab.page.keyboard.type("purple");
+    expect({ names: await names(), status: await status.textContent() }).toEqual({
+      names: ["Purple card", "Purple face"],
+      status: "2 of 8 activities match “purple”.",
+    });
+    // Every word, in any order, case and accents aside; the description and app name count too.
+    await box.fill("CAFE fabrikam");
+    expect({ names: await names(), status: await status.textContent() }).toEqual({
+      names: ["Notes from the café"],
+      status: "1 of 8 activities matches “CAFE fabrikam”.",
+    });
+    await box.fill("description red card");
+    expect(await names()).toEqual(["Graph's red card"]);
+    await box.fill("nothing like this");
+    expect({
+      names: await names(),
+      noMatch: await tab.page.locator("#no-match").textContent(),
+      status: await status.textContent(),
+    }).toEqual({
+      names: [],
+      noMatch: "No activity loaded so far matches “nothing like this”.",
+      status: "0 of 8 activities match “nothing like this”.",
+    });
+    // Escape empties it, and every card is back.
+    await tab.page.keyboard.press("Escape");
+    expect({
+      value: await box.inputValue(),
+      names: await names(),
+      noMatch: await tab.page.locator("#no-match").isHidden(),
+      status: await status.textContent(),
+    }).toEqual({ value: "", names: all, noMatch: true, status: "8 activities shown." });
   });
 });
 
 describe("opening", () => {
-  // In a tab of its own: after a popup, headless Chromium repaints the tab it left, which is slow in software rendering.
-  it("follows the http(s) activationUrl and a card's http(s) Action.OpenUrl, each in a new tab with no way back", async () => {
+  // In a tab of its own: after a popup, headless Chromium repaints the tab it left, which is slow in software rendering
+  // (three of them can outlast the default timeout on a busy machine).
+  it("follows the http(s) activationUrl, a card's http(s) Action.OpenUrl and its markdown link, each in a new tab with no way back", async () => {
     const token = await mintToken({ user: crypto.randomUUID() });
     await seed(token, [
       {
@@ -427,7 +634,7 @@ describe("opening", () => {
           content: {
             type: "AdaptiveCard",
             version: "1.5",
-            body: [],
+            body: [{ type: "TextBlock", text: "Or [read the summary](https://www.contoso.example/articles/open-me/summary).", wrap: true }],
             actions: [{ type: "Action.OpenUrl", title: "Continue reading", url: "https://www.contoso.example/articles/open-me?chapter=3" }],
           },
         },
@@ -444,6 +651,7 @@ describe("opening", () => {
     for (const control of [
       tab.page.getByRole("link", { name: "Open Open me" }),
       tab.page.getByRole("link", { name: "Continue reading" }),
+      tab.page.getByRole("link", { name: "read the summary" }),
     ]) {
       const popup = tab.context.waitForEvent("page");
       await control.click();
@@ -455,10 +663,11 @@ describe("opening", () => {
     expect(opened).toEqual([
       { url: "https://www.contoso.example/articles/open-me", opener: null },
       { url: "https://www.contoso.example/articles/open-me?chapter=3", opener: null },
+      { url: "https://www.contoso.example/articles/open-me/summary", opener: null },
     ]);
     expect(tab.page.url()).toBe(`${service}/timeline/`);
     await tab.context.close();
-  });
+  }, 120_000);
 });
 
 describe("paging", () => {
@@ -585,6 +794,8 @@ describe("hostile activities", () => {
         text: `[Read more](javascript:${pwn("markdown link")}) **bold** <script>${pwn("card script")}</script>`,
         wrap: true,
       },
+      // Markdown link syntax around a javascript: URL: it stays text, never a link.
+      { type: "TextBlock", text: `[Run it](javascript:${pwn("markdown-link")})`, wrap: true },
       {
         type: "RichTextBlock",
         inlines: [
@@ -619,7 +830,20 @@ describe("hostile activities", () => {
         title: "Show more",
         card: {
           type: "AdaptiveCard",
-          body: [{ type: "TextBlock", text: `<svg onload='${pwn("shown card")}'></svg>` }],
+          body: [
+            { type: "TextBlock", text: `<svg onload='${pwn("shown card")}'></svg>` },
+            // Rendered only when shown, after the rest of the card was disarmed.
+            {
+              type: "RichTextBlock",
+              inlines: [
+                {
+                  type: "TextRun",
+                  text: "A shown run that opens javascript:",
+                  selectAction: { type: "Action.OpenUrl", url: `javascript:${pwn("shown text run")}` },
+                },
+              ],
+            },
+          ],
           actions: [{ type: "Action.OpenUrl", title: "Nested javascript: action", url: `javascript:${pwn("nested action")}` }],
         },
       },
@@ -657,7 +881,8 @@ describe("hostile activities", () => {
     ["even with the policy switched off", true],
   ])("show their text as text, and no script runs and nothing navigates whatever the user clicks, %s", async (_name, bypassCSP) => {
     const token = await mintToken({ user: crypto.randomUUID() });
-    await seed(token, [hostile]);
+    // The same text on the generated face too: the card stands in for it on the activity that has one.
+    await seed(token, [{ ...hostile, visualElements: { ...hostile.visualElements, content: undefined } }, hostile]);
     const tab = await openTab({ bypassCSP });
     const dialogs: string[] = [];
     tab.page.on("dialog", (dialog) => {
@@ -665,8 +890,10 @@ describe("hostile activities", () => {
       void dialog.dismiss();
     });
     await signIn(tab.page, token);
-    const card = tab.page.locator("article.activity");
-    await card.locator(".ac-adaptiveCard").waitFor();
+    const card = tab.page.locator("article.activity").filter({ has: tab.page.locator(".ac-adaptiveCard") });
+    const face = tab.page.locator("article.activity").filter({ hasNot: tab.page.locator(".ac-adaptiveCard") });
+    await card.waitFor();
+    await face.waitFor();
     let navigations = 0;
     tab.page.on("framenavigated", (frame) => {
       if (frame === tab.page.mainFrame()) navigations += 1;
@@ -712,32 +939,53 @@ describe("hostile activities", () => {
         "link: vbscript: action",
         "button: Submit",
         "button: Show more",
+        "link: A shown run that opens javascript:",
         "link: Nested javascript: action",
       ],
     });
 
-    const shown = await card.evaluate((article) => ({
+    const shown = (article: HTMLElement) => ({
       app: article.querySelector(".activity-app-name")!.textContent,
-      title: article.querySelector(".activity-title")!.textContent,
-      description: article.querySelector(".activity-description")!.textContent,
+      name: article.getAttribute("aria-label"),
+      title: article.querySelector(".activity-title")?.textContent,
+      description: article.querySelector(".activity-description")?.textContent,
       cardText: Array.from(article.querySelectorAll(".ac-textBlock")).map((block) => block.textContent),
+      strong: Array.from(article.querySelectorAll("strong")).map((element) => element.textContent),
       elements: Array.from(article.querySelectorAll("script, iframe, svg, object, embed")).length,
       links: Array.from(article.querySelectorAll("a[href]")).map((anchor) => anchor.getAttribute("href")),
       open: article.querySelector(".activity-no-link")?.textContent,
-    }));
-    expect(shown).toEqual({
-      app: hostile.appDisplayName,
-      title: hostile.visualElements.displayText,
-      description: hostile.visualElements.description,
-      cardText: [
-        hostileCard.body[0]!.text,
-        hostileCard.body[1]!.text,
-        "A container that opens javascript:",
-        hostileCard.actions[4]!.card!.body[0]!.text,
-      ],
-      elements: 0,
-      links: [],
-      open: "No web address to open",
+    });
+    expect({ face: await face.evaluate(shown), card: await card.evaluate(shown) }).toEqual({
+      face: {
+        app: hostile.appDisplayName,
+        name: null,
+        title: hostile.visualElements.displayText,
+        description: hostile.visualElements.description,
+        cardText: [],
+        strong: [],
+        elements: 0,
+        links: [],
+        open: "No web address to open",
+      },
+      card: {
+        app: hostile.appDisplayName,
+        // Named by its text (an attribute, never markup), which the card shows in its stead.
+        name: hostile.visualElements.displayText,
+        title: undefined,
+        description: undefined,
+        cardText: [
+          hostileCard.body[0]!.text,
+          // Markdown: the bold is bold; the javascript: link is text as written.
+          hostileCard.body[1]!.text!.replace("**bold**", "bold"),
+          hostileCard.body[2]!.text,
+          "A container that opens javascript:",
+          hostileCard.actions[4]!.card!.body[0]!.text,
+        ],
+        strong: ["bold"],
+        elements: 0,
+        links: [],
+        open: "No web address to open",
+      },
     });
     // The one request the hostile markup could make on this origin (<img src=x>) was never made.
     expect(tab.requests.filter((url) => url.startsWith(service)).map((url) => url.slice(service.length))).toEqual([

@@ -1,52 +1,45 @@
 // visualElements.content rendered by Microsoft's Adaptive Cards renderer, held to the page's
-// rules: card text stays text (no markdown turned into HTML), and the only thing a card's
-// action may do is open an http(s) URL in a new tab.
+// rules: card text becomes DOM nodes (our own markdown subset, never the card's text as markup),
+// its colours read at WCAG AA on the activity's background, and the only thing a card's action
+// or link may do is open an http(s) URL in a new tab.
 import { AdaptiveCard, GlobalSettings, HostConfig, OpenUrlAction, type Action } from "adaptivecards";
-import type { Foreground } from "./colours";
-import { el } from "./dom";
+import type { CardColours, ContainerStyle } from "./colours";
+import { markdownNodes } from "./markdown";
 import { webUrl } from "./urls";
 
-// Markdown would come back as HTML for innerHTML; without a processor the renderer sets innerText.
-AdaptiveCard.onProcessMarkdown = (_text, result) => {
-  result.didProcess = false;
+AdaptiveCard.onProcessMarkdown = (text, result) => {
+  const nodes = document.createElement("div");
+  nodes.append(...markdownNodes(text));
+  // The renderer takes markup (through its own Trusted Types policy): this is the browser's
+  // serialisation of nodes built from text, so every character of the card's text comes back escaped.
+  result.outputHtml = nodes.innerHTML;
+  result.didProcess = true;
 };
-// Anchors in card text never navigate by themselves; their actions go through onExecuteAction.
-AdaptiveCard.onAnchorClicked = () => true;
+// Markdown links are http(s) (markdown.ts) and open as links do; any other anchor never navigates.
+AdaptiveCard.onAnchorClicked = (_element, anchor) => !webUrl(anchor.getAttribute("href"));
 // The card's root is not a tab stop of its own (the renderer's default, which it advises turning off).
 GlobalSettings.setTabIndexAtCardRoot = false;
 
-const text = (colour: string, subtle: string) => ({ default: colour, subtle });
-
-/** Colours for the card's text on the activity's own background: light text on dark, dark on light. */
-function hostConfigFor(foreground: Foreground): HostConfig {
-  const light = foreground === "light";
-  const foregroundColors = {
-    default: light ? text("#FFFFFF", "#E6FFFFFF") : text("#1B1B1B", "#D91B1B1B"),
-    dark: text("#1B1B1B", "#D91B1B1B"),
-    light: text("#FFFFFF", "#E6FFFFFF"),
-    accent: light ? text("#FFFFFF", "#E6FFFFFF") : text("#003E73", "#D9003E73"),
-    good: light ? text("#FFFFFF", "#E6FFFFFF") : text("#0B5A0B", "#D90B5A0B"),
-    warning: light ? text("#FFFFFF", "#E6FFFFFF") : text("#6B4500", "#D96B4500"),
-    attention: light ? text("#FFFFFF", "#E6FFFFFF") : text("#8A1C00", "#D98A1C00"),
-  };
-  const style = (backgroundColor: string) => ({ backgroundColor, foregroundColors });
+/** The renderer's configuration for a card on these colours: every text colour is one that reads on its container. */
+function hostConfigFor(colours: CardColours): HostConfig {
+  const containerStyles = Object.fromEntries(
+    Object.entries(colours.styles).map(([name, surface]) => [
+      name,
+      { backgroundColor: surface.background, foregroundColors: surface.foregroundColors },
+    ]),
+  ) as Record<ContainerStyle, unknown>;
   const config = new HostConfig({
     supportsInteractivity: true,
     fontFamily: "'Segoe UI Variable Text', 'Segoe UI', system-ui, sans-serif",
     // padding is for containers with a style of their own; the card's root sits flush in the timeline card (timeline.css).
     spacing: { small: 4, default: 8, medium: 16, large: 24, extraLarge: 32, padding: 12 },
-    separator: { lineThickness: 1, lineColor: light ? "#40FFFFFF" : "#401B1B1B" },
+    separator: { lineThickness: 1, lineColor: colours.subtle },
     fontSizes: { small: 12, default: 14, medium: 16, large: 20, extraLarge: 26 },
     fontWeights: { lighter: 300, default: 400, bolder: 600 },
     imageSizes: { small: 32, medium: 64, large: 120 },
-    containerStyles: {
-      default: style("#00000000"),
-      emphasis: style(light ? "#26000000" : "#14000000"),
-      accent: style(light ? "#33000000" : "#1A0078D4"),
-      good: style("#1A107C10"),
-      attention: style("#1AD13438"),
-      warning: style("#1AFFB900"),
-    },
+    containerStyles,
+    // A heading in the card is the activity's heading, under the day's.
+    textBlock: { headingLevel: 3 },
     actions: {
       maxActions: 5,
       spacing: "default",
@@ -61,7 +54,14 @@ function hostConfigFor(foreground: Foreground): HostConfig {
   return config;
 }
 
-const HOST_CONFIGS: Record<Foreground, HostConfig> = { light: hostConfigFor("light"), dark: hostConfigFor("dark") };
+/** Host configurations by card background: one per colour the timeline shows. */
+const hostConfigs = new Map<string, HostConfig>();
+
+function hostConfig(colours: CardColours): HostConfig {
+  let config = hostConfigs.get(colours.background);
+  if (!config) hostConfigs.set(colours.background, (config = hostConfigFor(colours)));
+  return config;
+}
 
 /** What a card's action may do: open an http(s) URL in a new tab, with no way back to this page. Nothing else. */
 function executeAction(action: Action) {
@@ -70,9 +70,9 @@ function executeAction(action: Action) {
   if (url) window.open(url, "_blank", "noopener,noreferrer");
 }
 
-/** Anchors the renderer made for card text with a selectAction keep an href only when it is http(s). */
-function disarmLinks(root: HTMLElement) {
-  for (const anchor of root.querySelectorAll("a")) {
+/** Anchors the renderer made (a text run's selectAction) keep an href only when it is http(s). */
+function disarmLinks(root: HTMLElement | undefined) {
+  for (const anchor of root?.querySelectorAll("a") ?? []) {
     const url = webUrl(anchor.getAttribute("href"));
     if (url) anchor.rel = "noopener noreferrer";
     else anchor.removeAttribute("href");
@@ -82,20 +82,28 @@ function disarmLinks(root: HTMLElement) {
 const isCard = (content: unknown): content is Record<string, unknown> =>
   typeof content === "object" && content !== null && (content as { type?: unknown }).type === "AdaptiveCard";
 
-/** The activity's Adaptive Card rendered for this background, a note when it cannot be, or nothing when there is no card. */
-export function renderAdaptiveCard(content: unknown, foreground: Foreground): HTMLElement | undefined {
-  if (content === null || content === undefined) return undefined;
-  if (!isCard(content)) return el("p", "card-note", "visualElements.content is not an Adaptive Card.");
+/** The activity's Adaptive Card, or why the generated face is shown instead (none when there is no card at all). */
+export type RenderedCard = { kind: "card"; element: HTMLElement } | { kind: "none" } | { kind: "unshown"; reason: string };
+
+/** Renders the activity's Adaptive Card on its colours. */
+export function renderAdaptiveCard(content: unknown, colours: CardColours): RenderedCard {
+  if (content === null || content === undefined) return { kind: "none" };
+  if (!isCard(content)) return { kind: "unshown", reason: "visualElements.content is not an Adaptive Card." };
   try {
     const card = new AdaptiveCard();
-    card.hostConfig = HOST_CONFIGS[foreground];
+    card.hostConfig = hostConfig(colours);
     card.onExecuteAction = executeAction;
+    // A ShowCard's card is rendered when it is first shown, after the rest was disarmed.
+    card.onInlineCardExpanded = (action) => disarmLinks(action.card.renderedElement);
     card.parse(content);
-    const rendered = card.render();
-    if (!rendered) return el("p", "card-note", "The Adaptive Card has nothing to show.");
+    const rendered = card.getItemCount() + card.getActionCount() > 0 ? card.render() : undefined;
+    if (!rendered) return { kind: "unshown", reason: "The Adaptive Card has nothing to show." };
     disarmLinks(rendered);
-    return rendered;
+    return { kind: "card", element: rendered };
   } catch (error) {
-    return el("p", "card-note", `The Adaptive Card could not be rendered: ${error instanceof Error ? error.message : String(error)}`);
+    return {
+      kind: "unshown",
+      reason: `The Adaptive Card could not be rendered: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 }

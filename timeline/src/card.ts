@@ -1,8 +1,9 @@
-// One activity as a Windows Timeline card: the app's icon and name, the activity's text on its
-// own colour, its Adaptive Card, and its sessions, each of which can be deleted.
-import { renderAdaptiveCard } from "./adaptive-card";
+// One activity as a Windows Timeline card: the app's icon and name over the activity's Adaptive
+// Card, or, when it has none (or it cannot be shown), over a face generated from its text, all on
+// its own colour; then its sessions, each of which can be deleted.
+import { renderAdaptiveCard, type RenderedCard } from "./adaptive-card";
 import type { Activity, HistoryItem } from "./api";
-import { cardColours } from "./colours";
+import { cardColours, type Theme } from "./colours";
 import { durationLabel, durationSeconds, sessionTime, startLabel } from "./days";
 import { el } from "./dom";
 import { webUrl } from "./urls";
@@ -13,7 +14,7 @@ export interface CardActions {
 }
 
 /** Who recorded the activity: the app's name, else its icon's text, else the source host. */
-function appName(activity: Activity): string {
+export function appName(activity: Activity): string {
   const attribution = activity.visualElements.attribution;
   return (
     activity.appDisplayName ||
@@ -73,23 +74,35 @@ function openLink(activity: Activity): HTMLElement {
   return link;
 }
 
-/** The card for one activity, listed under `day` (its latest session's local day). */
-export function activityCard(activity: Activity, day: string, actions: CardActions): HTMLElement {
+/** Graph's simple card, the fallback for an activity without an Adaptive Card: its title and description. */
+function generatedFace(activity: Activity, titleId: string, card: RenderedCard): HTMLElement[] {
   const visual = activity.visualElements;
-  const { background, foreground } = cardColours(visual.backgroundColor);
-  const titleId = `activity-title-${activity.id}`;
-
   const title = el("h3", "activity-title", visual.displayText);
   title.id = titleId;
+  return [
+    title,
+    ...(visual.description ? [el("p", "activity-description", visual.description)] : []),
+    // Said for the app's developer, who is who reads this page: their card is why the face looks plain.
+    ...(card.kind === "unshown" ? [el("p", "card-note", card.reason)] : []),
+  ];
+}
+
+/** The card for one activity, listed under `day` (its latest session's local day), in the page's theme. */
+export function activityCard(activity: Activity, day: string, theme: Theme, actions: CardActions): HTMLElement {
+  const visual = activity.visualElements;
+  const colours = cardColours(visual.backgroundColor, theme);
+  const titleId = `activity-title-${activity.id}`;
+  // As Windows did: the Adaptive Card instead of the generated face, which shows only when there is no card to show.
+  const card = renderAdaptiveCard(visual.content, colours);
   const face = el(
     "div",
-    `activity-face on-${foreground}`,
+    "activity-face",
     appHeader(activity),
-    title,
-    visual.description && el("p", "activity-description", visual.description),
-    renderAdaptiveCard(visual.content, foreground),
+    ...(card.kind === "card" ? [card.element] : generatedFace(activity, titleId, card)),
   );
-  face.style.backgroundColor = background;
+  face.style.setProperty("--face-background", colours.background);
+  face.style.setProperty("--face-text", colours.text);
+  face.style.setProperty("--face-subtle", colours.subtle);
 
   const sessions = [...(activity.historyItems ?? [])].sort((a, b) => sessionTime(b) - sessionTime(a));
   const list = el("ul", "sessions", ...sessions.map((session) => sessionRow(activity, session, day, actions)));
@@ -100,7 +113,7 @@ export function activityCard(activity: Activity, day: string, actions: CardActio
   remove.setAttribute("aria-label", `Delete ${visual.displayText}`);
   remove.addEventListener("click", () => actions.deleteActivity(activity));
 
-  const card = el(
+  const article = el(
     "article",
     "activity",
     face,
@@ -112,7 +125,9 @@ export function activityCard(activity: Activity, day: string, actions: CardActio
       el("div", "activity-actions", openLink(activity), remove),
     ),
   );
-  card.setAttribute("aria-labelledby", titleId);
-  card.dataset.activityId = activity.id;
-  return card;
+  // The card shows the title its own way, so the article is named by the activity's text without showing it twice.
+  if (card.kind === "card") article.setAttribute("aria-label", visual.displayText);
+  else article.setAttribute("aria-labelledby", titleId);
+  article.dataset.activityId = activity.id;
+  return article;
 }

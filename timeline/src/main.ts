@@ -1,10 +1,15 @@
 // The timeline page: asks for a bearer token, shows the caller's recent activities a page at a
-// time, grouped by day, and deletes activities and sessions after a confirmation.
-import { activityPath, FIRST_PAGE, send, sessionPath, type Activity, type Failure, type FeedPage, type HistoryItem } from "./api";
+// time, grouped by day and filtered by the search box, in the browser's light or dark theme, and
+// deletes activities and sessions after a confirmation. The data lives in feed.ts.
+import type { Activity, Failure, HistoryItem } from "./api";
 import { activityCard, type CardActions } from "./card";
+import type { Theme } from "./colours";
 import { confirmDelete } from "./confirm";
 import { dayLabel, groupByDay } from "./days";
 import { el } from "./dom";
+import { describeFailure } from "./failure";
+import { Feed } from "./feed";
+import { matches, searchWords } from "./search";
 
 const TOKEN_KEY = "timeline.token";
 
@@ -14,53 +19,40 @@ const tokenForm = byId<HTMLFormElement>("token-form");
 const tokenInput = byId<HTMLInputElement>("token");
 const tokenProblem = byId<HTMLElement>("token-problem");
 const changeToken = byId<HTMLButtonElement>("change-token");
+const search = byId<HTMLElement>("search");
+const searchInput = byId<HTMLInputElement>("search-input");
 const statusLine = byId<HTMLElement>("status");
 const problem = byId<HTMLElement>("problem");
 const timeline = byId<HTMLElement>("timeline");
 const empty = byId<HTMLElement>("empty");
+const noMatch = byId<HTMLElement>("no-match");
 const loadMore = byId<HTMLButtonElement>("load-more");
 
-/** What the page holds: the token, every activity loaded so far (by id), and where the next page is. */
-const state = {
-  token: sessionStorage.getItem(TOKEN_KEY),
-  activities: new Map<string, Activity>(),
-  next: FIRST_PAGE as string | null,
-  pagesLoaded: 0,
-  loading: false,
-};
+let token = sessionStorage.getItem(TOKEN_KEY);
 /** Rendered cards, kept while their activity is unchanged so a new page does not re-render the rest. */
 const cards = new Map<string, { day: string; element: HTMLElement }>();
+const feed = new Feed((changed) => {
+  for (const id of changed) cards.delete(id);
+  render();
+});
+
+const lightScheme = matchMedia("(prefers-color-scheme: light)");
+const theme = (): Theme => (lightScheme.matches ? "light" : "dark");
+// Cards carry colours computed for the theme (the neutral card colour differs), so a new theme makes them again.
+lightScheme.addEventListener("change", () => {
+  cards.clear();
+  render();
+});
 
 const setStatus = (text: string) => {
   statusLine.textContent = text;
 };
 
+const count = (n: number) => (n === 1 ? "1 activity" : `${n} activities`);
+
 function clearProblem() {
   problem.hidden = true;
   problem.replaceChildren();
-}
-
-/** The failure in words: what happened, the service's code and message, and its request-id. */
-function describeFailure(failure: Failure, doing: string): { title: string; detail: string } {
-  if (failure.kind === "unanswered") return { title: `Could not ${doing}: no usable answer from the service`, detail: failure.message };
-  const said = `${failure.status} ${failure.code}${failure.message ? `: ${failure.message}` : ""}`;
-  const id = failure.requestId ? ` (request-id ${failure.requestId})` : "";
-  if (failure.status === 429) {
-    const wait =
-      failure.retryAfterSeconds === null
-        ? "a while"
-        : failure.retryAfterSeconds === 1
-          ? "1 second"
-          : `${failure.retryAfterSeconds} seconds`;
-    return {
-      title: `Could not ${doing}: too many requests`,
-      detail: `The service asks to wait ${wait} before trying again (Retry-After). ${said}${id}`,
-    };
-  }
-  if (failure.status === 403) return { title: `Could not ${doing}: the token is not allowed to`, detail: `${said}${id}` };
-  if (failure.status === 404) return { title: `Could not ${doing}: not found`, detail: `${said}${id}` };
-  if (failure.status >= 500) return { title: `Could not ${doing}: the service failed`, detail: `${said}${id}` };
-  return { title: `Could not ${doing}`, detail: `${said}${id}` };
 }
 
 /** Shows a failure with a way to try again; a 401 asks for a new token instead. */
@@ -84,31 +76,28 @@ function showFailure(failure: Failure, doing: string, retry: () => void) {
 /** Forgets the token and what it showed, and asks for a token (saying why, when there is a reason). */
 function askForToken(message?: string) {
   sessionStorage.removeItem(TOKEN_KEY);
-  state.token = null;
-  state.activities.clear();
-  cards.clear();
-  render();
+  token = null;
+  searchInput.value = "";
+  feed.reset();
   clearProblem();
   tokenProblem.textContent = message ?? "";
   tokenProblem.hidden = !message;
   signIn.hidden = false;
   changeToken.hidden = true;
+  search.hidden = true;
   setStatus("");
   tokenInput.focus();
 }
 
-/** Every loaded activity, grouped by day, newest first; cards are built once per activity and day. */
+/** The activities the search box lets through, in no particular order. */
+const shownActivities = () => [...feed.activities.values()].filter((activity) => matches(activity, searchWords(searchInput.value)));
+
+/** Every loaded activity the search lets through, grouped by day, newest first; cards are built once per activity and day. */
 function render() {
-  const days = groupByDay(state.activities.values());
-  const sections = days.map((day) => {
-    const label = dayLabel(day.key);
+  const shown = shownActivities();
+  const sections = groupByDay(shown).map((day) => {
     const headingId = `day-${day.key}`;
-    const heading = el(
-      "h2",
-      "day-title",
-      label,
-      el("span", "day-count", day.activities.length === 1 ? "1 activity" : `${day.activities.length} activities`),
-    );
+    const heading = el("h2", "day-title", dayLabel(day.key), el("span", "day-count", count(day.activities.length)));
     heading.id = headingId;
     const grid = el(
       "div",
@@ -116,7 +105,7 @@ function render() {
       ...day.activities.map((activity) => {
         let card = cards.get(activity.id);
         if (!card || card.day !== day.key) {
-          card = { day: day.key, element: activityCard(activity, day.key, cardActions) };
+          card = { day: day.key, element: activityCard(activity, day.key, theme(), cardActions) };
           cards.set(activity.id, card);
         }
         return card.element;
@@ -128,37 +117,40 @@ function render() {
     return section;
   });
   timeline.replaceChildren(...sections);
-  const signedIn = state.token !== null;
-  empty.hidden = !signedIn || state.activities.size > 0 || state.next !== null;
-  loadMore.hidden = !signedIn || state.next === null || state.pagesLoaded === 0;
+  const signedIn = token !== null;
+  const query = searchInput.value.trim();
+  empty.hidden = !signedIn || feed.activities.size > 0 || feed.next !== null;
+  noMatch.hidden = !signedIn || feed.activities.size === 0 || shown.length > 0;
+  noMatch.textContent = `No activity loaded so far matches “${query}”.${feed.next ? " Load more to search further." : ""}`;
+  loadMore.hidden = !signedIn || feed.next === null || feed.pagesLoaded === 0;
+}
+
+/** What the page shows, in words: how many activities, how many match the search, and whether more can be loaded. */
+function summary(): string {
+  const total = feed.activities.size;
+  const more = feed.next ? "; more to load." : ".";
+  const query = searchInput.value.trim();
+  if (!query) return `${count(total)} shown${more}`;
+  const shown = shownActivities().length;
+  return `${shown} of ${count(total)} ${shown === 1 ? "matches" : "match"} “${query}”${more}`;
 }
 
 async function loadNextPage() {
-  if (!state.token || !state.next || state.loading) return;
-  state.loading = true;
+  if (!token || !feed.next || feed.loading) return;
+  const hadFocus = document.activeElement === loadMore;
   // aria-disabled rather than disabled: a disabled button would drop the keyboard focus.
   loadMore.setAttribute("aria-disabled", "true");
   setStatus("Loading activities…");
-  const token = state.token;
-  const outcome = await send<FeedPage>(token, "GET", state.next);
-  state.loading = false;
+  const asked = token;
+  const outcome = await feed.loadNextPage(asked);
   loadMore.removeAttribute("aria-disabled");
   // The user changed the token while this page was on its way: it belongs to the old one.
-  if (state.token !== token) return;
+  if (token !== asked || !outcome) return;
   if (outcome.kind !== "ok") return showFailure(outcome, "load the timeline", loadNextPage);
-  for (const activity of outcome.body.value) {
-    state.activities.set(activity.id, activity);
-    cards.delete(activity.id);
-  }
-  state.next = outcome.body["@odata.nextLink"] ?? null;
-  state.pagesLoaded += 1;
-  const hadFocus = document.activeElement === loadMore;
-  render();
   // The last page hides Load more: keep the keyboard user's place at the first card it brought.
-  const first = outcome.body.value[0];
-  if (hadFocus && loadMore.hidden && first) cards.get(first.id)?.element.querySelector<HTMLElement>("a[href], button")?.focus();
-  const shown = state.activities.size === 1 ? "1 activity" : `${state.activities.size} activities`;
-  setStatus(state.next ? `${shown} shown; more to load.` : `${shown} shown.`);
+  const first = outcome.body.map((activity) => cards.get(activity.id)?.element).find((card) => card?.isConnected);
+  if (hadFocus && loadMore.hidden && first) first.querySelector<HTMLElement>("a[href], button")?.focus();
+  setStatus(summary());
 }
 
 /** Moves focus somewhere sensible once a card or session is gone: the next card, else the page's heading. */
@@ -182,19 +174,12 @@ async function deleteActivity(activity: Activity) {
 }
 
 async function removeActivity(activity: Activity) {
-  if (!state.token) return askForToken();
+  if (!token) return askForToken();
   setStatus("Deleting…");
-  const outcome = await send<void>(state.token, "DELETE", activityPath(activity.id));
-  const gone = outcome.kind === "ok" || (outcome.kind === "refused" && outcome.status === 404);
-  if (!gone) return showFailure(outcome, "delete the activity", () => void removeActivity(activity));
-  state.activities.delete(activity.id);
-  cards.delete(activity.id);
-  render();
-  setStatus(
-    outcome.kind === "ok"
-      ? `Deleted “${activity.visualElements.displayText}”.`
-      : `“${activity.visualElements.displayText}” was already deleted.`,
-  );
+  const outcome = await feed.deleteActivity(token, activity);
+  if (outcome.kind !== "ok") return showFailure(outcome, "delete the activity", () => void removeActivity(activity));
+  const name = activity.visualElements.displayText;
+  setStatus(outcome.body === "deleted" ? `Deleted “${name}”.` : `“${name}” was already deleted.`);
   focusAfterRemoval(activity.id);
 }
 
@@ -209,18 +194,11 @@ async function deleteSession(activity: Activity, session: HistoryItem, label: st
 }
 
 async function removeSession(activity: Activity, session: HistoryItem) {
-  if (!state.token) return askForToken();
+  if (!token) return askForToken();
   setStatus("Deleting…");
-  const outcome = await send<void>(state.token, "DELETE", sessionPath(activity.id, session.id));
-  const gone = outcome.kind === "ok" || (outcome.kind === "refused" && outcome.status === 404);
-  if (!gone) return showFailure(outcome, "delete the session", () => void removeSession(activity, session));
-  const remaining = (activity.historyItems ?? []).filter((item) => item.id !== session.id);
-  // The recent feed lists only activities that have sessions.
-  if (remaining.length) state.activities.set(activity.id, { ...activity, historyItems: remaining });
-  else state.activities.delete(activity.id);
-  cards.delete(activity.id);
-  render();
-  setStatus(outcome.kind === "ok" ? "Deleted the session." : "The session was already deleted.");
+  const outcome = await feed.deleteSession(token, activity, session);
+  if (outcome.kind !== "ok") return showFailure(outcome, "delete the session", () => void removeSession(activity, session));
+  setStatus(outcome.body === "deleted" ? "Deleted the session." : "The session was already deleted.");
   focusAfterRemoval(activity.id);
 }
 
@@ -233,31 +211,40 @@ const cardActions: CardActions = {
 function start() {
   signIn.hidden = true;
   changeToken.hidden = false;
+  search.hidden = false;
   clearProblem();
-  state.activities.clear();
-  cards.clear();
-  state.next = FIRST_PAGE;
-  state.pagesLoaded = 0;
-  render();
+  feed.reset();
   void loadNextPage();
 }
 
 tokenForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  const token = tokenInput.value.trim().replace(/^Bearer\s+/i, "");
-  if (!token) {
+  const pasted = tokenInput.value.trim().replace(/^Bearer\s+/i, "");
+  if (!pasted) {
     tokenProblem.textContent = "Paste a token first.";
     tokenProblem.hidden = false;
     tokenInput.focus();
     return;
   }
-  sessionStorage.setItem(TOKEN_KEY, token);
-  state.token = token;
+  sessionStorage.setItem(TOKEN_KEY, pasted);
+  token = pasted;
   tokenInput.value = "";
   start();
 });
 changeToken.addEventListener("click", () => askForToken());
 loadMore.addEventListener("click", () => void loadNextPage());
+searchInput.addEventListener("input", () => {
+  render();
+  setStatus(summary());
+});
+// Escape empties the box (as a search field does natively in some browsers, in all of them here).
+searchInput.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !searchInput.value) return;
+  event.preventDefault();
+  searchInput.value = "";
+  render();
+  setStatus(summary());
+});
 
 // Whatever goes wrong in the page's own code is shown, never a blank page.
 const showCrash = (reason: unknown) =>
@@ -265,5 +252,5 @@ const showCrash = (reason: unknown) =>
 window.addEventListener("error", (event) => showCrash(event.error ?? event.message));
 window.addEventListener("unhandledrejection", (event) => showCrash(event.reason));
 
-if (state.token) start();
+if (token) start();
 else askForToken();
