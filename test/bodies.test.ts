@@ -1,12 +1,21 @@
 // Request bodies the service cannot take as sent: nested too deep to hand to an object, numbers a
-// double cannot hold as written.
+// double cannot hold as written, activities too large to send back.
 // Each refusal is a 4xx naming what is wrong, with nothing stored; never a 503 that a retry cannot fix.
 import { describe, expect, it } from "vitest";
 import { callObject } from "../src/graph/call-object";
 import { GraphError } from "../src/graph/errors";
 import { limits } from "../src/limits";
 import { activityIdFor } from "../src/objects/addresses";
-import { activityPath, appActivityPath, call, createActivity, freshAppActivityId, historyItemPath, historyItemsPath } from "./support/api";
+import {
+  activityPath,
+  type Answer,
+  appActivityPath,
+  call,
+  createActivity,
+  freshAppActivityId,
+  historyItemPath,
+  historyItemsPath,
+} from "./support/api";
 import { activityBody, activityResource, writerItemBody } from "./support/builders";
 import { expectGraphError, jsonAnswer, seen } from "./support/graph";
 import { activityStub } from "./support/objects";
@@ -207,5 +216,79 @@ describe("4. a number comes back with the value sent, or is a 400 naming it", ()
     const put = await call("PUT", appActivityPath(appActivityId), { raw });
     const contentInfo = { a: 1, b: 100, c: 1e-7, d: 0.1, e: -0.5, f: 12345678901234567000, g: 0, h: 0.000001234567890123456 };
     expect(seen(put)).toEqual(jsonAnswer(201, activityResource(appActivityId, activityBody({ contentInfo })), put));
+  });
+});
+
+describe("5. what is stored can always be sent back", () => {
+  /** An activity body whose contentInfo holds `chars` characters of text. */
+  const sized = (chars: number) => activityBody({ contentInfo: { text: "x".repeat(chars) } });
+  const utf8Bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).byteLength;
+  const tooLarge = (answer: Answer) =>
+    expectGraphError(
+      answer,
+      413,
+      "requestTooLarge",
+      expect.stringMatching(
+        new RegExp(
+          `^The activity would be \\d+ bytes as a GET answers it, more than the ${limits.bodyBytes} bytes a request body may hold, so it could not be sent back; nothing was stored\\.$`,
+        ),
+      ),
+    );
+
+  it("a PATCH that would grow the activity past the limit: 413, and the activity is as it was", async () => {
+    const seeded = await seed(sized(150_000));
+    const patch = await call("PATCH", activityPath(seeded.id), {
+      body: { visualElements: { content: { text: "y".repeat(150_000) } } },
+    });
+    tooLarge(patch);
+    await expectUnchanged(seeded);
+  });
+
+  it("a PUT within the body limit whose numbers grow when written back (1e20 is 100000000000000000000): 413, nothing stored", async () => {
+    const appActivityId = freshAppActivityId();
+    const raw = JSON.stringify(activityBody({ contentInfo: { numbers: [] } })).replace(
+      '"numbers":[]',
+      `"numbers":[${Array(20_000).fill("1e20").join(",")}]`,
+    );
+    expect(raw.length).toBeLessThan(limits.bodyBytes);
+    tooLarge(await call("PUT", appActivityPath(appActivityId), { raw }));
+    await expectNoActivity(appActivityId);
+  });
+
+  it("at the boundary: the largest activity a PUT can store reads back within the limit and PUTs back as it was read; one character more is a 413", async () => {
+    const appActivityId = freshAppActivityId();
+    const path = appActivityPath(appActivityId);
+    // The largest text that stores, found by bisection; every size tried fits the request body limit itself.
+    let [fits, over] = [0, limits.bodyBytes - 200];
+    expect(utf8Bytes(sized(over))).toBeLessThan(limits.bodyBytes);
+    while (over - fits > 1) {
+      const middle = Math.floor((fits + over) / 2);
+      const put = await call("PUT", path, { body: sized(middle) });
+      if (put.status === 413) {
+        tooLarge(put);
+        over = middle;
+      } else {
+        expect(put.status).toBeLessThan(300);
+        fits = middle;
+      }
+    }
+    const stored = await call("PUT", path, { body: sized(fits) });
+    const read = await call("GET", activityPath(stored.body.id));
+    expect(seen(read)).toEqual(jsonAnswer(200, stored.body, read));
+    expect(utf8Bytes(read.body)).toBeLessThanOrEqual(limits.bodyBytes);
+    const back = await call("PUT", path, { body: read.body });
+    expect(seen(back)).toEqual(
+      jsonAnswer(
+        200,
+        {
+          ...stored.body,
+          status: "updated",
+          lastModifiedDateTime: back.body.lastModifiedDateTime,
+          expirationDateTime: back.body.expirationDateTime,
+        },
+        back,
+      ),
+    );
+    tooLarge(await call("PUT", path, { body: sized(fits + 1) }));
   });
 });

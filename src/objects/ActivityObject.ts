@@ -40,6 +40,8 @@ export type ActivityPatchResult =
   | { kind: "activity-not-found" }
   /** The merged activity breaks a rule a PUT must pass; nothing was stored. */
   | { kind: "invalid"; issues: BodyIssue[] }
+  /** The merged activity, as a GET would answer it, is over the body limit (so it could not be sent back); nothing was stored. */
+  | { kind: "too-large"; bytes: number }
   /** The patch names another appActivityId than the stored one. */
   | { kind: "app-activity-id-differs"; appActivityId: string };
 
@@ -132,8 +134,8 @@ export class ActivityObject extends DurableObject<Env> {
     const result = this.transaction((): ActivityPatchResult => {
       const row = this.liveActivityRow(now);
       if (!row) return { kind: "activity-not-found" };
-      const patched = patchActivityContent(JSON.parse(row.content) as ActivityContent, patch);
-      if (patched.kind === "invalid") return patched;
+      const patched = patchActivityContent(JSON.parse(row.content) as ActivityContent, patch, row.app_activity_id);
+      if (patched.kind !== "merged") return patched;
       if (patched.appActivityId !== undefined && patched.appActivityId !== row.app_activity_id) {
         return { kind: "app-activity-id-differs", appActivityId: row.app_activity_id };
       }
