@@ -1,5 +1,5 @@
 // Request bodies the service cannot take as sent: nested too deep to hand to an object, numbers a
-// double cannot hold as written, activities too large to send back.
+// double cannot hold as written, activities too large to send back; and nulls it must take as absent.
 // Each refusal is a 4xx naming what is wrong, with nothing stored; never a 503 that a retry cannot fix.
 import { describe, expect, it } from "vitest";
 import { callObject } from "../src/graph/call-object";
@@ -13,11 +13,12 @@ import {
   call,
   createActivity,
   freshAppActivityId,
+  GUID,
   historyItemPath,
   historyItemsPath,
 } from "./support/api";
-import { activityBody, activityResource, writerItemBody } from "./support/builders";
-import { expectGraphError, jsonAnswer, seen } from "./support/graph";
+import { activityBody, activityResource, writerItemBody, writerItemResource } from "./support/builders";
+import { expectGraphError, jsonAnswer, madeBetween, seen } from "./support/graph";
 import { activityStub } from "./support/objects";
 import { DEV_CALLER } from "./support/tokens";
 
@@ -290,5 +291,34 @@ describe("5. what is stored can always be sent back", () => {
       ),
     );
     tooLarge(await call("PUT", path, { body: sized(fits + 1) }));
+  });
+});
+
+describe('6. "id": null and other nulls of unset properties are taken as absent', () => {
+  it("POST of a history item with id null: 201 with a new GUID", async () => {
+    const activityId = await createActivity();
+    const before = Date.now();
+    const answer = await call("POST", historyItemsPath(activityId), { body: { id: null, ...writerItemBody(3) } });
+    const created = answer.body.createdDateTime;
+    expect(seen(answer)).toEqual(jsonAnswer(201, writerItemResource(activityId, expect.stringMatching(GUID), 3, { created }), answer));
+    expect(created).toEqual(madeBetween(before, Date.now()));
+  });
+
+  it("a deep insert of an item with id null: 201 with the item, under a new GUID", async () => {
+    const appActivityId = freshAppActivityId();
+    const answer = await call("PUT", appActivityPath(appActivityId), {
+      body: { ...activityBody(), historyItems: [{ id: null, ...writerItemBody(4) }] },
+    });
+    const { "@odata.context": _context, ...item } = writerItemResource("", answer.body.historyItems?.[0]?.id, 4, {
+      created: answer.body.createdDateTime,
+    });
+    expect(seen(answer)).toEqual(jsonAnswer(201, { ...activityResource(appActivityId), historyItems: [item] }, answer));
+    expect(answer.body.historyItems[0].id).toMatch(GUID);
+  });
+
+  it("a PUT with appActivityId null (the URL gives it): 201", async () => {
+    const appActivityId = freshAppActivityId();
+    const answer = await call("PUT", appActivityPath(appActivityId), { body: { ...activityBody(), appActivityId: null } });
+    expect(seen(answer)).toEqual(jsonAnswer(201, activityResource(appActivityId), answer));
   });
 });

@@ -76,7 +76,8 @@ const READ_ONLY = ["@odata.type", "@odata.context", "status", "createdDateTime",
 const field = (path: Path, kind: Kind, required = false, nullable = !required): Field => ({ path, kind, required, nullable });
 
 const activityFields: Field[] = [
-  field(["appActivityId"], "appActivityId", false, false),
+  // Optional in a PUT, whose URL gives it: null is taken as absent.
+  field(["appActivityId"], "appActivityId"),
   field(["activitySourceHost"], "origin", true),
   field(["activationUrl"], "url", true),
   field(["appDisplayName"], "text"),
@@ -100,7 +101,7 @@ const activityFields: Field[] = [
 
 /** The fields of a history item body; `id` is the client's GUID on POST and in a deep insert, the URL's item on PUT. */
 const itemFields = (prefix: Path, idKind: "guid" | "ownId"): Field[] => [
-  field([...prefix, "id"], idKind, false, idKind === "ownId"),
+  field([...prefix, "id"], idKind),
   field([...prefix, "startedDateTime"], "date", true),
   field([...prefix, "lastActiveDateTime"], "date"),
   field([...prefix, "activeDurationSeconds"], "int32"),

@@ -192,7 +192,7 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   .openapi(putActivity, async (c) => {
     const appActivityId = appActivityIdFrom(c.req.url);
     const body = c.req.valid("json");
-    if (body.appActivityId !== undefined && body.appActivityId !== appActivityId) {
+    if (body.appActivityId != null && body.appActivityId !== appActivityId) {
       throw badRequest(`The appActivityId in the body ('${body.appActivityId}') must equal the one in the URL ('${appActivityId}').`);
     }
     const { answer, created } = await writeActivity(c, appActivityId, body, "upsert");

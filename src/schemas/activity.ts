@@ -85,8 +85,8 @@ export const activityBodySchema = z
   .strictObject(
     {
       ...activityMembers,
-      appActivityId: z.string(expected("a string")).optional().openapi({
-        description: "If present, must equal the appActivityId in the URL (decoded).",
+      appActivityId: z.string(expected("a string")).nullish().openapi({
+        description: "If present and not null, must equal the appActivityId in the URL (decoded).",
       }),
     },
     graphObject(ACTIVITY_TYPE),
@@ -150,7 +150,7 @@ export function patchActivityContent(stored: ActivityContent, patch: unknown, ap
   const content = toActivityContent(parsed.data);
   const bytes = sentBackBytes(appActivityId, JSON.stringify(content));
   if (bytes > limits.bodyBytes) return { kind: "too-large", bytes };
-  return { kind: "merged", content, appActivityId: parsed.data.appActivityId };
+  return { kind: "merged", content, appActivityId: parsed.data.appActivityId ?? undefined };
 }
 
 /**

@@ -48,9 +48,9 @@ const notBeforeStarted = {
   path: ["lastActiveDateTime"],
 };
 
-/** The body of POST .../historyItems and of a deep-inserted item: `id` is the client's optional GUID. */
+/** The body of POST .../historyItems and of a deep-inserted item: `id` is the client's optional GUID (null: none, as absent). */
 export const historyItemCreateSchema = z
-  .strictObject({ ...clientMembers, id: guidSchema.optional() }, graphObject(HISTORY_ITEM_TYPE))
+  .strictObject({ ...clientMembers, id: guidSchema.nullish() }, graphObject(HISTORY_ITEM_TYPE))
   .refine(lastActiveNotBeforeStarted, notBeforeStarted)
   .openapi("activityHistoryItemCreate");
 
