@@ -31,6 +31,12 @@ export const limits = {
   pageChars: 4 * 1024 * 1024,
   /** Deepest nesting of free JSON (visualElements.content, contentInfo); Adaptive Cards are shallow. */
   jsonDepth: 32,
+  /**
+   * Deepest nesting of any request body, counted from the body itself: room for free JSON at its
+   * own limit inside an activity, and far below the ~3,000 levels at which handing a value to a
+   * Durable Object fails. Checked in the Worker before anything else reads the body.
+   */
+  bodyDepth: 64,
   /** Longest bearer token accepted; Entra ID's are a few KB. */
   tokenChars: 16 * 1024,
   /** Longest tenant, user or app identifier taken from a token. */
@@ -43,6 +49,8 @@ export const limits = {
    * at once, in an isolate whose 128 MB serves other requests too (ours).
    */
   batchBodyBytes: 1024 * 1024,
+  /** Deepest nesting of a batch body: a request's body sits 3 levels down (requests, [i], body), so it may nest as deep as alone. */
+  batchBodyDepth: 64 + 3,
 } as const;
 
 /** How long an activity, and a history item without its own expirationDateTime, lives. */

@@ -64,3 +64,75 @@ it("refuses text as not Unicode exactly when an escape leaves a surrogate unpair
     { numRuns: RUNS },
   );
 });
+
+/** A JSON number as clients write it: sign, whole part, fraction and exponent, each of any length, negative zeros too. */
+const anyNumber = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom("", "-"),
+      fc.oneof(fc.constant("0"), fc.stringMatching(/^[1-9]\d{0,24}$/)),
+      fc.option(fc.stringMatching(/^\d{1,24}$/), { nil: undefined }),
+      fc.option(fc.tuple(fc.constantFrom("e", "E", "e+", "e-", "E-"), fc.stringMatching(/^\d{1,3}$/)), { nil: undefined }),
+    )
+    .map(
+      ([sign, whole, fraction, exponent]) =>
+        `${sign}${whole}${fraction === undefined ? "" : `.${fraction}`}${exponent ? exponent.join("") : ""}`,
+    ),
+  fc.constantFrom(
+    "-0",
+    "-0.0",
+    "-0e5",
+    "0e-400",
+    "1e-400",
+    "4.9e-324",
+    "2e-324",
+    "1.7976931348623157e308",
+    "9007199254740993",
+    "0.1",
+    "1.0",
+  ),
+);
+
+/** A decimal literal's exact value: its sign, and its digits times a power of ten. */
+function exactly(literal: string) {
+  const [, sign, whole, fraction = "", exponent = "0"] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([-+]?\d+))?$/.exec(literal)!;
+  return { negative: sign === "-", digits: BigInt(whole + fraction), power: BigInt(exponent) - BigInt(fraction.length) };
+}
+
+/** Whether two decimal literals denote the same number, sign of zero included (compared as exact fractions). */
+function sameNumber(a: string, b: string): boolean {
+  const [x, y] = [exactly(a), exactly(b)];
+  const power = x.power < y.power ? x.power : y.power;
+  return x.negative === y.negative && x.digits * 10n ** (x.power - power) === y.digits * 10n ** (y.power - power);
+}
+
+it("takes a number in free JSON exactly when it comes back with the value and sign sent, and refuses it naming it otherwise", async () => {
+  const path = `/v1.0/me/activities/${encodeURIComponent(`/body-scan?${crypto.randomUUID()}`)}`;
+  const body = (literal: string) =>
+    `{"activitySourceHost":"https://contoso.com","activationUrl":"https://contoso.com/a","visualElements":{"displayText":"d"},"contentInfo":{"n":${literal}}}`;
+  expect((await call("PUT", path, { token, raw: body("1") })).status).toBe(201);
+  await fc.assert(
+    fc.asyncProperty(anyNumber, async (literal) => {
+      const read = Number(literal);
+      const kept = Number.isFinite(read) && sameNumber(literal, String(read));
+      const answer = await call("PUT", path, { token, raw: body(literal) });
+      const back = answer.status === 200 ? String(answer.body.contentInfo.n) : undefined;
+      expect({
+        literal,
+        status: answer.status,
+        sameBack: back === undefined || sameNumber(literal, back),
+        message: answer.body?.error?.message,
+      }).toEqual({
+        literal,
+        status: kept ? 200 : 400,
+        sameBack: true,
+        message: kept
+          ? undefined
+          : Number.isFinite(read)
+            ? `Invalid value for 'contentInfo.n': the number ${literal} cannot be stored exactly: it would come back as ${String(read)}.`
+            : "Invalid value for 'contentInfo.n': the number is out of range.",
+      });
+    }),
+    { numRuns: RUNS },
+  );
+});

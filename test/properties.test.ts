@@ -76,7 +76,8 @@ const READ_ONLY = ["@odata.type", "@odata.context", "status", "createdDateTime",
 const field = (path: Path, kind: Kind, required = false, nullable = !required): Field => ({ path, kind, required, nullable });
 
 const activityFields: Field[] = [
-  field(["appActivityId"], "appActivityId", false, false),
+  // Optional in a PUT, whose URL gives it: null is taken as absent.
+  field(["appActivityId"], "appActivityId"),
   field(["activitySourceHost"], "origin", true),
   field(["activationUrl"], "url", true),
   field(["appDisplayName"], "text"),
@@ -100,7 +101,7 @@ const activityFields: Field[] = [
 
 /** The fields of a history item body; `id` is the client's GUID on POST and in a deep insert, the URL's item on PUT. */
 const itemFields = (prefix: Path, idKind: "guid" | "ownId"): Field[] => [
-  field([...prefix, "id"], idKind, false, idKind === "ownId"),
+  field([...prefix, "id"], idKind),
   field([...prefix, "startedDateTime"], "date", true),
   field([...prefix, "lastActiveDateTime"], "date"),
   field([...prefix, "activeDurationSeconds"], "int32"),
@@ -180,7 +181,8 @@ type Mutation =
   | { kind: "itemCount"; count: number };
 
 /** What the spec says must come of a mutation; "any" when it leaves the outcome open. */
-type Outcome = { kind: "accept" } | { kind: "reject"; status: 400 | 409 | 413; naming?: string } | { kind: "any" };
+/** `within`: the message names a path inside `naming` (a body nested too deep is named where the limit is crossed). */
+type Outcome = { kind: "accept" } | { kind: "reject"; status: 400 | 409 | 413; naming?: string; within?: boolean } | { kind: "any" };
 
 const describePath = (path: Path) =>
   path.reduce<string>((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${key}` : key), "");
@@ -297,7 +299,8 @@ function mutateBody(base: Record<string, unknown>, mutation: Mutation): Request 
     case "outOfRange": {
       setAt(body, mutation.field.path, RAW);
       const value = Number(mutation.literal);
-      const fits = Number.isInteger(value) && value >= 0 && value <= INT32_MAX;
+      // -0 would come back as 0, so it is refused as every number whose value would not come back as sent.
+      const fits = Number.isInteger(value) && value >= 0 && value <= INT32_MAX && !Object.is(value, -0);
       return {
         raw: JSON.stringify(body).replace(JSON.stringify(RAW), mutation.literal),
         outcome: fits ? { kind: "accept" } : reject400(mutation.field.path),
@@ -338,6 +341,10 @@ function mutateBody(base: Record<string, unknown>, mutation: Mutation): Request 
     case "deepJunk": {
       const f = mutation.field;
       setAt(body, f.path, nested(mutation.depth, f.kind === "jsonObject"));
+      // Past the body's own nesting limit, wherever it is (read-only members too), named where the limit is crossed.
+      if (f.path.length + mutation.depth > limits.bodyDepth) {
+        return { raw: JSON.stringify(body), outcome: { kind: "reject", status: 400, naming: describePath(f.path), within: true } };
+      }
       const fits = f.kind === "ignored" || (f.kind !== "ownId" && mutation.depth <= limits.jsonDepth);
       return { raw: JSON.stringify(body), outcome: fits ? { kind: "accept" } : reject400(f.path) };
     }
@@ -621,8 +628,12 @@ function answered(answerBody: any, requestBody: any, path: Path): unknown {
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** Matches a message that names `path` whole: 'historyItems' does not pass for 'historyItems[1].startedDateTime'. */
-const naming = (path: string) => new RegExp(`(?<![\\w.\\]$])${escapeRegExp(path)}(?![\\w[]|\\.\\w)`);
+/**
+ * Matches a message that names `path` whole: 'historyItems' does not pass for 'historyItems[1].startedDateTime';
+ * `within`: one that names a path inside it ('historyItems[1].startedDateTime' passes for 'historyItems').
+ */
+const naming = (path: string, within = false) =>
+  new RegExp(`(?<![\\w.\\]$])${escapeRegExp(path)}${within ? "(?=[[.])" : "(?![\\w[]|\\.\\w)"}`);
 
 /**
  * Sends the mutated body and checks the spec: never a 5xx; a 4xx in Graph's envelope with nothing
@@ -637,7 +648,9 @@ async function check(seeded: Seeded, method: string, path: string, request: Requ
   if (outcome.kind === "accept") expect(successes, JSON.stringify(answer.body)).toContain(answer.status);
   if (outcome.kind === "reject") {
     expect(answer.status).toBe(outcome.status);
-    if (outcome.naming !== undefined) expect(printable(answer.body.error.message)).toMatch(naming(printable(outcome.naming) as string));
+    if (outcome.naming !== undefined) {
+      expect(printable(answer.body.error.message)).toMatch(naming(printable(outcome.naming) as string, outcome.within));
+    }
   }
   if (answer.status >= 300) return answer;
   const stored = await readBack(seeded, answer.body, resource);

@@ -440,14 +440,17 @@ describe("limits at their boundary", () => {
 
   it("accepts an activity body of exactly 256 KiB", async () => {
     const seeded = await seededActivity();
-    // contentInfo is any JSON with no length limit of its own, so it can carry the padding.
-    const bare = JSON.stringify(activityBody({ contentInfo: { pad: "" } }));
+    // A read-only member carries the padding: it is ignored, while what is stored is held to the limit as a GET
+    // answers it, a few hundred bytes more than the body (test/bodies.test.ts).
+    const bare = JSON.stringify(activityBody({ lastModifiedDateTime: "" }));
     const pad = "x".repeat(BODY_LIMIT - bare.length);
-    const raw = JSON.stringify(activityBody({ contentInfo: { pad } }));
+    const raw = JSON.stringify(activityBody({ lastModifiedDateTime: pad }));
     expect(new TextEncoder().encode(raw).length).toBe(BODY_LIMIT);
     const answer = await call("PUT", seeded.path, { raw });
-    expect(answer.status).toBe(200);
-    expect(answer.body.contentInfo).toEqual({ pad });
+    expect({ status: answer.status, body: answer.body }).toEqual({
+      status: 200,
+      body: activityResource(seeded.appActivityId, activityBody(), { status: "updated" }),
+    });
   });
 });
 

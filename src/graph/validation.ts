@@ -7,7 +7,8 @@ import { GraphError } from "./errors";
 
 const MAX_ISSUES = 5;
 
-const describePath = (path: readonly PropertyKey[]) =>
+/** A path into a body as messages write it: `historyItems[0].startedDateTime`. */
+export const describePath = (path: readonly PropertyKey[]) =>
   path.reduce<string>((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), "");
 
 /** One sentence per problem, each naming the property and what was expected. */

@@ -89,8 +89,8 @@ export class ActivityObject extends DurableObject<Env> {
     const result = this.transaction((): ActivityPatchResult => {
       const row = this.activity.liveRow(now);
       if (!row) return { kind: "activity-not-found" };
-      const patched = patchActivityContent(JSON.parse(row.content) as ActivityContent, patch);
-      if (patched.kind === "invalid") return patched;
+      const patched = patchActivityContent(JSON.parse(row.content) as ActivityContent, patch, row.app_activity_id);
+      if (patched.kind !== "merged") return patched;
       if (patched.appActivityId !== undefined && patched.appActivityId !== row.app_activity_id) {
         return { kind: "app-activity-id-differs", appActivityId: row.app_activity_id };
       }

@@ -26,6 +26,8 @@ export type ActivityPatchResult =
   | { kind: "activity-not-found" }
   /** The merged activity breaks a rule a PUT must pass; nothing was stored. */
   | { kind: "invalid"; issues: BodyIssue[] }
+  /** The merged activity, as a GET would answer it, is over the body limit (so it could not be sent back); nothing was stored. */
+  | { kind: "too-large"; bytes: number }
   /** The patch names another appActivityId than the stored one. */
   | { kind: "app-activity-id-differs"; appActivityId: string };
 

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { checkBodyId } from "../graph/body-id";
 import { callObject } from "../graph/call-object";
-import { activityNotFound, badRequest, conflict, invalidRequest } from "../graph/errors";
+import { activityNotFound, badRequest, conflict, GraphError, invalidRequest } from "../graph/errors";
 import { jsonBody } from "../graph/json-body";
 import { activitiesPath, odataContext, selectProperties } from "../graph/odata";
 import { describeIssues, validationHook } from "../graph/validation";
@@ -18,6 +18,7 @@ import {
   activitySchema,
   activitySelectable,
   EXAMPLE_APP_ACTIVITY_ID,
+  sentBackBytes,
   toActivityContent,
   toActivityResource,
 } from "../schemas/activity";
@@ -153,6 +154,14 @@ export const expandSelection = (expand: Expansion | null) => (expand ? { range: 
 
 type ActivityBody = z.infer<typeof activityBodySchema>;
 
+/** The 413 a PUT of the GET's body would get, for a write whose activity would be `bytes` bytes as a GET answers it. */
+const tooLargeToSendBack = (bytes: number) =>
+  new GraphError(
+    413,
+    "requestTooLarge",
+    `The activity would be ${bytes} bytes as a GET answers it, more than the ${limits.bodyBytes} bytes a request body may hold, so it could not be sent back; nothing was stored.`,
+  );
+
 /** PUT and POST: checks what only the Worker can (ids), then has the activity's object write it; the answer, and whether it was created. */
 async function writeActivity(c: Context<AppEnv>, appActivityId: string, body: ActivityBody, mode: "create" | "upsert") {
   const caller = c.get("caller");
@@ -163,7 +172,10 @@ async function writeActivity(c: Context<AppEnv>, appActivityId: string, body: Ac
   const repeated = ids.find((itemId, index) => ids.indexOf(itemId) !== index);
   if (repeated) throw badRequest(`The history item id '${repeated}' appears more than once in historyItems.`);
 
-  const put = { owner: caller, id, appActivityId, content: JSON.stringify(toActivityContent(body)), historyItems };
+  const content = JSON.stringify(toActivityContent(body));
+  const bytes = sentBackBytes(appActivityId, content);
+  if (bytes > limits.bodyBytes) throw tooLargeToSendBack(bytes);
+  const put = { owner: caller, id, appActivityId, content, historyItems };
   const stub = activityObject(c.env, caller, id);
   const result: ActivityPutResult = await callObject(stub, (activity) =>
     mode === "create" ? activity.createActivity(put) : activity.putActivity(put),
@@ -188,7 +200,7 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
   .openapi(putActivity, async (c) => {
     const appActivityId = appActivityIdFrom(c.req.url);
     const body = c.req.valid("json");
-    if (body.appActivityId !== undefined && body.appActivityId !== appActivityId) {
+    if (body.appActivityId != null && body.appActivityId !== appActivityId) {
       throw badRequest(`The appActivityId in the body ('${body.appActivityId}') must equal the one in the URL ('${appActivityId}').`);
     }
     const { answer, created } = await writeActivity(c, appActivityId, body, "upsert");
@@ -210,6 +222,7 @@ export const activityRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
     const result = await callObject(activityObject(c.env, c.get("caller"), id), (activity) => activity.patchActivity(patch));
     if (result.kind === "activity-not-found") throw activityNotFound(id);
     if (result.kind === "invalid") throw badRequest(describeIssues(result.issues, "request body"));
+    if (result.kind === "too-large") throw tooLargeToSendBack(result.bytes);
     if (result.kind === "app-activity-id-differs") {
       throw badRequest(`The appActivityId in the body must equal the activity's own ('${result.appActivityId}'); it cannot be changed.`);
     }

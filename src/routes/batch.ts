@@ -33,9 +33,9 @@ const postBatch = createRoute({
   description:
     "Each request runs as if sent alone, with the batch's Authorization: the same routes, validation, limits, throttling and logging. " +
     "Requests without dependsOn may run concurrently; one whose dependency did not succeed answers 424 without running. " +
-    `The batch body holds at most ${limits.batchRequests} requests and ${limits.batchBodyBytes} bytes.`,
+    `The batch body holds at most ${limits.batchRequests} requests and ${limits.batchBodyBytes} bytes, nested at most ${limits.batchBodyDepth} levels deep.`,
   // The batch itself is authenticated but not throttled: each of its requests counts on its own.
-  middleware: [authenticate(), jsonBody({ maxBytes: limits.batchBodyBytes })] as const,
+  middleware: [authenticate(), jsonBody({ maxBytes: limits.batchBodyBytes, maxDepth: limits.batchBodyDepth })] as const,
   request: { query: queryOptions({}), body: { required: true, content: { "application/json": { schema: batchBodySchema } } } },
   responses: {
     200: { description: "Every request's answer, in request order.", content: { "application/json": { schema: batchResponseSchema } } },

@@ -107,8 +107,8 @@ export const activityBodySchema = z
   .strictObject(
     {
       ...activityMembers,
-      appActivityId: z.string(expected("a string")).optional().openapi({
-        description: "If present, must equal the appActivityId in the URL (decoded).",
+      appActivityId: z.string(expected("a string")).nullish().openapi({
+        description: "If present and not null, must equal the appActivityId in the URL (decoded).",
         example: EXAMPLE_APP_ACTIVITY_ID,
       }),
     },
@@ -154,15 +154,21 @@ export const activityPatchSchema = activityBodySchema
 /** The typed complex values of an activity, which a PATCH merges member by member; the rest it replaces. */
 const MEMBERWISE = ["visualElements", "visualElements.attribution"];
 
-/** An activity's content after a PATCH, with the appActivityId the patch named; or what breaks a PUT rule. */
+/**
+ * An activity's content after a PATCH, with the appActivityId the patch named; or what breaks a PUT
+ * rule; or its size as a GET would answer it, when that is more than a PUT may send back.
+ */
 type MergedActivity =
-  { kind: "merged"; content: ActivityContent; appActivityId: string | undefined } | { kind: "invalid"; issues: BodyIssue[] };
+  | { kind: "merged"; content: ActivityContent; appActivityId: string | undefined }
+  | { kind: "invalid"; issues: BodyIssue[] }
+  | { kind: "too-large"; bytes: number };
 
 /**
  * An activity's client properties after a PATCH: the patch merged into them, then held to every
- * rule a PUT must pass (activityBodySchema), so a PATCH stores nothing a PUT would refuse.
+ * rule a PUT must pass (activityBodySchema), so a PATCH stores nothing a PUT would refuse, and to
+ * the body limit as a GET would answer the result (sentBackBytes), so it can always be sent back.
  */
-export function patchActivityContent(stored: ActivityContent, patch: unknown): MergedActivity {
+export function patchActivityContent(stored: ActivityContent, patch: unknown, appActivityId: string): MergedActivity {
   if (patch !== null && typeof patch === "object" && "historyItems" in patch) {
     return {
       kind: "invalid",
@@ -171,7 +177,38 @@ export function patchActivityContent(stored: ActivityContent, patch: unknown): M
   }
   const parsed = activityBodySchema.safeParse(mergePatch(stored, patch, MEMBERWISE));
   if (!parsed.success) return { kind: "invalid", issues: bodyIssues(parsed.error.issues) };
-  return { kind: "merged", content: toActivityContent(parsed.data), appActivityId: parsed.data.appActivityId };
+  const content = toActivityContent(parsed.data);
+  const bytes = sentBackBytes(appActivityId, JSON.stringify(content));
+  if (bytes > limits.bodyBytes) return { kind: "too-large", bytes };
+  return { kind: "merged", content, appActivityId: parsed.data.appActivityId ?? undefined };
+}
+
+/**
+ * Room for a GET's @odata.context, which names the origin and the user as the request did: under
+ * 700 bytes for a 253-character host and a 128-character user name with every character percent-encoded.
+ */
+const CONTEXT_BYTES = 1024;
+
+/** The server fields of an activity at their longest: the largest 64-bit id, fixed-width dates, `updated`. */
+const LONGEST_SERVER_FIELDS = {
+  id: "18446744073709551615",
+  createdDateTime: formatDateTime(0),
+  lastModifiedDateTime: formatDateTime(0),
+  expirationDateTime: formatDateTime(0),
+  status: "updated",
+};
+
+const utf8 = new TextEncoder();
+
+/**
+ * The bytes of the activity as a GET answers it (client properties `content`, as stored), which is
+ * what a client sends back when it PUTs what it read: the largest its server fields can be, and
+ * CONTEXT_BYTES for @odata.context. An activity is stored only when this is within the body limit.
+ */
+export function sentBackBytes(appActivityId: string, content: string): number {
+  const serverFields = JSON.stringify({ appActivityId, ...LONGEST_SERVER_FIELDS });
+  // One object of both objects' members: one pair of braces fewer, one comma more.
+  return utf8.encode(serverFields).byteLength + utf8.encode(content).byteLength - 1 + CONTEXT_BYTES;
 }
 
 /** The client-owned properties of an activity, stored and returned as one JSON document. */

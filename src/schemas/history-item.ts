@@ -55,11 +55,11 @@ const notBeforeStarted = {
 };
 
 /**
- * The body of POST .../historyItems and of a deep-inserted item: `id` is the client's optional GUID.
+ * The body of POST .../historyItems and of a deep-inserted item: `id` is the client's optional GUID (null: none, as absent).
  * Its example has none (as Graph's deep insert), so that sending it twice creates two items, not a 409.
  */
 export const historyItemCreateSchema = z
-  .strictObject({ ...clientMembers, id: guidSchema.optional() }, graphObject(HISTORY_ITEM_TYPE))
+  .strictObject({ ...clientMembers, id: guidSchema.nullish() }, graphObject(HISTORY_ITEM_TYPE))
   .refine(lastActiveNotBeforeStarted, notBeforeStarted)
   .openapi("activityHistoryItemCreate", {
     example: {
