@@ -1,7 +1,7 @@
 // Entra ID's signing keys, shared by a data center's isolates through the Cache API: a cold
 // verifier (an isolate's first request, or a configuration it has not seen) starts from the set
 // another isolate fetched, instead of waiting on the key endpoint, and leaves the set it fetches
-// for the next one. Each test has a key endpoint of its own (a fresh URL), so nothing is shared
+// for the next one; a warm one whose set expired looks there again before fetching. Each test has a key endpoint of its own (a fresh URL), so nothing is shared
 // between tests.
 import { env } from "cloudflare:workers";
 import type { JWK } from "jose";
@@ -15,6 +15,7 @@ const MINUTE_MS = 60_000;
 const UNKNOWN_KID = "No signing key matches the token's key id (kid).";
 
 afterEach(() => {
+  vi.useRealTimers();
   vi.restoreAllMocks();
 });
 
@@ -107,5 +108,29 @@ describe("a cold verifier", () => {
     expectEmptyFeed(await readFeed(vars, added));
     expect(keyFetches()).toBe(1);
     expect(await sharedRecord(keysUrl)).toEqual({ uat: expect.any(Number), jwks: { keys: [published.jwk, added.jwk] } });
+  });
+});
+
+describe("a warm verifier", () => {
+  it("whose set is 10 minutes old takes the newer set another isolate shared, and fetches only when none is newer", async () => {
+    const { keysUrl, vars } = freshKeyEndpoint();
+    const key = await signingKey("refreshed");
+    const { keyFetches } = stubKeyEndpoint(keysUrl, () => Response.json({ keys: [key.jwk] }));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    expectEmptyFeed(await readFeed(vars, key));
+    expect(keyFetches()).toBe(1);
+
+    // 11 minutes on, another isolate of the data center fetched the set a minute ago and shared it.
+    vi.setSystemTime(start + 11 * MINUTE_MS);
+    await shareKeySet(keysUrl, Date.now() - MINUTE_MS, [key.jwk]);
+    expectEmptyFeed(await readFeed(vars, key));
+    expect(keyFetches()).toBe(1);
+
+    // 11 minutes later again nothing newer is shared: the verifier fetches, and shares what it fetched.
+    vi.setSystemTime(start + 22 * MINUTE_MS);
+    expectEmptyFeed(await readFeed(vars, key));
+    expect(keyFetches()).toBe(2);
+    expect(await sharedRecord(keysUrl)).toEqual({ uat: Date.now(), jwks: { keys: [key.jwk] } });
   });
 });

@@ -6,6 +6,7 @@ import {
   type JSONWebKeySet,
   type JWKSCacheInput,
   type JWTVerifyGetKey,
+  type RemoteJWKSet,
 } from "jose";
 
 /** The key set could not be fetched: the service's problem, not the token's. */
@@ -34,7 +35,7 @@ export function localKeys(jwks: JSONWebKeySet): SigningKeys {
 
 /** One isolate's remote key set: jose's resolver, the record jose keeps of the set it holds, and when the shared copy was fetched. */
 interface RemoteKeySet {
-  keys: JWTVerifyGetKey;
+  keys: RemoteJWKSet;
   record: JWKSCacheInput;
   sharedUat: number | undefined;
 }
@@ -69,9 +70,9 @@ async function share(origin: string, url: URL, set: RemoteKeySet) {
 
 /**
  * Entra ID's published keys (AUTH_JWKS_URL), used for 10 minutes after each fetch and fetched again
- * for an unknown kid at most every 30 s. A fetched set is shared through the Cache API: an isolate's
- * first request starts from the set another isolate fetched (while it is younger than 10 minutes)
- * instead of waiting on Entra ID, and only the isolate whose set expires fetches again.
+ * for an unknown kid at most every 30 s. A fetched set is shared through the Cache API: an isolate
+ * starts from the set another isolate fetched, and takes it again when its own set is 10 minutes
+ * old, so it waits on Entra ID only when no isolate of the data center has a set younger than that.
  */
 export function remoteKeys(url: URL): SigningKeys {
   let loading: Promise<RemoteKeySet> | undefined;
@@ -86,7 +87,9 @@ export function remoteKeys(url: URL): SigningKeys {
   };
   return (requestUrl) => async (header, token) => {
     const origin = new URL(requestUrl).origin;
-    const set = await (loading ??= load(origin));
+    let set = await (loading ??= load(origin));
+    // A set that expired: another isolate may have shared a newer one since.
+    if ("uat" in set.record && !set.keys.fresh) set = await (loading = load(origin));
     try {
       return await set.keys(header, token);
     } catch (error) {
