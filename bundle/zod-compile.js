@@ -7,11 +7,15 @@ import { ZodCompileUnsupportedError } from "../node_modules/zod/v4/core/compile.
 
 export { INVALID, withParser, ZodCompileAsyncError, ZodCompileUnsupportedError } from "../node_modules/zod/v4/core/compile.js";
 
+/** zod's internal code generator (compileFn, which zod's core re-exports) where no code can be generated: the refusal it gives in a Worker. */
+export function compileFn() {
+  throw new ZodCompileUnsupportedError(
+    "this schema (generated code failed to evaluate: code generation from strings is disallowed in Workers)",
+  );
+}
+
 /** zod's compile() where no code can be generated: the schema itself; with `strict`, the refusal. */
 export function compile(schema, options) {
-  if (options?.strict)
-    throw new ZodCompileUnsupportedError(
-      "this schema (generated code failed to evaluate: code generation from strings is disallowed in Workers)",
-    );
+  if (options?.strict) compileFn(schema, options);
   return schema;
 }

@@ -9,6 +9,7 @@ import { rateLimit } from "./auth/rate-limit";
 import { canonicalRequest } from "./graph/canonical-url";
 import { errorBody, GraphError } from "./graph/errors";
 import { accessLog } from "./graph/access-log";
+import { noStore, withoutNoStore } from "./graph/no-store";
 import { requestId } from "./graph/request-id";
 import { sitePage } from "./graph/site-pages";
 import { validationHook } from "./graph/validation";
@@ -93,6 +94,7 @@ export function buildApp() {
   // A batch's requests go through this whole app, middleware and all, as if each had been sent alone.
   const api = buildApi((request, env, ctx) => app.fetch(request, env, ctx));
   app.use(requestId());
+  app.use(noStore());
   app.use(accessLog());
   // Bearer tokens, never cookies: any origin may call, as Graph allows single-page apps to. Only a
   // browser's request (preflights included) carries Origin; other clients get no CORS headers.
@@ -111,7 +113,8 @@ export function buildApp() {
 
   app.notFound(
     async (c) =>
-      (await sitePage(c)) ?? respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)),
+      (await withoutNoStore(c, () => sitePage(c))) ??
+      respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)),
   );
   app.onError((error, c) => respond(c, toGraphError(error, c.get("requestId"))));
   return app;

@@ -1,11 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
-import { exportJWK, generateKeyPair, type JWK } from "jose";
+import type { JWK } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type Answer, call, freshAppActivityId } from "./support/api";
 import { activityBody, activityResource } from "./support/builders";
 import { activitiesContext, expectGraphError, withoutContext } from "./support/graph";
 import { activityObjectIds, activityStub, feedStub, NOTHING_PENDING, OUTBOX_STATE, sqlIn } from "./support/objects";
-import { callerFor, DEV_CALLER, mintToken, type TokenOptions } from "./support/tokens";
+import { callerFor, DEV_CALLER, mintToken, signingKey, stubKeyEndpoint, type TokenOptions } from "./support/tokens";
 
 // Tests that look inside objects use a fresh user of the development tenant and app.
 const TENANT = DEV_CALLER.tenantId;
@@ -56,24 +56,12 @@ afterEach(() => {
 });
 
 describe("a remote key set that rotates", () => {
-  /** A signing key with its public JWK under `kid`. */
-  async function signingKey(kid: string) {
-    const { privateKey, publicKey } = await generateKeyPair("RS256");
-    return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" } as JWK };
-  }
-
   it("accepts a new kid once the set publishes it (after jose's 30 s cooldown) and refuses a removed key once the 10 min cache expires", async () => {
     const keysUrl = `https://keys.test/jwks?run=${crypto.randomUUID()}`;
     const vars = { AUTH_JWKS: "", AUTH_JWKS_URL: keysUrl };
     const [oldKey, newKey] = await Promise.all([signingKey("rotation-old"), signingKey("rotation-new")]);
     let published: JWK[] = [oldKey.jwk];
-    const realFetch = globalThis.fetch;
-    const fetches = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (url !== keysUrl) return realFetch(input, init);
-      return Response.json({ keys: published });
-    });
-    const keyFetches = () => fetches.mock.calls.filter(([input]) => String(input) === keysUrl).length;
+    const { fetches, keyFetches } = stubKeyEndpoint(keysUrl, () => Response.json({ keys: published }));
     vi.useFakeTimers({ toFake: ["Date"] });
     const start = Date.now();
     vi.setSystemTime(start);
@@ -128,14 +116,9 @@ describe("a remote key set that rotates", () => {
 describe("a remote key set that cannot be reached", () => {
   it("answers 503 serviceNotAvailable with Retry-After, not a 401 that would make the client discard a good token", async () => {
     const keysUrl = `https://keys.test/jwks?run=${crypto.randomUUID()}`;
-    const { privateKey, publicKey } = await generateKeyPair("RS256");
-    const jwk = { ...(await exportJWK(publicKey)), kid: "outage", alg: "RS256", use: "sig" } as JWK;
+    const { privateKey, jwk } = await signingKey("outage");
     let healthy = false;
-    const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-      if (String(input) !== keysUrl) return realFetch(input, init);
-      return healthy ? Response.json({ keys: [jwk] }) : new Response("upstream down", { status: 500 });
-    });
+    stubKeyEndpoint(keysUrl, () => (healthy ? Response.json({ keys: [jwk] }) : new Response("upstream down", { status: 500 })));
     const user = crypto.randomUUID();
     const token = await mintToken({ user, key: privateKey, kid: "outage" });
     const vars = { AUTH_JWKS: "", AUTH_JWKS_URL: keysUrl };

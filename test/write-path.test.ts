@@ -1,9 +1,11 @@
-// The write path's economies: a verified token is not verified again, and a burst of writes to
-// one activity shares its pushes to the feed, while every write is still in the feed when acknowledged.
+// The write path's economies: a verified token is not verified again (it is remembered by its
+// hash), and a burst of writes to one activity shares its pushes to the feed, while every write is
+// still in the feed when acknowledged.
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, expect, it, vi } from "vitest";
 import { FeedObject } from "../src/objects/FeedObject";
 import { call, createActivity, historyItemsPath } from "./support/api";
+import { activitiesContext, jsonAnswer, seen } from "./support/graph";
 import { feedStub } from "./support/objects";
 import { callerFor, mintToken } from "./support/tokens";
 
@@ -25,6 +27,28 @@ it("checks a token's signature once, then trusts it until it expires", async () 
   expect(expired.status).toBe(401);
   expect(expired.body.error.message).toBe("Lifetime validation failed: the token is expired.");
   expect(verify).toHaveBeenCalledTimes(2);
+});
+
+it("remembers a verified token by its SHA-256, never by the token itself", async () => {
+  const user = crypto.randomUUID();
+  const token = await mintToken({ user });
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  const sha256 = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  // Every key any Map of the isolate is asked for or given while the two requests run.
+  const lookups = [vi.spyOn(Map.prototype, "get"), vi.spyOn(Map.prototype, "set")];
+  const verify = vi.spyOn(crypto.subtle, "verify");
+  const answers = [await call("GET", "/v1.0/me/activities", { token }), await call("GET", "/v1.0/me/activities", { token })];
+  const keys = lookups.flatMap((spy) => spy.mock.calls.map(([key]) => key));
+  vi.restoreAllMocks();
+
+  for (const answer of answers)
+    expect(seen(answer)).toEqual(jsonAnswer(200, { "@odata.context": activitiesContext({ user }), value: [] }, answer));
+  // The second request was answered from memory: one signature check for both.
+  expect(verify).toHaveBeenCalledTimes(1);
+  const signature = token.split(".")[2]!;
+  expect(keys.filter((key) => typeof key === "string" && key.includes(signature))).toEqual([]);
+  // Looked up twice and remembered once, by the hex SHA-256 of the whole token.
+  expect(keys.filter((key) => key === sha256)).toHaveLength(3);
 });
 
 it("a burst of writes to one activity: each is in the feed when acknowledged, at one push per write at most", async () => {

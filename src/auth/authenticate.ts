@@ -20,7 +20,7 @@ function authorization(request: Request): string | undefined {
 /** Verifies the bearer token and sets `c.get("caller")`, `c.get("principalNames")` and `c.get("tokenExpiresMs")`; failures become 401/403 Graph errors. */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
-    const { caller, principalNames, expiresMs } = await verifyAccessToken(authorization(c.req.raw), c.env);
+    const { caller, principalNames, expiresMs } = await verifyAccessToken(authorization(c.req.raw), c.env, c.req.url);
     c.set("caller", caller);
     c.set("principalNames", principalNames);
     c.set("tokenExpiresMs", expiresMs);
@@ -31,7 +31,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 /** Verifies an application token with the admin role and sets `c.get("administrator")`; failures become 401/403 Graph errors. */
 export function authenticateAdministrator(): MiddlewareHandler<AppEnv> {
   return async function authenticateAdministrator(c, next) {
-    c.set("administrator", await verifyAdministratorToken(c.req.header("Authorization"), c.env));
+    c.set("administrator", await verifyAdministratorToken(c.req.header("Authorization"), c.env, c.req.url));
     await next();
   };
 }

@@ -1,6 +1,7 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { errors, jwtVerify, type JWTPayload } from "jose";
 import { GraphError } from "../graph/errors";
 import { limits } from "../limits";
+import { KeySetUnavailable, localKeys, remoteKeys, type SigningKeys } from "./signing-keys";
 
 /** The delegated permission every call needs. */
 const REQUIRED_SCOPE = "UserActivity.ReadWrite.CreatedByApp";
@@ -47,8 +48,11 @@ interface CheckedClaims extends JWTPayload {
 }
 
 interface AuthConfig {
-  keys: JWTVerifyGetKey;
-  /** Tokens that passed every check common to all routes, with their claims, until they must be checked again. */
+  keys: SigningKeys;
+  /**
+   * Tokens that passed every check common to all routes, by their SHA-256 (the isolate's memory
+   * holds no token a leak could replay), with their claims, until they must be checked again.
+   */
   verified: Map<string, { claims: CheckedClaims; until: number }>;
   tenants: "*" | string[];
   issuerTemplates: string[];
@@ -61,26 +65,6 @@ const list = (value: string) =>
     .map((part) => part.trim())
     .filter(Boolean);
 
-/** The key set could not be fetched: the service's problem, not the token's. */
-class KeySetUnavailable extends Error {}
-
-/**
- * Entra ID's published keys, cached for 10 minutes (a key removed from the set stops working
- * within that), and looked up again for an unknown kid at most every 30 s (so made-up kids
- * cannot flood the key endpoint).
- */
-function remoteKeys(url: URL): JWTVerifyGetKey {
-  const keys = createRemoteJWKSet(url, { cacheMaxAge: 600_000, cooldownDuration: 30_000 });
-  return async (header, token) => {
-    try {
-      return await keys(header, token);
-    } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-      throw new KeySetUnavailable(String(error));
-    }
-  };
-}
-
 let cached: { source: string; config: AuthConfig } | undefined;
 
 // Built once per isolate and configuration, so a remote key set's cache outlives a request.
@@ -90,7 +74,7 @@ function authConfig(env: Env): AuthConfig {
     cached = {
       source,
       config: {
-        keys: env.AUTH_JWKS ? createLocalJWKSet(JSON.parse(env.AUTH_JWKS)) : remoteKeys(new URL(env.AUTH_JWKS_URL)),
+        keys: env.AUTH_JWKS ? localKeys(JSON.parse(env.AUTH_JWKS)) : remoteKeys(new URL(env.AUTH_JWKS_URL)),
         verified: new Map(),
         tenants: env.AUTH_TENANTS.trim() === "*" ? "*" : list(env.AUTH_TENANTS),
         issuerTemplates: list(env.AUTH_ISSUERS),
@@ -123,9 +107,12 @@ function describeJoseError(error: unknown): string {
 const isIdentity = (value: unknown): value is string =>
   typeof value === "string" && value.length > 0 && value.length <= limits.identityClaimChars;
 
-/** Verifies a delegated (user) bearer token and returns the caller it names, or throws the Graph error to answer with. */
-export async function verifyAccessToken(authorization: string | undefined, env: Env): Promise<VerifiedToken> {
-  const claims = await checkedClaims(authorization, env);
+/**
+ * Verifies a delegated (user) bearer token of a request to `url` and returns the caller it names,
+ * or throws the Graph error to answer with.
+ */
+export async function verifyAccessToken(authorization: string | undefined, env: Env, url: string): Promise<VerifiedToken> {
+  const claims = await checkedClaims(authorization, env, url);
   const scopes = typeof claims.scp === "string" ? claims.scp.split(" ") : [];
   if (scopes.length === 0 || claims.idtyp === "app") {
     throw new GraphError(403, "accessDenied", "Application-only tokens are not supported; this API needs a delegated (user) token.");
@@ -143,12 +130,12 @@ export async function verifyAccessToken(authorization: string | undefined, env: 
 }
 
 /**
- * Verifies an application (client-credentials) token for the admin routes: no user in it
- * (no `scp`), and the app role `ADMIN_ROLE` in `roles`. Returns the administrator, whose tenant
- * is the only one it may act on.
+ * Verifies an application (client-credentials) token of a request to `url`, for the admin routes:
+ * no user in it (no `scp`), and the app role `ADMIN_ROLE` in `roles`. Returns the administrator,
+ * whose tenant is the only one it may act on.
  */
-export async function verifyAdministratorToken(authorization: string | undefined, env: Env): Promise<Administrator> {
-  const claims = await checkedClaims(authorization, env);
+export async function verifyAdministratorToken(authorization: string | undefined, env: Env, url: string): Promise<Administrator> {
+  const claims = await checkedClaims(authorization, env, url);
   if (claims.scp !== undefined || claims.idtyp === "user") {
     throw new GraphError(
       403,
@@ -175,27 +162,34 @@ function clientApp(claims: CheckedClaims): string {
 }
 
 /** The checks every route makes: header, size, signature, lifetime, audience, tenant and issuer. Remembers tokens that passed. */
-async function checkedClaims(authorization: string | undefined, env: Env): Promise<CheckedClaims> {
+async function checkedClaims(authorization: string | undefined, env: Env, url: string): Promise<CheckedClaims> {
   if (!authorization) throw invalidToken("Access token is empty. Send 'Authorization: Bearer <token>'.", false);
   if (authorization.length > limits.tokenChars) throw invalidToken(`The access token is longer than ${limits.tokenChars} characters.`);
   const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i.exec(authorization.trim());
   if (!match) throw invalidToken("The Authorization header must be 'Bearer <token>'.");
   const config = authConfig(env);
   const token = match[1]!;
-  const remembered = config.verified.get(token);
+  const digest = await sha256(token);
+  const remembered = config.verified.get(digest);
   if (remembered && Date.now() < remembered.until) return remembered.claims;
-  const claims = await verify(token, config);
+  const claims = await verify(token, config, url);
   // Forget the oldest when full (a Map iterates in insertion order).
   if (config.verified.size >= VERIFIED_TOKENS) config.verified.delete(config.verified.keys().next().value!);
-  config.verified.set(token, { claims, until: Math.min((claims.exp! + CLOCK_TOLERANCE_SECONDS) * 1000, Date.now() + VERIFIED_TOKEN_MS) });
+  config.verified.set(digest, { claims, until: Math.min((claims.exp! + CLOCK_TOLERANCE_SECONDS) * 1000, Date.now() + VERIFIED_TOKEN_MS) });
   return claims;
 }
 
+/** A token's SHA-256, in hex. */
+async function sha256(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 /** Checks one token's signature, lifetime, audience, tenant and issuer. */
-async function verify(token: string, config: AuthConfig): Promise<CheckedClaims> {
+async function verify(token: string, config: AuthConfig, url: string): Promise<CheckedClaims> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, config.keys, {
+    ({ payload } = await jwtVerify(token, config.keys(url), {
       algorithms: ALGORITHMS,
       audience: config.audiences,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,

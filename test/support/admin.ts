@@ -6,7 +6,7 @@ import { expect } from "vitest";
 import type { Caller } from "../../src/auth/verify-token";
 import { type Answer, appActivityPath, call, freshAppActivityId, ORIGIN } from "./api";
 import { activityBody } from "./builders";
-import { withoutContext } from "./graph";
+import { NO_STORE, withoutContext } from "./graph";
 import { userStub } from "./objects";
 import { DEV_CALLER, mintAdminToken, mintToken } from "./tokens";
 
@@ -47,10 +47,12 @@ export async function exportOf(user: string, token?: string): Promise<Record<str
     new Request(`${ORIGIN}${exportPath(user)}`, { headers: { Authorization: `Bearer ${token ?? (await mintAdminToken())}` } }),
   );
   const text = new TextDecoder().decode(await response.arrayBuffer());
-  expect({ status: response.status, contentType: response.headers.get("content-type") }).toEqual({
-    status: 200,
-    contentType: "application/x-ndjson",
-  });
+  expect({
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    cacheControl: response.headers.get("cache-control"),
+    contentTypeOptions: response.headers.get("x-content-type-options"),
+  }).toEqual({ status: 200, contentType: "application/x-ndjson", ...NO_STORE });
   if (text === "") return [];
   // A complete export ends with a newline.
   expect(text.at(-1)).toBe("\n");

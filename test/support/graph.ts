@@ -77,8 +77,13 @@ export const seen = (answer: Answer) => ({
   contentType: answer.headers.get("content-type"),
   requestId: answer.headers.get("request-id"),
   clientRequestId: answer.headers.get("client-request-id"),
+  cacheControl: answer.headers.get("cache-control"),
+  contentTypeOptions: answer.headers.get("x-content-type-options"),
   body: answer.body,
 });
+
+/** The headers every API answer carries: personal data, kept by no cache, never sniffed as another type. */
+export const NO_STORE = { cacheControl: "no-store", contentTypeOptions: "nosniff" } as const;
 
 /** What `seen` must show of a JSON answer with this status and body. */
 export const jsonAnswer = (status: number, body: unknown, answer: Answer, echoed = echoedId(answer)) => ({
@@ -86,6 +91,7 @@ export const jsonAnswer = (status: number, body: unknown, answer: Answer, echoed
   contentType: expect.stringMatching(/^application\/json\b/),
   requestId: expect.stringMatching(REQUEST_ID),
   clientRequestId: echoed,
+  ...NO_STORE,
   body,
 });
 
@@ -95,6 +101,7 @@ export const noContent = (answer: Answer) => ({
   contentType: null,
   requestId: expect.stringMatching(REQUEST_ID),
   clientRequestId: echoedId(answer),
+  ...NO_STORE,
   body: null,
 });
 

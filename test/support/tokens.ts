@@ -1,7 +1,8 @@
 // Development tokens inside the Workers runtime, minted as `npm run token` mints them, with the
-// extra freedom the auth tests need (any claim, another key, no scope).
+// extra freedom the auth tests need (any claim, another key and the endpoint that publishes it, no scope).
 import { env } from "cloudflare:workers";
-import { importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
+import { vi } from "vitest";
 import devSigningKey from "../../dev/signing-key.json";
 import { DEV_APPLICATION, DEV_IDENTITY } from "../../scripts/dev-identity";
 import type { Caller } from "../../src/auth/verify-token";
@@ -23,6 +24,26 @@ export interface TokenOptions {
   claims?: JWTPayload;
   key?: CryptoKey;
   kid?: string;
+}
+
+/** A fresh RS256 signing key, with its public JWK under `kid` as a key set publishes it. */
+export async function signingKey(kid: string) {
+  const { privateKey, publicKey } = await generateKeyPair("RS256");
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" } as JWK };
+}
+
+/**
+ * Stands in for the key endpoint at `url` (AUTH_JWKS_URL) until the test's mocks are restored:
+ * each fetch of it gets `answer()`, any other fetch goes out. `keyFetches()` counts the fetches of it.
+ */
+export function stubKeyEndpoint(url: string, answer: () => Response) {
+  const realFetch = globalThis.fetch;
+  const fetches = vi
+    .spyOn(globalThis, "fetch")
+    .mockImplementation(async (input, init) =>
+      (input instanceof Request ? input.url : String(input)) === url ? answer() : realFetch(input, init),
+    );
+  return { fetches, keyFetches: () => fetches.mock.calls.filter(([input]) => String(input) === url).length };
 }
 
 /** The caller a token minted with these options names. */
