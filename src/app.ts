@@ -7,7 +7,7 @@ import { authenticate } from "./auth/authenticate";
 import { pathUser } from "./auth/path-user";
 import { rateLimit } from "./auth/rate-limit";
 import { canonicalRequest } from "./graph/canonical-url";
-import { errorBody, GraphError } from "./graph/errors";
+import { errorBody, GraphError, quoted } from "./graph/errors";
 import { accessLog } from "./graph/access-log";
 import { requestId } from "./graph/request-id";
 import { sitePage } from "./graph/site-pages";
@@ -99,7 +99,8 @@ export function buildApp() {
 
   app.notFound(
     async (c) =>
-      (await sitePage(c)) ?? respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)),
+      (await sitePage(c)) ??
+      respond(c, new GraphError(404, "itemNotFound", `No resource exists at ${quoted(new URL(c.req.url).pathname)}.`)),
   );
   app.onError((error, c) => respond(c, toGraphError(error, c.get("requestId"))));
   return app;

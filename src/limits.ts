@@ -40,6 +40,8 @@ export const limits = {
    * at once, in an isolate whose 128 MB serves other requests too (ours).
    */
   batchBodyBytes: 1024 * 1024,
+  /** Most characters of client input an error message quotes before it cuts the rest off (ours). */
+  quotedChars: 100,
 } as const;
 
 /** How long an activity, and a history item without its own expirationDateTime, lives. */

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { limits } from "../limits";
-import { badRequest, GraphError } from "./errors";
+import { badRequest, GraphError, quoted } from "./errors";
 
 /** application/json, with any parameters so long as a charset, if given, is UTF-8. */
 function isJson(contentType: string): boolean {
@@ -26,7 +26,7 @@ export function jsonBody(options: { maxBytes?: number } = {}): MiddlewareHandler
       throw new GraphError(
         415,
         "UnsupportedMediaType",
-        `The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got '${type ?? "none"}').`,
+        `The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got ${quoted(type ?? "none")}).`,
       );
     }
     const declared = Number(c.req.header("Content-Length"));

@@ -3,7 +3,7 @@ import type { Context, ExecutionContext } from "hono";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/authenticate";
 import { answerBody, answerHeaders, decodeBase64, pathSegments, splitBatchUrl } from "../graph/batch";
-import { errorBody, GraphError, invalidRequest } from "../graph/errors";
+import { errorBody, GraphError, invalidRequest, quoted } from "../graph/errors";
 import { jsonBody } from "../graph/json-body";
 import { versionPrefix } from "../graph/odata";
 import { echoedClientRequestId } from "../graph/request-id";
@@ -53,11 +53,13 @@ export function batchRoutes(options: { dispatch: Dispatch; roots: ReadonlySet<st
   function target(url: string, batchUrl: URL): URL | GraphError {
     const split = splitBatchUrl(url);
     if (!split)
-      return invalidRequest(`The url '${url}' is absolute; a batch request's url is relative to the version, such as /me/activities.`);
+      return invalidRequest(
+        `The url ${quoted(url)} is absolute; a batch request's url is relative to the version, such as /me/activities.`,
+      );
     const segments = pathSegments(split.path);
     if (segments.some((segment) => segment === "." || segment === "..") || !options.roots.has(segments[0]!)) {
       return invalidRequest(
-        `The url '${url}' is not a path of this API; a batch request's url is relative to the version, such as /me/activities.`,
+        `The url ${quoted(url)} is not a path of this API; a batch request's url is relative to the version, such as /me/activities.`,
       );
     }
     return new URL(`${batchUrl.origin}${split.version ?? versionPrefix(batchUrl.pathname)}/${split.path}`);
@@ -113,7 +115,7 @@ export function batchRoutes(options: { dispatch: Dispatch; roots: ReadonlySet<st
               new GraphError(
                 424,
                 "failedDependency",
-                `The request was not run: it depends on '${failed.id}', which answered ${failed.status}.`,
+                `The request was not run: it depends on ${quoted(failed.id)}, which answered ${failed.status}.`,
               ),
             );
           });

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { decodeBase64, namesBatch } from "../graph/batch";
+import { excerpt, quoted } from "../graph/errors";
 import { limits } from "../limits";
 import { expected } from "./common";
 
@@ -116,7 +117,7 @@ export const batchBodySchema = z
         context.addIssue({
           code: "custom",
           path: ["requests", index, "id"],
-          message: `'${request.id}' is already the id of requests[${earlier}] (ids are compared ignoring case)`,
+          message: `${quoted(request.id)} is already the id of requests[${earlier}] (ids are compared ignoring case)`,
         });
       } else indexById.set(request.id.toLowerCase(), index);
     });
@@ -126,7 +127,7 @@ export const batchBodySchema = z
           context.addIssue({
             code: "custom",
             path: ["requests", index, "dependsOn", position],
-            message: `no request in the batch has the id '${id}'`,
+            message: `no request in the batch has the id ${quoted(id)}`,
           });
         }
       }),
@@ -137,7 +138,7 @@ export const batchBodySchema = z
       context.addIssue({
         code: "custom",
         path: ["requests", index, "dependsOn"],
-        message: `the requests depend on each other in a cycle (${cycle.join(" → ")})`,
+        message: `the requests depend on each other in a cycle (${cycle.map(excerpt).join(" → ")})`,
       });
     }
   })
