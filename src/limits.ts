@@ -40,6 +40,11 @@ export const limits = {
    * at once, in an isolate whose 128 MB serves other requests too (ours).
    */
   batchBodyBytes: 1024 * 1024,
+  /**
+   * Longest value of one query option, in characters, as decoded: the longest an option needs is a
+   * few hundred ($expand with both nested options, a $select of every property, a $skiptoken) (ours).
+   */
+  queryOptionChars: 2048,
   /** Most characters of client input an error message quotes before it cuts the rest off (ours). */
   quotedChars: 100,
 } as const;
