@@ -41,6 +41,11 @@ export const limits = {
    */
   batchBodyBytes: 1024 * 1024,
   /**
+   * Longest url of a request in a batch, in characters: room for the longest appActivityId with
+   * every character percent-encoded (9 per character at most) and query options (ours).
+   */
+  batchUrlChars: 16 * 1024,
+  /**
    * Longest value of one query option, in characters, as decoded: the longest an option needs is a
    * few hundred ($expand with both nested options, a $select of every property, a $skiptoken) (ours).
    */
