@@ -7,7 +7,7 @@ import { authenticate } from "./auth/authenticate";
 import { pathUser } from "./auth/path-user";
 import { rateLimit } from "./auth/rate-limit";
 import { canonicalRequest } from "./graph/canonical-url";
-import { errorBody, GraphError } from "./graph/errors";
+import { errorBody, GraphError, quoted } from "./graph/errors";
 import { accessLog } from "./graph/access-log";
 import { noStore, withoutNoStore } from "./graph/no-store";
 import { requestId } from "./graph/request-id";
@@ -41,9 +41,9 @@ const GRAPH_CLIENT_HEADERS = [
 
 /**
  * The Graph API surface without a version prefix: the user's activity routes under /me and
- * /users/{user}, and `$batch`, which runs its requests through `dispatch`.
+ * /users/{user}, and, given a `dispatch`, `$batch`, which runs its requests through it.
  */
-export function buildApi(dispatch: Dispatch) {
+export function buildApi(dispatch?: Dispatch) {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   api.use("/me/*", authenticate(), rateLimit(), pathUser());
   api.use("/users/:user/*", authenticate(), rateLimit(), pathUser());
@@ -51,7 +51,7 @@ export function buildApi(dispatch: Dispatch) {
   api.route("/users/:user", userActivityRoutes);
   // A batch request may address any path these routes begin with (me, users), and nothing else.
   const roots = new Set(api.routes.map((route) => route.path.split("/")[1]!));
-  api.route("/", batchRoutes({ dispatch, roots }));
+  if (dispatch) api.route("/", batchRoutes({ dispatch, roots }));
   registerErrorResponses(api.openAPIRegistry);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
@@ -89,10 +89,17 @@ function respond(c: Context<AppEnv>, failure: GraphError) {
  * documents (public/openapi.json and public/admin/openapi.json, from src/openapi.ts).
  */
 export function buildApp() {
+  // A batch's requests go through the same middleware and routes, as if each had been sent alone, in an
+  // app that holds nothing else: no $batch, no admin routes, no site pages, so no url reaches them however spelled.
+  const batched = graphApp(undefined);
+  return graphApp((request, env, ctx) => batched.fetch(request, env, ctx));
+}
+
+/** The app around the API; with a `dispatch` for `$batch`, the whole Worker: the batch, the admin routes and the site's pages too. */
+function graphApp(dispatch: Dispatch | undefined) {
   // strict: false, so that a trailing slash names the same resource (Graph's own DELETE example ends in one).
   const app = new Hono<AppEnv>({ strict: false });
-  // A batch's requests go through this whole app, middleware and all, as if each had been sent alone.
-  const api = buildApi((request, env, ctx) => app.fetch(request, env, ctx));
+  const api = buildApi(dispatch);
   app.use(requestId());
   app.use(noStore());
   app.use(accessLog());
@@ -109,13 +116,12 @@ export function buildApp() {
   app.use(canonicalRequest());
   for (const prefix of ["/v1.0", "/beta", "/"]) app.route(prefix, api);
   // Not Graph's: served once, without a version prefix, and out of $batch's reach.
-  app.route("/", adminRoutes);
+  if (dispatch) app.route("/", adminRoutes);
 
-  app.notFound(
-    async (c) =>
-      (await withoutNoStore(c, () => sitePage(c))) ??
-      respond(c, new GraphError(404, "itemNotFound", `No resource exists at '${new URL(c.req.url).pathname}'.`)),
-  );
+  app.notFound(async (c) => {
+    const page = dispatch ? await withoutNoStore(c, () => sitePage(c)) : null;
+    return page ?? respond(c, new GraphError(404, "itemNotFound", `No resource exists at ${quoted(new URL(c.req.url).pathname)}.`));
+  });
   app.onError((error, c) => respond(c, toGraphError(error, c.get("requestId"))));
   return app;
 }

@@ -51,6 +51,18 @@ export const limits = {
   batchBodyBytes: 1024 * 1024,
   /** Deepest nesting of a batch body: a request's body sits 3 levels down (requests, [i], body), so it may nest as deep as alone. */
   batchBodyDepth: 64 + 3,
+  /**
+   * Longest url of a request in a batch, in characters: room for the longest appActivityId with
+   * every character percent-encoded (9 per character at most) and query options (ours).
+   */
+  batchUrlChars: 16 * 1024,
+  /**
+   * Longest value of one query option, in characters, as decoded: the longest an option needs is a
+   * few hundred ($expand with both nested options, a $select of every property, a $skiptoken) (ours).
+   */
+  queryOptionChars: 2048,
+  /** Most characters of client input an error message quotes before it cuts the rest off (ours). */
+  quotedChars: 100,
 } as const;
 
 /** How long an activity, and a history item without its own expirationDateTime, lives. */

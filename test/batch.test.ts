@@ -2,7 +2,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { limits } from "../src/limits";
-import { type Answer, call, type CallOptions, createActivity, freshAppActivityId, GUID } from "./support/api";
+import { type Answer, call, createActivity, freshAppActivityId, GUID } from "./support/api";
+import { answer, batch, errorAnswer, expectBatchAnswer, expectBatchError, JSON_HEADERS } from "./support/batch";
 import { activityBody } from "./support/builders";
 import { errorEnvelope } from "./support/graph";
 import { throttledEnv } from "./support/throttling";
@@ -10,53 +11,10 @@ import { mintToken } from "./support/tokens";
 
 afterEach(() => vi.restoreAllMocks());
 
-const JSON_HEADERS = { "Content-Type": "application/json" };
 const STARTED = "2015-02-11T20:54:04.3457274+00:00";
-
-/** POSTs a batch of these requests to `${prefix}/$batch`. */
-const batch = (requests: unknown[], options: CallOptions = {}, prefix = "/v1.0") =>
-  call("POST", `${prefix}/$batch`, { body: { requests }, ...options });
 
 const itemsUrl = (activityId: string) => `/me/activities/${activityId}/historyItems`;
 const activityUrl = (appActivityId: string) => `/me/activities/${encodeURIComponent(appActivityId)}`;
-
-/** A request's answer inside the batch: the headers every answer has, then the body. */
-const answer = (id: string, status: number, body: unknown, clientRequestId: unknown = expect.stringMatching(GUID)) => ({
-  id,
-  status,
-  headers: { "Content-Type": "application/json", "request-id": expect.stringMatching(GUID), "client-request-id": clientRequestId },
-  body,
-});
-
-/** An error answer in Graph's envelope, its innerError tied to the ids in the answer's own headers. */
-const errorAnswer = (actual: any, id: string, status: number, code: string, message: unknown) =>
-  answer(id, status, errorEnvelope(code, message, actual?.headers?.["request-id"], actual?.headers?.["client-request-id"]));
-
-/** The batch's own answer: 200, JSON, its own request-id, echoing the client-request-id (its request-id when none was sent). */
-function expectBatchAnswer(sent: Answer, responses: unknown[], clientRequestId?: string) {
-  const requestId = sent.headers.get("request-id");
-  expect(requestId).toMatch(GUID);
-  expect({
-    status: sent.status,
-    contentType: sent.headers.get("content-type"),
-    clientRequestId: sent.headers.get("client-request-id"),
-    body: sent.body,
-  }).toEqual({
-    status: 200,
-    contentType: "application/json",
-    clientRequestId: clientRequestId ?? requestId,
-    body: { responses },
-  });
-}
-
-/** The whole batch refused: a 400 (or other status) in Graph's envelope, tied to the batch's own ids. */
-function expectBatchError(sent: Answer, status: number, code: string, message: unknown) {
-  expect({ status: sent.status, contentType: sent.headers.get("content-type"), body: sent.body }).toEqual({
-    status,
-    contentType: "application/json",
-    body: errorEnvelope(code, message, sent.headers.get("request-id"), sent.headers.get("client-request-id")),
-  });
-}
 
 /** An answer with its volatile ids and dates blanked, so that one sent alone compares with one from a batch. */
 const comparable = (status: number, headers: Record<string, string>, body: any) => {

@@ -32,9 +32,9 @@ function nested(depth: number): unknown {
 /** How a path into nested() is written: `[0]` once per level. */
 const indices = (levels: number) => "[0]".repeat(levels);
 
-/** The message for a body nested past `limit`, at the first value too deep (its path cut at 120 characters). */
+/** The message for a body nested past `limit`, at the first value too deep (its path quoted as every message quotes client input). */
 const tooDeep = (limit: number, path: string) =>
-  `The request body is nested more than ${limit} levels deep, at '${path.length > 120 ? `${path.slice(0, 120)}…` : path}'.`;
+  `The request body is nested more than ${limit} levels deep, at ${path.length > 100 ? `'${path.slice(0, 100)}…' (${path.length} characters)` : `'${path}'`}.`;
 
 /** PUTs a fresh activity with `body` and one history item; their ids, and the answers as written. */
 async function seed(body: Record<string, unknown> = activityBody()) {

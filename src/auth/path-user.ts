@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
-import { GraphError, invalidRequest } from "../graph/errors";
+import { GraphError, invalidRequest, quoted } from "../graph/errors";
 
 const USERS_SEGMENT = /^(?:\/v1\.0|\/beta)?\/users\/([^/]*)/;
 
@@ -29,7 +29,7 @@ export function pathUser(): MiddlewareHandler<AppEnv> {
         throw new GraphError(
           403,
           "accessDenied",
-          `Access denied: you may act only on your own activities (/me, or /users/ with your own id or user principal name), not those of '${user}'.`,
+          `Access denied: you may act only on your own activities (/me, or /users/ with your own id or user principal name), not those of ${quoted(user)}.`,
         );
       }
       c.set("pathUser", user);

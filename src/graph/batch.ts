@@ -1,6 +1,8 @@
 // Graph's JSON batch format (the json-batching concept page, after OData JSON 4.01's batch format):
 // where a request's `url` points, and how bodies travel inside the batch's JSON.
 
+import { versionPrefix } from "./odata";
+
 const VERSION = /^(v1\.0|beta)(?:\/|(?=[?#])|$)/;
 
 /** A batch request's url: the version it names, if any, and the path after it (without a leading slash). */
@@ -13,7 +15,7 @@ interface BatchUrl {
  * Splits a batch request's url (`/me/activities`, `me/activities`, `/v1.0/me/activities`);
  * undefined when it is absolute (`https://…`, `//host/…`), which a batch does not take.
  */
-export function splitBatchUrl(url: string): BatchUrl | undefined {
+function splitBatchUrl(url: string): BatchUrl | undefined {
   if (/^[a-z][a-z0-9+.-]*:/i.test(url) || /^[/\\]{2}/.test(url)) return undefined;
   const relative = url.startsWith("/") ? url.slice(1) : url;
   const match = VERSION.exec(relative);
@@ -21,24 +23,34 @@ export function splitBatchUrl(url: string): BatchUrl | undefined {
   return { version: `/${match[1]}` as BatchUrl["version"], path: relative.slice(match[0].length) };
 }
 
-/** The path's segments, percent-decoded (a segment that does not decode stays as sent); URLs treat `\` as `/`. */
-export function pathSegments(path: string): string[] {
-  return path
-    .split(/[?#]/, 1)[0]!
-    .split(/[/\\]/)
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        return segment;
-      }
-    });
+/**
+ * The URL a batch request's url names, as the URL parser resolves it (backslashes read as slashes,
+ * dot segments applied, in any encoding): against `batchUrl`'s origin and version unless it names its
+ * own. Undefined when it is absolute.
+ */
+export function resolveBatchUrl(url: string, batchUrl: URL): URL | undefined {
+  const split = splitBatchUrl(url);
+  if (!split) return undefined;
+  return new URL(`${batchUrl.origin}${split.version ?? versionPrefix(batchUrl.pathname)}/${split.path}`);
 }
 
-/** Whether a batch request's url names `$batch` itself (in any case or encoding). */
+/** The first segment of a URL's path after any version prefix, percent-decoded: where a router sends it (`me`, `users`, `$batch`). */
+export function pathRoot(url: URL): string {
+  const segment = url.pathname.slice(versionPrefix(url.pathname).length).split("/")[1] ?? "";
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+// Any batch's URL will do to tell whether a url resolves to `$batch`: the version only prefixes the root.
+const SOME_BATCH = new URL("https://batch.invalid/$batch");
+
+/** Whether a batch request's url, once resolved, names `$batch` itself (in any case or spelling). */
 export function namesBatch(url: string): boolean {
-  const split = splitBatchUrl(url);
-  return split !== undefined && pathSegments(split.path)[0]!.toLowerCase() === "$batch";
+  const resolved = resolveBatchUrl(url, SOME_BATCH);
+  return resolved !== undefined && pathRoot(resolved).toLowerCase() === "$batch";
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;

@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { limits } from "../limits";
 
 /** A failure that reaches the client as Graph's error envelope with this status and code. */
 export class GraphError extends Error {
@@ -11,6 +12,28 @@ export class GraphError extends Error {
     super(message);
     this.name = "GraphError";
   }
+}
+
+/** The first limits.quotedChars characters of client input, never half a surrogate pair; undefined when it is no longer. */
+function cut(text: string): string | undefined {
+  if (text.length <= limits.quotedChars) return undefined;
+  const end = /[\uD800-\uDBFF]/.test(text[limits.quotedChars - 1]!) ? limits.quotedChars - 1 : limits.quotedChars;
+  return text.slice(0, end);
+}
+
+/**
+ * Client input as an error message quotes it, in single quotes: whole when short, else its first
+ * limits.quotedChars characters and its length, so that a message never grows with the input.
+ */
+export function quoted(text: string): string {
+  const start = cut(text);
+  return start === undefined ? `'${text}'` : `'${start}…' (${text.length} characters)`;
+}
+
+/** Client input as `quoted` shortens it, without the quotes (for a list such as a cycle of ids). */
+export function excerpt(text: string): string {
+  const start = cut(text);
+  return start === undefined ? text : `${start}… (${text.length} characters)`;
 }
 
 export const badRequest = (message: string) => new GraphError(400, "BadRequest", message);

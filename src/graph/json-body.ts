@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { limits } from "../limits";
-import { badRequest, GraphError } from "./errors";
+import { badRequest, excerpt, GraphError, quoted } from "./errors";
 import { describePath } from "./validation";
 
 /** application/json, with any parameters so long as a charset, if given, is UTF-8. */
@@ -29,7 +29,7 @@ export function jsonBody(options: { maxBytes?: number; maxDepth?: number } = {})
       throw new GraphError(
         415,
         "UnsupportedMediaType",
-        `The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got '${type ?? "none"}').`,
+        `The request body must be JSON in UTF-8: send 'Content-Type: application/json' (got ${quoted(type ?? "none")}).`,
       );
     }
     const declared = Number(c.req.header("Content-Length"));
@@ -69,10 +69,6 @@ class Unkept {
   constructor(readonly problem: string) {}
 }
 
-/** The longest text of a value or path an error message quotes. */
-const QUOTED_CHARS = 120;
-const quoted = (text: string) => (text.length > QUOTED_CHARS ? `${text.slice(0, QUOTED_CHARS)}…` : text);
-
 /** A JSON number's value in one spelling: sign, significant digits and exponent (`1.0` and `1E0` are `1e0`; `-0` keeps its sign). */
 function decimalValue(number: string): string {
   const [, sign, whole, fraction = "", exponent = "0"] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([-+]?\d+))?$/.exec(number)!;
@@ -92,7 +88,7 @@ function markUnkept(_key: string, value: unknown, context?: { source?: string })
   if (typeof value === "number") {
     if (!Number.isFinite(value)) return new Unkept("the number is out of range");
     if (context?.source !== undefined && decimalValue(context.source) !== decimalValue(String(value))) {
-      return new Unkept(`the number ${quoted(context.source)} cannot be stored exactly: it would come back as ${String(value)}`);
+      return new Unkept(`the number ${excerpt(context.source)} cannot be stored exactly: it would come back as ${String(value)}`);
     }
   }
   if (typeof value === "string" && /\p{Cs}/u.test(value)) return new Unkept("the text has an unpaired surrogate, so it is not Unicode");
@@ -121,11 +117,11 @@ function bodyProblem(body: unknown, maxDepth: number): string | undefined {
   while (pending.length) {
     const at = pending.pop()!;
     const value = values[at];
-    if (value instanceof Unkept) return `Invalid value for '${pathTo(at)}': ${value.problem}.`;
+    if (value instanceof Unkept) return `Invalid value for ${pathTo(at)}: ${value.problem}.`;
     if (value === null || typeof value !== "object") continue;
     const names: (string | number)[] = Array.isArray(value) ? Array.from(value.keys()) : Object.keys(value);
     if (names.length && depths[at] === maxDepth) {
-      return `The request body is nested more than ${maxDepth} levels deep, at '${pathTo(at, names[0]!)}'.`;
+      return `The request body is nested more than ${maxDepth} levels deep, at ${pathTo(at, names[0]!)}.`;
     }
     for (const name of names) {
       const member = (value as Record<string | number, unknown>)[name];

@@ -3,7 +3,7 @@ import type { z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import type { BodyIssue } from "../objects/records";
 import { bodyIssues, REQUIRED } from "../schemas/common";
-import { GraphError } from "./errors";
+import { GraphError, quoted } from "./errors";
 
 const MAX_ISSUES = 5;
 
@@ -16,11 +16,11 @@ export function describeIssues(issues: readonly BodyIssue[], subject: string): s
   const sentences = issues.flatMap((issue) => {
     const where = describePath(issue.path);
     if (issue.code === "unrecognized_keys") {
-      return (issue.keys ?? []).map((key) => `The property '${describePath([...issue.path, key])}' ${issue.message}.`);
+      return (issue.keys ?? []).map((key) => `The property ${quoted(describePath([...issue.path, key]))} ${issue.message}.`);
     }
     if (!where) return [`The ${subject} is not valid: ${issue.message}.`];
-    if (issue.message === REQUIRED) return [`The property '${where}' is required.`];
-    return [`Invalid value for '${where}': ${issue.message}.`];
+    if (issue.message === REQUIRED) return [`The property ${quoted(where)} is required.`];
+    return [`Invalid value for ${quoted(where)}: ${issue.message}.`];
   });
   const shown = sentences.slice(0, MAX_ISSUES).join(" ");
   return sentences.length > MAX_ISSUES ? `${shown} (${sentences.length - MAX_ISSUES} more problems not shown.)` : shown;
@@ -34,7 +34,7 @@ function describeQueryIssues(issues: z.core.$ZodIssue[]): string {
   return issues
     .flatMap((issue) =>
       issue.code === "unrecognized_keys"
-        ? issue.keys.map((key) => `The query option '${key}' is not supported (${issue.message}).`)
+        ? issue.keys.map((key) => `The query option ${quoted(key)} is not supported (${issue.message}).`)
         : [issue.message],
     )
     .slice(0, MAX_ISSUES)

@@ -2,10 +2,9 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, ExecutionContext } from "hono";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/authenticate";
-import { answerBody, answerHeaders, decodeBase64, pathSegments, splitBatchUrl } from "../graph/batch";
-import { errorBody, GraphError, invalidRequest } from "../graph/errors";
+import { answerBody, answerHeaders, decodeBase64, pathRoot, resolveBatchUrl } from "../graph/batch";
+import { errorBody, GraphError, invalidRequest, quoted } from "../graph/errors";
 import { jsonBody } from "../graph/json-body";
-import { versionPrefix } from "../graph/odata";
 import { echoedClientRequestId } from "../graph/request-id";
 import { methodNotAllowed } from "../graph/route-guards";
 import { validationHook } from "../graph/validation";
@@ -53,18 +52,22 @@ const succeeded = (answer: BatchAnswer) => answer.status >= 200 && answer.status
 
 /** POST /$batch: JSON batching through `dispatch`, for requests whose path starts with one of `roots` (the API's own). */
 export function batchRoutes(options: { dispatch: Dispatch; roots: ReadonlySet<string> }) {
-  /** The URL a request's url names, against the batch's origin and version; a GraphError when it names none of the API's. */
+  /**
+   * The URL a request's url names, against the batch's origin and version; a GraphError when it names
+   * none of the API's. Judged as resolved, since that is the URL that runs, however it was spelled.
+   */
   function target(url: string, batchUrl: URL): URL | GraphError {
-    const split = splitBatchUrl(url);
-    if (!split)
-      return invalidRequest(`The url '${url}' is absolute; a batch request's url is relative to the version, such as /me/activities.`);
-    const segments = pathSegments(split.path);
-    if (segments.some((segment) => segment === "." || segment === "..") || !options.roots.has(segments[0]!)) {
+    const resolved = resolveBatchUrl(url, batchUrl);
+    if (!resolved)
       return invalidRequest(
-        `The url '${url}' is not a path of this API; a batch request's url is relative to the version, such as /me/activities.`,
+        `The url ${quoted(url)} is absolute; a batch request's url is relative to the version, such as /me/activities.`,
+      );
+    if (!options.roots.has(pathRoot(resolved))) {
+      return invalidRequest(
+        `The url ${quoted(url)} is not a path of this API; a batch request's url is relative to the version, such as /me/activities.`,
       );
     }
-    return new URL(`${batchUrl.origin}${split.version ?? versionPrefix(batchUrl.pathname)}/${split.path}`);
+    return resolved;
   }
 
   /** An answer for a request that was not run, in Graph's error envelope with ids of its own. */
@@ -117,7 +120,7 @@ export function batchRoutes(options: { dispatch: Dispatch; roots: ReadonlySet<st
               new GraphError(
                 424,
                 "failedDependency",
-                `The request was not run: it depends on '${failed.id}', which answered ${failed.status}.`,
+                `The request was not run: it depends on ${quoted(failed.id)}, which answered ${failed.status}.`,
               ),
             );
           });

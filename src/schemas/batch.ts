@@ -1,13 +1,20 @@
 import { z } from "@hono/zod-openapi";
 import { decodeBase64, namesBatch } from "../graph/batch";
+import { excerpt, quoted } from "../graph/errors";
 import { limits } from "../limits";
-import { expected } from "./common";
+import { CONTROL_CHARACTER, expected } from "./common";
 
 /** The methods a batch request may use: the ones Graph's API has. */
 const BATCH_METHODS = ["GET", "PUT", "POST", "PATCH", "DELETE"];
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+/** Where a text's first control character is, and which: `U+0009 at character 5`. */
+function controlCharacter(text: string): string {
+  const at = text.search(CONTROL_CHARACTER);
+  return `U+${text.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")} at character ${at + 1}`;
+}
 
 const batchRequestSchema = z
   .strictObject(
@@ -23,9 +30,16 @@ const batchRequestSchema = z
       url: z
         .string(expected("a URL relative to the version, such as /me/activities"))
         .min(1, "expected a URL relative to the version, such as /me/activities")
+        .max(limits.batchUrlChars, {
+          error: (issue) => `expected at most ${limits.batchUrlChars} characters (this url has ${(issue.input as string).length})`,
+        })
+        // The URL parser drops tabs and line breaks, so `.\t.` would be `..` once parsed: such a url is read no further (abort).
+        .refine((url) => !CONTROL_CHARACTER.test(url), {
+          error: (issue) => `expected a URL without control characters (this one has ${controlCharacter(issue.input as string)})`,
+          abort: true,
+        })
         .openapi({
-          description:
-            "Relative to the batch's version (`/me/activities/…` or `me/activities/…`), or naming its own (`/v1.0/me/…`, `/beta/me/…`).",
+          description: `Relative to the batch's version (\`/me/activities/…\` or \`me/activities/…\`), or naming its own (\`/v1.0/me/…\`, \`/beta/me/…\`); at most ${limits.batchUrlChars} characters, without control characters.`,
           example: "/me/activities/recent",
         }),
       headers: z
@@ -120,7 +134,7 @@ export const batchBodySchema = z
         context.addIssue({
           code: "custom",
           path: ["requests", index, "id"],
-          message: `'${request.id}' is already the id of requests[${earlier}] (ids are compared ignoring case)`,
+          message: `${quoted(request.id)} is already the id of requests[${earlier}] (ids are compared ignoring case)`,
         });
       } else indexById.set(request.id.toLowerCase(), index);
     });
@@ -130,7 +144,7 @@ export const batchBodySchema = z
           context.addIssue({
             code: "custom",
             path: ["requests", index, "dependsOn", position],
-            message: `no request in the batch has the id '${id}'`,
+            message: `no request in the batch has the id ${quoted(id)}`,
           });
         }
       }),
@@ -141,7 +155,7 @@ export const batchBodySchema = z
       context.addIssue({
         code: "custom",
         path: ["requests", index, "dependsOn"],
-        message: `the requests depend on each other in a cycle (${cycle.join(" → ")})`,
+        message: `the requests depend on each other in a cycle (${cycle.map(excerpt).join(" → ")})`,
       });
     }
   })
