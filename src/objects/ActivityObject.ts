@@ -1,10 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { ActivityAlarm, soonest } from "./activity-alarm";
+import { expiredRestore, restoreActivity } from "./activity-restore";
 import {
   type ActivityRow,
   earliestExpiry,
   type HistoryItemRow,
   MIGRATIONS,
+  readActivityHead,
   storeActivity,
   toActivity,
   toHistoryItem,
@@ -17,6 +19,8 @@ import type {
   ActivityPatchResult,
   ActivityPut,
   ActivityPutResult,
+  ActivityRestore,
+  ActivityRestoreResult,
   Found,
   HistoryItemPage,
   HistoryItemPageQuery,
@@ -95,6 +99,20 @@ export class ActivityObject extends DurableObject<Env> {
       return { kind: "patched", activity };
     });
     await this.settle();
+    return result;
+  }
+
+  /**
+   * Import: restores an exported activity and its items as they were, but for what is here as new or
+   * newer (activity-restore.ts). One that has expired already writes nothing, not even a schema.
+   */
+  async restoreActivity(restore: ActivityRestore): Promise<ActivityRestoreResult> {
+    const now = Date.now();
+    if (restore.activity.expirationMs <= now) return expiredRestore(restore);
+    this.schema.ensure();
+    const target = { sql: this.sql, items: this.items, outbox: this.outbox, deleteEverything: () => this.deleteEverything() };
+    const { result, expiresAt } = this.transaction(() => restoreActivity(target, restore, now));
+    await this.settle(expiresAt);
     return result;
   }
 
@@ -281,11 +299,7 @@ export class ActivityObject extends DurableObject<Env> {
     this.schema.ensure();
     const now = Date.now();
     const result = this.transaction((): ActivityPutResult => {
-      const stored = this.sql
-        .exec<Pick<ActivityRow, "app_activity_id" | "created_ms" | "expiration_ms">>(
-          "SELECT app_activity_id, created_ms, expiration_ms FROM activity",
-        )
-        .toArray()[0];
+      const stored = readActivityHead(this.sql);
       if (stored && stored.app_activity_id !== put.appActivityId) return { kind: "conflict" };
       const live = stored && stored.expiration_ms > now ? stored : undefined;
       if (stored && !live) this.deleteEverything();
@@ -334,10 +348,11 @@ export class ActivityObject extends DurableObject<Env> {
   /** The erasure itself: see eraseWrittenBefore (which also tells the feed of a kept activity). */
   private async eraseOrKeep(beforeMs: number): Promise<ActivityErasure> {
     if (!this.schema.exists) return { kind: "erased" };
-    const activity = this.activityRow();
+    const activity = readActivityHead(this.sql);
     // A new key, so no cursor issued before the erasure opens again.
     this.keyset = new Keyset(this.sql);
-    if (activity && activity.created_ms >= beforeMs) {
+    // Kept when its data here began at or after the request: its creation, or the import that restored it.
+    if (activity && (activity.since_ms ?? activity.created_ms) >= beforeMs) {
       this.transaction(() => {
         this.sql.exec("DELETE FROM cursor_key");
         this.outbox.note(Date.now());
@@ -356,21 +371,15 @@ export class ActivityObject extends DurableObject<Env> {
     this.sql.exec("DELETE FROM activity");
   }
 
-  /** The activity's row, live or expired; undefined when there is none (or no schema: the object never wrote). */
-  private activityRow(): ActivityRow | undefined {
-    if (!this.schema.exists) return undefined;
-    return this.sql.exec<ActivityRow>("SELECT * FROM activity").toArray()[0];
-  }
-
+  /** The live activity's row; undefined when there is none (or no schema: the object never wrote). */
   private liveActivityRow(now: number): ActivityRow | undefined {
-    const row = this.activityRow();
+    const row = this.schema.exists ? this.sql.exec<ActivityRow>("SELECT * FROM activity").toArray()[0] : undefined;
     return row && row.expiration_ms > now ? row : undefined;
   }
 
-  /** The activity's expiry, live or not (undefined: there is none), read without its content, which may be as large as a body. */
+  /** The activity's expiry, live or not (undefined: there is none). */
   private activityExpiration(): number | undefined {
-    if (!this.schema.exists) return undefined;
-    return this.sql.exec<{ expiration_ms: number }>("SELECT expiration_ms FROM activity").toArray()[0]?.expiration_ms;
+    return this.schema.exists ? readActivityHead(this.sql)?.expiration_ms : undefined;
   }
 
   /** Whether the activity exists and has not expired. */

@@ -62,6 +62,9 @@ export const MIGRATIONS: string[] = [
      ON CONFLICT (singleton) DO NOTHING;
    ALTER TABLE feed_outbox DROP COLUMN activity_changed;
    ALTER TABLE owner DROP COLUMN feed_version;`,
+  // For an imported activity, when its data began to be written here (the import, or the creation of the
+  // activity it joined): an erasure's rule reads it in place of created_ms. NULL: created here, at created_ms.
+  `ALTER TABLE activity ADD COLUMN since_ms INTEGER;`,
 ];
 
 export type ActivityRow = {
@@ -72,6 +75,7 @@ export type ActivityRow = {
   created_ms: number;
   last_modified_ms: number;
   expiration_ms: number;
+  since_ms: number | null;
 };
 
 export type HistoryItemRow = {
@@ -95,6 +99,7 @@ export const toActivity = (row: ActivityRow): ActivityRecord => ({
   createdMs: row.created_ms,
   lastModifiedMs: row.last_modified_ms,
   expirationMs: row.expiration_ms,
+  ...(row.since_ms === null ? {} : { sinceMs: row.since_ms }),
 });
 
 export const toHistoryItem = (row: HistoryItemRow): HistoryItemRecord => ({
@@ -121,20 +126,36 @@ export function storeActivity(
   content: string,
   now: number,
 ): ActivityRecord {
-  const activity: ActivityRecord = {
-    id: base.id,
-    appActivityId: base.appActivityId,
-    content,
-    status: replacing ? "updated" : "active",
-    createdMs: base.createdMs,
-    lastModifiedMs: now,
-    expirationMs: now + DEFAULT_LIFETIME_MS,
-  };
+  const row = sql
+    .exec<ActivityRow>(
+      `INSERT INTO activity (singleton, id, app_activity_id, content, status, created_ms, last_modified_ms, expiration_ms)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (singleton) DO UPDATE SET content = excluded.content, status = excluded.status,
+         last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms
+       RETURNING *`,
+      base.id,
+      base.appActivityId,
+      content,
+      replacing ? "updated" : "active",
+      base.createdMs,
+      now,
+      now + DEFAULT_LIFETIME_MS,
+    )
+    .one();
+  return toActivity(row);
+}
+
+/**
+ * Writes an imported activity's row as it was exported: its own times, status and expiry. Its data
+ * here began now, or, when it replaces one already here, when that one's did.
+ */
+export function restoreActivityRow(sql: SqlStorage, activity: ActivityRecord, now: number): void {
   sql.exec(
-    `INSERT INTO activity (singleton, id, app_activity_id, content, status, created_ms, last_modified_ms, expiration_ms)
-     VALUES (1, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (singleton) DO UPDATE SET content = excluded.content, status = excluded.status,
-       last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms`,
+    `INSERT INTO activity (singleton, id, app_activity_id, content, status, created_ms, last_modified_ms, expiration_ms, since_ms)
+     VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (singleton) DO UPDATE SET content = excluded.content, status = excluded.status, created_ms = excluded.created_ms,
+       last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms,
+       since_ms = coalesce(activity.since_ms, activity.created_ms)`,
     activity.id,
     activity.appActivityId,
     activity.content,
@@ -142,8 +163,18 @@ export function storeActivity(
     activity.createdMs,
     activity.lastModifiedMs,
     activity.expirationMs,
+    now,
   );
-  return activity;
+}
+
+/** The activity's row without its content, which may be as large as a body. */
+export type ActivityHead = Omit<ActivityRow, "content">;
+
+/** The activity's row, live or expired, read without its content; undefined when there is none. */
+export function readActivityHead(sql: SqlStorage): ActivityHead | undefined {
+  return sql
+    .exec<ActivityHead>("SELECT id, app_activity_id, status, created_ms, last_modified_ms, expiration_ms, since_ms FROM activity")
+    .toArray()[0];
 }
 
 /** The earliest expiry of the activity and its items, live or not (null: nothing here). */

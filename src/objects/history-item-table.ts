@@ -67,6 +67,40 @@ export class HistoryItemTable {
     return { kind: stored.status === "updated" ? "replaced" : "created", item };
   }
 
+  /**
+   * Writes an imported item as it was exported (its own times, status and expiry), unless a live item
+   * with this id was modified as late or later; whether it was written. For a live activity only.
+   */
+  restore(item: HistoryItemRecord, now: number): boolean {
+    return (
+      this.sql
+        .exec(
+          `INSERT INTO history_item
+             (id, started_ms, last_active_ms, active_duration_seconds, active_duration_computed, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET
+             started_ms = excluded.started_ms, last_active_ms = excluded.last_active_ms,
+             active_duration_seconds = excluded.active_duration_seconds, active_duration_computed = excluded.active_duration_computed,
+             user_timezone = excluded.user_timezone, status = excluded.status, created_ms = excluded.created_ms,
+             last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms
+           WHERE history_item.expiration_ms <= ? OR history_item.last_modified_ms < excluded.last_modified_ms
+           RETURNING 1`,
+          item.id,
+          item.startedMs,
+          item.lastActiveMs,
+          item.activeDurationSeconds,
+          item.activeDurationComputed ? 1 : 0,
+          item.userTimezone,
+          item.status,
+          item.createdMs,
+          item.lastModifiedMs,
+          item.expirationMs,
+          now,
+        )
+        .toArray().length > 0
+    );
+  }
+
   /** The live items in the selection, most recently modified first, after a keyset position when given. */
   live(now: number, selection: HistoryItemSelection, after?: KeysetPosition): HistoryItemRecord[] {
     const keyset = after ? `AND ${afterPosition("last_modified_ms", "id")}` : "";
