@@ -1,13 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
-import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth/authenticate";
 import { pathUser } from "./auth/path-user";
 import { rateLimit } from "./auth/rate-limit";
 import { canonicalRequest } from "./graph/canonical-url";
-import { errorBody, GraphError } from "./graph/errors";
+import { errorBody, GraphError, toGraphError } from "./graph/errors";
 import { accessLog } from "./graph/access-log";
 import { requestId } from "./graph/request-id";
 import { sitePage } from "./graph/site-pages";
@@ -52,16 +51,6 @@ export function buildApi(dispatch: Dispatch) {
   api.route("/", batchRoutes({ dispatch, roots }));
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   return api;
-}
-
-function toGraphError(error: unknown, requestId: string): GraphError {
-  if (error instanceof GraphError) return error;
-  // Hono's validators throw these only for input they cannot read.
-  if (error instanceof HTTPException) return new GraphError(400, "BadRequest", error.message);
-  console.error(
-    JSON.stringify({ level: "error", requestId, message: String(error), stack: error instanceof Error ? error.stack : undefined }),
-  );
-  return new GraphError(500, "generalException", "An internal error occurred; quote the request-id if you report it.");
 }
 
 /** Answers with Graph's error envelope. */

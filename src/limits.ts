@@ -40,6 +40,14 @@ export const limits = {
    * at once, in an isolate whose 128 MB serves other requests too (ours).
    */
   batchBodyBytes: 1024 * 1024,
+  /**
+   * Longest line of an import (POST /admin/users/{oid}/activities), in bytes: an activity at the
+   * body limit with some 10,000 history items. A longer line is reported and skipped unread; the
+   * lines being restored at once hold no more than this together (ours).
+   */
+  importLineBytes: 4 * 1024 * 1024,
+  /** Failed lines an import's answer lists (the first, by line number); it counts them all. */
+  importErrorsShown: 100,
 } as const;
 
 /** How long an activity, and a history item without its own expirationDateTime, lives. */

@@ -126,8 +126,8 @@ export const jsonObjectSchema = z
   .refine(notTooDeep, TOO_DEEP)
   .openapi({ type: "object", additionalProperties: {} });
 
-/** The status values the service writes. */
-export const statusSchema = z.enum(["active", "updated"]);
+/** The status values the service writes (read back by an import). */
+export const statusSchema = z.enum(["active", "updated"], expected("'active' or 'updated'"));
 
 const UINT64_MAX = 18446744073709551615n;
 
