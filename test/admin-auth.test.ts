@@ -17,6 +17,7 @@ const APP_ONLY = "Application-only tokens are not supported; this API needs a de
 /** Each admin route, as a method and a path about `user`. */
 const routes = (user: string): [string, string][] => [
   ["GET", `/admin/users/${user}/activities`],
+  ["POST", `/admin/users/${user}/activities`],
   ["DELETE", `/admin/users/${user}`],
   ["GET", `/admin/users/${user}/operations/${OPERATION}`],
 ];
@@ -167,7 +168,7 @@ describe("admin routes check their input", () => {
     );
     for (const [method, path, allow] of [
       ["PUT", `/admin/users/${user}`, "DELETE"],
-      ["POST", `/admin/users/${user}/activities`, "GET"],
+      ["PUT", `/admin/users/${user}/activities`, "GET, POST"],
       ["DELETE", `/admin/users/${user}/operations/${OPERATION}`, "GET"],
     ] as const) {
       const answer = await adminCall(method, path, token);
