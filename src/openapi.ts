@@ -52,7 +52,8 @@ export function adminOpenApiDocument() {
     info: {
       title: "Graph-compatible user activity feed: administration",
       version: "1.0.0",
-      description: "A tenant administrator's routes: export and erase one user's data. They take application tokens with the admin role.",
+      description:
+        "A tenant administrator's routes: export, import and erase one user's data. They take application tokens with the admin role.",
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }],

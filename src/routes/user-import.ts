@@ -19,7 +19,7 @@ import type { importSummarySchema } from "../schemas/user-import";
 // the body, and a line that cannot be imported is reported with its number while the rest go on.
 
 /** Lines being restored at once; together they hold at most limits.importLineBytes (one line always goes). */
-const LINES_IN_FLIGHT = 8;
+const LINES_IN_FLIGHT = 16;
 
 type ImportSummary = z.infer<typeof importSummarySchema>;
 type LineError = ImportSummary["errors"][number];
