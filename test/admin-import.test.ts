@@ -179,6 +179,11 @@ describe("an import line by line", () => {
     invalid.colour = "blue";
     const repeated = JSON.parse(second!);
     repeated.historyItems = [repeated.historyItems[0], repeated.historyItems[0]];
+    // Times the service never writes: modified before created, an activity's expiry past its lifetime.
+    const backwards = JSON.parse(second!);
+    backwards.historyItems[0].lastModifiedDateTime = "2020-01-01T00:00:00.000Z";
+    const overlong = JSON.parse(second!);
+    overlong.expirationDateTime = new Date(Date.parse(overlong.lastModifiedDateTime) + 30 * DAY_MS + 1).toISOString();
     const encoder = new TextEncoder();
     const body = new Blob([
       `${first}\n`,
@@ -190,6 +195,8 @@ describe("an import line by line", () => {
       `${foreign}\n`,
       `${second!.replace('"contentInfo":null', '"contentInfo":{"n":1e400}')}\n`,
       `${JSON.stringify(repeated)}\n`,
+      `${JSON.stringify(backwards)}\n`,
+      `${JSON.stringify(overlong)}\n`,
       encoder.encode(second),
     ]);
     const foreignLine = JSON.parse(foreign!);
@@ -197,7 +204,7 @@ describe("an import line by line", () => {
 
     expectImported(
       await importInto(who.caller.userId, body),
-      summary(10, { imported: 2 }, { imported: 3 }, [
+      summary(12, { imported: 2 }, { imported: 3 }, [
         { line: 2, code: "BadRequest", message: "The line is not valid JSON: Unexpected end of JSON input" },
         {
           line: 3,
@@ -221,6 +228,16 @@ describe("an import line by line", () => {
           line: 9,
           code: "BadRequest",
           message: `The history item id '${repeated.historyItems[0].id}' appears more than once in historyItems.`,
+        },
+        {
+          line: 10,
+          code: "BadRequest",
+          message: "Invalid value for 'historyItems[0].lastModifiedDateTime': expected a date and time not before createdDateTime.",
+        },
+        {
+          line: 11,
+          code: "BadRequest",
+          message: "Invalid value for 'expirationDateTime': expected at most 30 days after lastModifiedDateTime, as the service sets it.",
         },
       ]),
     );

@@ -11,6 +11,8 @@ import {
   graphObject,
   guidSchema,
   ignoredSchema,
+  modifiedNotBeforeCreated,
+  notBeforeCreated,
   readOnlyMembers,
   statusSchema,
   textSchema,
@@ -121,7 +123,8 @@ export const historyItemImportSchema = z
     },
     graphObject(HISTORY_ITEM_TYPE),
   )
-  .refine(lastActiveNotBeforeStarted, notBeforeStarted);
+  .refine(lastActiveNotBeforeStarted, notBeforeStarted)
+  .refine(modifiedNotBeforeCreated, notBeforeCreated);
 
 /**
  * The item an import restores, with its own times, status and expiry. The export does not say
