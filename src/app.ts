@@ -1,13 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
-import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth/authenticate";
 import { pathUser } from "./auth/path-user";
 import { rateLimit } from "./auth/rate-limit";
 import { canonicalRequest } from "./graph/canonical-url";
-import { errorBody, GraphError, quoted } from "./graph/errors";
+import { errorBody, GraphError, quoted, toGraphError } from "./graph/errors";
 import { accessLog } from "./graph/access-log";
 import { noStore, withoutNoStore } from "./graph/no-store";
 import { requestId } from "./graph/request-id";
@@ -65,16 +64,6 @@ export function buildApi(dispatch?: Dispatch) {
       "This page keeps it only while the tab is open.",
   });
   return api;
-}
-
-function toGraphError(error: unknown, requestId: string): GraphError {
-  if (error instanceof GraphError) return error;
-  // Hono's validators throw these only for input they cannot read.
-  if (error instanceof HTTPException) return new GraphError(400, "BadRequest", error.message);
-  console.error(
-    JSON.stringify({ level: "error", requestId, message: String(error), stack: error instanceof Error ? error.stack : undefined }),
-  );
-  return new GraphError(500, "generalException", "An internal error occurred; quote the request-id if you report it.");
 }
 
 /** Answers with Graph's error envelope. */

@@ -63,6 +63,14 @@ export const limits = {
   queryOptionChars: 2048,
   /** Most characters of client input an error message quotes before it cuts the rest off (ours). */
   quotedChars: 100,
+  /**
+   * Longest line of an import (POST /admin/users/{oid}/activities), in bytes: an activity at the
+   * body limit with some 10,000 history items. A longer line is reported and skipped unread; the
+   * lines being restored at once hold no more than this together (ours).
+   */
+  importLineBytes: 4 * 1024 * 1024,
+  /** Failed lines an import's answer lists (the first, by line number); it counts them all. */
+  importErrorsShown: 100,
 } as const;
 
 /** How long an activity, and a history item without its own expirationDateTime, lives. */

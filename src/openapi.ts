@@ -62,12 +62,14 @@ export function adminOpenApiDocument() {
     info: {
       title: "Graph-compatible user activity feed: administration",
       version: "1.0.0",
-      description: "A tenant administrator's routes: export and erase one user's data. They take application tokens with the admin role.",
+      description:
+        "A tenant administrator's routes: export, import and erase one user's data. They take application tokens with the admin role.",
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }],
     tags: [
       { name: "export", description: "A user's data, for the user to take away (NDJSON)." },
+      { name: "import", description: "An export brought back: a user restored, or moved from another deployment." },
       { name: "erasure", description: "Erasing a user's data, and following the erasure." },
     ],
   });

@@ -2,7 +2,8 @@
 // acting on users of its own tenant only. Everyone else gets 401 or 403 in Graph's envelope.
 import { describe, expect, it } from "vitest";
 import { call, send } from "./support/api";
-import { appUser, exportOf, operationAt, ownView, runErasure, seedActivity } from "./support/admin";
+import { activityIdFor } from "../src/objects/addresses";
+import { appUser, exportLines, exportOf, importInto, operationAt, ownView, runErasure, seedActivity } from "./support/admin";
 import { expectGraphError } from "./support/graph";
 import { ADMIN_ROLE, DEV_CALLER, mintAdminToken, mintToken } from "./support/tokens";
 
@@ -17,6 +18,7 @@ const APP_ONLY = "Application-only tokens are not supported; this API needs a de
 /** Each admin route, as a method and a path about `user`. */
 const routes = (user: string): [string, string][] => [
   ["GET", `/admin/users/${user}/activities`],
+  ["POST", `/admin/users/${user}/activities`],
   ["DELETE", `/admin/users/${user}`],
   ["GET", `/admin/users/${user}/operations/${OPERATION}`],
 ];
@@ -107,13 +109,37 @@ describe("the delegated routes", () => {
 });
 
 describe("an administrator acts only within its own tenant", () => {
-  it("another tenant's administrator neither sees nor erases this tenant's user, nor reads its operations", async () => {
+  it("another tenant's administrator neither sees, imports nor erases this tenant's user, nor reads its operations", async () => {
     const own = await appUser("contoso-notes");
     const id = await seedActivity(own, 2);
     const before = await exportOf(own.caller.userId);
     expect(before).toEqual([{ appId: "contoso-notes", ...(await ownView(own, id)) }]);
 
     const foreign = await mintAdminToken({ tenant: OTHER_TENANT });
+    expect(await exportOf(own.caller.userId, foreign)).toEqual([]);
+    // An export of this tenant's user is another tenant's data there: its ids are refused, and nothing is written on either side.
+    const line = (await exportLines(own.caller.userId))[0]!;
+    const foreignId = await activityIdFor(
+      { tenantId: OTHER_TENANT, userId: own.caller.userId, appId: "contoso-notes" },
+      before[0]!.appActivityId as string,
+    );
+    const imported = await importInto(own.caller.userId, [line], foreign);
+    expect({ status: imported.status, body: imported.body }).toEqual({
+      status: 200,
+      body: {
+        linesRead: 1,
+        activities: { imported: 0, skipped: 0, expired: 0 },
+        historyItems: { imported: 0, skipped: 0, expired: 0 },
+        failedLines: 1,
+        errors: [
+          {
+            line: 1,
+            code: "BadRequest",
+            message: `Invalid value for 'id': expected '${foreignId}', the id of appActivityId '${before[0]!.appActivityId}' of app 'contoso-notes' for this user; an activity keeps its id only for the same tenant, user and app.`,
+          },
+        ],
+      },
+    });
     expect(await exportOf(own.caller.userId, foreign)).toEqual([]);
     const erasure = await call("DELETE", `/admin/users/${own.caller.userId}`, { token: foreign });
     expect(erasure.status).toBe(202);
@@ -167,7 +193,7 @@ describe("admin routes check their input", () => {
     );
     for (const [method, path, allow] of [
       ["PUT", `/admin/users/${user}`, "DELETE"],
-      ["POST", `/admin/users/${user}/activities`, "GET"],
+      ["PUT", `/admin/users/${user}/activities`, "GET, POST"],
       ["DELETE", `/admin/users/${user}/operations/${OPERATION}`, "GET"],
     ] as const) {
       const answer = await adminCall(method, path, token);

@@ -7,7 +7,7 @@ import type { Caller } from "../src/auth/verify-token";
 import { ActivityObject } from "../src/objects/ActivityObject";
 import { FeedObject } from "../src/objects/FeedObject";
 import { activityPath, type Answer, appActivityPath, call, historyItemsPath, ISO_MS } from "./support/api";
-import { appUser, exportOf, operationAt, ownView, runErasure, seedActivity, type AppUser } from "./support/admin";
+import { appUser, exportOf, holdErasureAtFirstStep, operationAt, ownView, runErasure, seedActivity, type AppUser } from "./support/admin";
 import { activityStub, feedStub, HOLDS_NOTHING, storageOf, userStub } from "./support/objects";
 import { DEV_CALLER, mintAdminToken } from "./support/tokens";
 
@@ -70,18 +70,6 @@ async function visible(who: AppUser, ids: string[]) {
 
 /** The object an RPC method runs in, from inside it. */
 const idOf = (instance: unknown) => (instance as { ctx: DurableObjectState }).ctx.id;
-
-/** Holds every erasure job at its first step (each feed's beginErasure) until the returned function is called. */
-function holdErasureAtFirstStep(): () => void {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const begin = FeedObject.prototype.beginErasure;
-  vi.spyOn(FeedObject.prototype, "beginErasure").mockImplementation(async function (this: FeedObject, beforeMs: number) {
-    await released;
-    return begin.call(this, beforeMs);
-  });
-  return release;
-}
 
 describe("erasure of a user's data", () => {
   it("empties every object of the user across apps, through evictions and an abort halfway; other users and tenants are untouched", async () => {

@@ -20,10 +20,20 @@ it("public/admin/openapi.json is the admin routes' document, built from the sche
   );
   expect(operations).toEqual([
     ["GET /admin/users/{oid}/activities", ["200", "400", "401", "403", "405", "503"]],
+    ["POST /admin/users/{oid}/activities", ["200", "400", "401", "403", "405", "415", "503"]],
     ["DELETE /admin/users/{oid}", ["202", "400", "401", "403", "405", "503"]],
     ["GET /admin/users/{oid}/operations/{operationId}", ["200", "400", "401", "403", "404", "405", "503"]],
   ]);
   expect(Object.keys(document.paths["/admin/users/{oid}/activities"].get.responses["200"].content)).toEqual(["application/x-ndjson"]);
+  // The import takes what the export gives: the same line schema, as NDJSON.
+  const importBody = document.paths["/admin/users/{oid}/activities"].post.requestBody;
+  expect(importBody.content).toEqual({ "application/x-ndjson": { schema: { $ref: "#/components/schemas/userActivityExportLine" } } });
+  expect(document.paths["/admin/users/{oid}/activities"].get.responses["200"].content["application/x-ndjson"].schema).toEqual({
+    $ref: "#/components/schemas/userActivityExportLine",
+  });
+  expect(document.components.schemas.userActivityImportResult.required.sort()).toEqual(
+    ["activities", "errors", "failedLines", "historyItems", "linesRead"].sort(),
+  );
   expect(document.components.schemas.userErasureOperation.required.sort()).toEqual(
     ["createdDateTime", "erased", "id", "lastActionDateTime", "status", "statusDetail"].sort(),
   );

@@ -1,3 +1,4 @@
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { limits } from "../limits";
 
@@ -79,4 +80,15 @@ export function errorBody(code: string, message: string, requestId: string, clie
       },
     },
   };
+}
+
+/** Any failure as the Graph error it is answered with: an unexpected one is logged, and is a 500. */
+export function toGraphError(error: unknown, requestId: string): GraphError {
+  if (error instanceof GraphError) return error;
+  // Hono's validators throw these only for input they cannot read.
+  if (error instanceof HTTPException) return new GraphError(400, "BadRequest", error.message);
+  console.error(
+    JSON.stringify({ level: "error", requestId, message: String(error), stack: error instanceof Error ? error.stack : undefined }),
+  );
+  return new GraphError(500, "generalException", "An internal error occurred; quote the request-id if you report it.");
 }

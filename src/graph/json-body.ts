@@ -4,11 +4,11 @@ import { limits } from "../limits";
 import { badRequest, excerpt, GraphError, quoted } from "./errors";
 import { describePath } from "./validation";
 
-/** application/json, with any parameters so long as a charset, if given, is UTF-8. */
-function isJson(contentType: string): boolean {
-  const [mediaType, ...parameters] = contentType.split(";").map((part) => part.trim().toLowerCase());
+/** Whether a Content-Type is `mediaType`, with any parameters so long as a charset, if given, is UTF-8. */
+export function isMediaType(contentType: string, mediaType: string): boolean {
+  const [type, ...parameters] = contentType.split(";").map((part) => part.trim().toLowerCase());
   return (
-    mediaType === "application/json" &&
+    type === mediaType &&
     parameters.every((parameter) => !parameter.startsWith("charset=") || parameter.replace(/"/g, "") === "charset=utf-8")
   );
 }
@@ -25,7 +25,7 @@ export function jsonBody(options: { maxBytes?: number; maxDepth?: number } = {})
   const maxDepth = options.maxDepth ?? limits.bodyDepth;
   return async function jsonBody(c, next) {
     const type = c.req.header("Content-Type");
-    if (!type || !isJson(type)) {
+    if (!type || !isMediaType(type, "application/json")) {
       throw new GraphError(
         415,
         "UnsupportedMediaType",
@@ -34,24 +34,40 @@ export function jsonBody(options: { maxBytes?: number; maxDepth?: number } = {})
     }
     const declared = Number(c.req.header("Content-Length"));
     if (declared > maxBytes) throw tooLarge(maxBytes);
-    const text = await readText(c.req.raw, maxBytes);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw badRequest(`The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    let problem = bodyProblem(parsed, maxDepth);
-    // Parsed again with the marking reviver (slower, and recursive) only once the nesting is known to
-    // be safe, and only when the text could hold a value that would not come back as sent.
-    if (!problem && mayBeUnkept.test(text)) {
-      parsed = JSON.parse(text, markUnkept);
-      problem = bodyProblem(parsed, maxDepth);
-    }
-    if (problem) throw badRequest(problem);
-    c.req.bodyCache.json = Promise.resolve(parsed);
+    c.req.bodyCache.json = Promise.resolve(parseStorableJson(await readText(c.req.raw, maxBytes), "request body", maxDepth));
     await next();
   };
+}
+
+/**
+ * Parses JSON text: 400 unless it parses, nests at most `maxDepth` levels and holds only values that
+ * come back as sent (see bodyProblem); `subject` names the text in the message.
+ */
+export function parseStorableJson(text: string, subject = "request body", maxDepth: number = limits.bodyDepth): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`The ${subject} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let problem = bodyProblem(parsed, maxDepth);
+  // Parsed again with the marking reviver (slower, and recursive) only once the nesting is known to
+  // be safe, and only when the text could hold a value that would not come back as sent.
+  if (!problem && mayBeUnkept.test(text)) {
+    parsed = JSON.parse(text, markUnkept);
+    problem = bodyProblem(parsed, maxDepth);
+  }
+  if (problem) throw badRequest(problem);
+  return parsed;
+}
+
+/** Decodes UTF-8 text, 400 unless it is valid; `subject` names the text in the message. */
+export function decodeUtf8(bytes: Uint8Array, subject = "request body"): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw badRequest(`The ${subject} is not valid UTF-8.`);
+  }
 }
 
 /**
@@ -167,9 +183,5 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
   } else {
     bytes = await readCounted(request.body, maxBytes);
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw badRequest("The request body is not valid UTF-8.");
-  }
+  return decodeUtf8(bytes);
 }

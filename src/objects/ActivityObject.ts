@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { AlarmSchedule, soonest } from "./alarm-schedule";
+import { expiredRestore, restoreActivity } from "./activity-restore";
 import {
-  type ActivityRow,
   ActivityTable,
   earliestExpiry,
   type HistoryItemRow,
@@ -18,6 +18,8 @@ import type {
   ActivityPatchResult,
   ActivityPut,
   ActivityPutResult,
+  ActivityRestore,
+  ActivityRestoreResult,
   Found,
   HistoryItemPage,
   HistoryItemPageQuery,
@@ -27,9 +29,6 @@ import type {
 import type { ActivityErasure, ActivityInventory, ActivityRecord, DateRange, HistoryItemRecord, HistoryItemWrite } from "./records";
 import { type ActivityContent, patchActivityContent } from "../schemas/activity";
 import { patchHistoryItem } from "../schemas/history-item";
-
-/** Rows deleted per alarm run, so one sweep never holds the object for long. */
-const SWEEP_BATCH = 1000;
 
 /**
  * One user activity and its history items, for one (tenant, user, app). Every method does its
@@ -52,10 +51,7 @@ export class ActivityObject extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.keyset = new Keyset(this.sql);
     this.outbox = new FeedOutbox(this.sql, env, {
-      liveActivity: (now) => {
-        const row = this.activity.liveRow(now);
-        return row ? toActivity(row) : null;
-      },
+      liveActivity: (now) => this.activity.live(now),
       holdsData: () => this.schema.exists,
       eraseWrittenBefore: (beforeMs) => this.eraseOrKeep(beforeMs),
     });
@@ -102,6 +98,20 @@ export class ActivityObject extends DurableObject<Env> {
     return result;
   }
 
+  /**
+   * Import: restores an exported activity and its items as they were, but for what is here as new or
+   * newer (activity-restore.ts). One that has expired already writes nothing, not even a schema.
+   */
+  async restoreActivity(restore: ActivityRestore): Promise<ActivityRestoreResult> {
+    const now = Date.now();
+    if (restore.activity.expirationMs <= now) return expiredRestore(restore);
+    this.schema.ensure();
+    const target = { sql: this.sql, items: this.items, outbox: this.outbox, deleteEverything: () => this.activity.deleteWithItems() };
+    const { result, expiresAt } = this.transaction(() => restoreActivity(target, restore, now));
+    await this.settle(expiresAt);
+    return result;
+  }
+
   /** The activity, with a selection of its live items when asked for, if it exists and has not expired. */
   async getActivity(
     historyItems: HistoryItemSelection | null = null,
@@ -129,7 +139,7 @@ export class ActivityObject extends DurableObject<Env> {
       const expiration = this.activity.expiration();
       const existed = expiration !== undefined && expiration > now;
       if (expiration !== undefined) {
-        this.deleteEverything();
+        this.activity.deleteWithItems();
         this.outbox.note(now);
       }
       return existed;
@@ -255,11 +265,11 @@ export class ActivityObject extends DurableObject<Env> {
     const changed = this.transaction(() => {
       const expiration = this.activity.expiration();
       if (expiration !== undefined && expiration <= now) {
-        this.deleteEverything();
+        this.activity.deleteWithItems();
         this.outbox.note(now);
         return true;
       }
-      const swept = this.items.sweepExpired(now, SWEEP_BATCH);
+      const swept = this.items.sweepExpired(now);
       if (swept > 0) this.outbox.note(now, "history-items");
       return swept > 0;
     });
@@ -288,14 +298,10 @@ export class ActivityObject extends DurableObject<Env> {
     this.schema.ensure();
     const now = Date.now();
     const result = this.transaction((): ActivityPutResult => {
-      const stored = this.sql
-        .exec<Pick<ActivityRow, "app_activity_id" | "created_ms" | "expiration_ms">>(
-          "SELECT app_activity_id, created_ms, expiration_ms FROM activity",
-        )
-        .toArray()[0];
+      const stored = this.activity.head();
       if (stored && stored.app_activity_id !== put.appActivityId) return { kind: "conflict" };
       const live = stored && stored.expiration_ms > now ? stored : undefined;
-      if (stored && !live) this.deleteEverything();
+      if (stored && !live) this.activity.deleteWithItems();
       if (live && mode === "create") return { kind: "exists" };
       // An object that ever stored its activity has adopted its owner with it.
       if (!stored) this.outbox.adopt(put.owner, put.id);
@@ -341,10 +347,11 @@ export class ActivityObject extends DurableObject<Env> {
   /** The erasure itself: see eraseWrittenBefore (which also tells the feed of a kept activity). */
   private async eraseOrKeep(beforeMs: number): Promise<ActivityErasure> {
     if (!this.schema.exists) return { kind: "erased" };
-    const activity = this.activity.row();
+    const activity = this.activity.head();
     // A new key, so no cursor issued before the erasure opens again.
     this.keyset = new Keyset(this.sql);
-    if (activity && activity.created_ms >= beforeMs) {
+    // Kept when its data here began at or after the request: its creation, or the import that restored it.
+    if (activity && (activity.since_ms ?? activity.created_ms) >= beforeMs) {
       this.transaction(() => {
         this.sql.exec("DELETE FROM cursor_key");
         this.outbox.note(Date.now());
@@ -377,11 +384,6 @@ export class ActivityObject extends DurableObject<Env> {
     this.outbox.forget();
     this.alarmSchedule.forget();
     await this.ctx.storage.deleteAll();
-  }
-
-  private deleteEverything(): void {
-    this.items.deleteAll();
-    this.sql.exec("DELETE FROM activity");
   }
 
   /** A live item of the live activity; when there is none, which of the two is missing. */

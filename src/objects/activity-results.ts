@@ -52,3 +52,19 @@ export interface HistoryItemPageQuery extends HistoryItemSelection {
   cursor: string | null;
   count: boolean;
 }
+
+/** An exported activity and its history items, to be restored as they were (an import). */
+export interface ActivityRestore {
+  /** Whose activity this is: fixed for the object's life, and where its feed lives. */
+  owner: Caller;
+  activity: ActivityRecord;
+  historyItems: HistoryItemRecord[];
+}
+
+/** What became of an imported record: written, left as it was (what is here is as new), or not written as already expired. */
+export type RestoreOutcome = "imported" | "skipped" | "expired";
+
+export type ActivityRestoreResult =
+  | { kind: "restored"; activity: RestoreOutcome; historyItems: Record<RestoreOutcome, number> }
+  /** The server id is already taken by another appActivityId (a 64-bit hash collision). */
+  | { kind: "conflict" };

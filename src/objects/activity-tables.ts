@@ -63,6 +63,9 @@ export const MIGRATIONS: string[] = [
      ON CONFLICT (singleton) DO NOTHING;
    ALTER TABLE feed_outbox DROP COLUMN activity_changed;
    ALTER TABLE owner DROP COLUMN feed_version;`,
+  // For an imported activity, when its data began to be written here (the import, or the creation of the
+  // activity it joined): an erasure's rule reads it in place of created_ms. NULL: created here, at created_ms.
+  `ALTER TABLE activity ADD COLUMN since_ms INTEGER;`,
 ];
 
 export type ActivityRow = {
@@ -73,6 +76,7 @@ export type ActivityRow = {
   created_ms: number;
   last_modified_ms: number;
   expiration_ms: number;
+  since_ms: number | null;
 };
 
 export type HistoryItemRow = {
@@ -96,6 +100,7 @@ export const toActivity = (row: ActivityRow): ActivityRecord => ({
   createdMs: row.created_ms,
   lastModifiedMs: row.last_modified_ms,
   expirationMs: row.expiration_ms,
+  ...(row.since_ms === null ? {} : { sinceMs: row.since_ms }),
 });
 
 export const toHistoryItem = (row: HistoryItemRow): HistoryItemRecord => ({
@@ -122,20 +127,36 @@ export function storeActivity(
   content: string,
   now: number,
 ): ActivityRecord {
-  const activity: ActivityRecord = {
-    id: base.id,
-    appActivityId: base.appActivityId,
-    content,
-    status: replacing ? "updated" : "active",
-    createdMs: base.createdMs,
-    lastModifiedMs: now,
-    expirationMs: now + DEFAULT_LIFETIME_MS,
-  };
+  const row = sql
+    .exec<ActivityRow>(
+      `INSERT INTO activity (singleton, id, app_activity_id, content, status, created_ms, last_modified_ms, expiration_ms)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (singleton) DO UPDATE SET content = excluded.content, status = excluded.status,
+         last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms
+       RETURNING *`,
+      base.id,
+      base.appActivityId,
+      content,
+      replacing ? "updated" : "active",
+      base.createdMs,
+      now,
+      now + DEFAULT_LIFETIME_MS,
+    )
+    .one();
+  return toActivity(row);
+}
+
+/**
+ * Writes an imported activity's row as it was exported: its own times, status and expiry. Its data
+ * here began now, or, when it replaces one already here, when that one's did.
+ */
+export function restoreActivityRow(sql: SqlStorage, activity: ActivityRecord, now: number): void {
   sql.exec(
-    `INSERT INTO activity (singleton, id, app_activity_id, content, status, created_ms, last_modified_ms, expiration_ms)
-     VALUES (1, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (singleton) DO UPDATE SET content = excluded.content, status = excluded.status,
-       last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms`,
+    `INSERT INTO activity (singleton, id, app_activity_id, content, status, created_ms, last_modified_ms, expiration_ms, since_ms)
+     VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (singleton) DO UPDATE SET content = excluded.content, status = excluded.status, created_ms = excluded.created_ms,
+       last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms,
+       since_ms = coalesce(activity.since_ms, activity.created_ms)`,
     activity.id,
     activity.appActivityId,
     activity.content,
@@ -143,8 +164,18 @@ export function storeActivity(
     activity.createdMs,
     activity.lastModifiedMs,
     activity.expirationMs,
+    now,
   );
-  return activity;
+}
+
+/** The activity's row without its content, which may be as large as a body. */
+export type ActivityHead = Omit<ActivityRow, "content">;
+
+/** The activity's row, live or expired, read without its content; undefined when there is none. */
+export function readActivityHead(sql: SqlStorage): ActivityHead | undefined {
+  return sql
+    .exec<ActivityHead>("SELECT id, app_activity_id, status, created_ms, last_modified_ms, expiration_ms, since_ms FROM activity")
+    .toArray()[0];
 }
 
 /** The earliest expiry of the activity and its items, live or not (null: nothing here). */
@@ -177,10 +208,26 @@ export class ActivityTable {
     return row && row.expiration_ms > now ? row : undefined;
   }
 
-  /** The activity's expiry, live or not (undefined: there is none), read without its content, which may be as large as a body. */
+  /** The activity's row without its content, which may be as large as a body; undefined when there is none. */
+  head(): ActivityHead | undefined {
+    return this.schema.exists ? readActivityHead(this.sql) : undefined;
+  }
+
+  /** The activity as a record if it has not expired; null when there is none. */
+  live(now: number): ActivityRecord | null {
+    const row = this.liveRow(now);
+    return row ? toActivity(row) : null;
+  }
+
+  /** Deletes the activity and every history item, live or not. */
+  deleteWithItems(): void {
+    this.sql.exec("DELETE FROM history_item");
+    this.sql.exec("DELETE FROM activity");
+  }
+
+  /** The activity's expiry, live or not (undefined: there is none). */
   expiration(): number | undefined {
-    if (!this.schema.exists) return undefined;
-    return this.sql.exec<{ expiration_ms: number }>("SELECT expiration_ms FROM activity").toArray()[0]?.expiration_ms;
+    return this.head()?.expiration_ms;
   }
 
   /** Whether the activity exists and has not expired. */

@@ -16,13 +16,19 @@ export type WholeState = Pick<FeedUpdate, "version"> & { activity: ActivityRecor
 
 /**
  * Whether a feed update carries anything written before `instantMs` (an erasure's request): a
- * change made before it, or an activity created before it (whose history items may be older).
+ * change made before it, or an activity whose data began to be written before it (its history
+ * items may be older). That is its creation, or for an imported activity its import (sinceMs): an
+ * import is a change made now, whatever dates the data it restores carries.
  */
 export function writtenBefore(update: WholeState, instantMs: number): boolean {
-  return update.version < instantMs * VERSIONS_PER_MS || (update.activity !== null && update.activity.createdMs < instantMs);
+  return (
+    update.version < instantMs * VERSIONS_PER_MS ||
+    (update.activity !== null && (update.activity.sinceMs ?? update.activity.createdMs) < instantMs)
+  );
 }
 
 /** `writtenBefore` for a feed_entry row; bind the instant twice with `writtenBeforeBindings`. */
-export const WRITTEN_BEFORE_SQL = "(version < ? OR (activity IS NOT NULL AND json_extract(activity, '$.createdMs') < ?))";
+export const WRITTEN_BEFORE_SQL =
+  "(version < ? OR (activity IS NOT NULL AND coalesce(json_extract(activity, '$.sinceMs'), json_extract(activity, '$.createdMs')) < ?))";
 
 export const writtenBeforeBindings = (instantMs: number) => [instantMs * VERSIONS_PER_MS, instantMs];

@@ -67,6 +67,40 @@ export class HistoryItemTable {
     return { kind: stored.status === "updated" ? "replaced" : "created", item };
   }
 
+  /**
+   * Writes an imported item as it was exported (its own times, status and expiry), unless a live item
+   * with this id was modified as late or later; whether it was written. For a live activity only.
+   */
+  restore(item: HistoryItemRecord, now: number): boolean {
+    return (
+      this.sql
+        .exec(
+          `INSERT INTO history_item
+             (id, started_ms, last_active_ms, active_duration_seconds, active_duration_computed, user_timezone, status, created_ms, last_modified_ms, expiration_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET
+             started_ms = excluded.started_ms, last_active_ms = excluded.last_active_ms,
+             active_duration_seconds = excluded.active_duration_seconds, active_duration_computed = excluded.active_duration_computed,
+             user_timezone = excluded.user_timezone, status = excluded.status, created_ms = excluded.created_ms,
+             last_modified_ms = excluded.last_modified_ms, expiration_ms = excluded.expiration_ms
+           WHERE history_item.expiration_ms <= ? OR history_item.last_modified_ms < excluded.last_modified_ms
+           RETURNING 1`,
+          item.id,
+          item.startedMs,
+          item.lastActiveMs,
+          item.activeDurationSeconds,
+          item.activeDurationComputed ? 1 : 0,
+          item.userTimezone,
+          item.status,
+          item.createdMs,
+          item.lastModifiedMs,
+          item.expirationMs,
+          now,
+        )
+        .toArray().length > 0
+    );
+  }
+
   /** The live items in the selection, most recently modified first, after a keyset position when given. */
   live(now: number, selection: HistoryItemSelection, after?: KeysetPosition): HistoryItemRecord[] {
     const keyset = after ? `AND ${afterPosition("last_modified_ms", "id")}` : "";
@@ -117,18 +151,13 @@ export class HistoryItemTable {
     return this.sql.exec("DELETE FROM history_item WHERE id = ? AND expiration_ms > ?", id, now).rowsWritten > 0;
   }
 
-  /** Deletes up to `limit` expired items, the longest expired first; how many went. */
-  sweepExpired(now: number, limit: number): number {
+  /** Deletes up to `limit` expired items (by default a batch small enough never to hold the object for long), the longest expired first; how many went. */
+  sweepExpired(now: number, limit = 1000): number {
     return this.sql.exec(
       `DELETE FROM history_item WHERE id IN
          (SELECT id FROM history_item WHERE expiration_ms <= ? ORDER BY expiration_ms LIMIT ?)`,
       now,
       limit,
     ).rowsWritten;
-  }
-
-  /** Deletes every item, live or not. */
-  deleteAll(): void {
-    this.sql.exec("DELETE FROM history_item");
   }
 }

@@ -12,6 +12,11 @@ export interface ActivityRecord {
   createdMs: number;
   lastModifiedMs: number;
   expirationMs: number;
+  /**
+   * When this activity's data began to be written to its object, where that is not createdMs: the
+   * import that restored it (see erasure-rule.ts). Absent for an activity created where it is.
+   */
+  sinceMs?: number;
 }
 
 /** A history item as the client writes it; the object adds the server-owned fields. */

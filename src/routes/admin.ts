@@ -2,7 +2,8 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
 import { authenticateAdministrator } from "../auth/authenticate";
 import { callObject } from "../graph/call-object";
-import { itemNotFound } from "../graph/errors";
+import { GraphError, itemNotFound } from "../graph/errors";
+import { isMediaType } from "../graph/json-body";
 import { methodNotAllowed } from "../graph/route-guards";
 import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
@@ -13,9 +14,11 @@ import { guidSchema } from "../schemas/common";
 import { errorResponse, errorResponses, registerErrorResponses } from "../schemas/error";
 import { erasureOperationSchema, toErasureOperationResource } from "../schemas/operation";
 import { queryOptions } from "../schemas/query";
+import { importSummarySchema } from "../schemas/user-import";
 import { userExport } from "./user-export";
+import { userImport } from "./user-import";
 
-// A tenant administrator's duties: hand one user their data, and erase it. Called by the
+// A tenant administrator's duties: hand one user their data, bring it back, and erase it. Called by the
 // tenant's own daemon app (an application token with the admin role), never by a user, and only
 // ever about users of the token's own tenant.
 
@@ -36,8 +39,8 @@ const operationParams = userParams.extend({
   operationId: guidSchema.openapi({ description: "The erasure's id, from the Location of the DELETE." }),
 });
 
-/** The errors an admin route documents: Graph's envelope, as for every route, with what 403 and 404 mean here. */
-const adminErrors = (...statuses: (400 | 404)[]) => ({
+/** The errors an admin route documents: Graph's envelope, as for every route, with what 403, 404 and 415 mean here. */
+const adminErrors = (...statuses: (400 | 404 | 415)[]) => ({
   ...errorResponses(...statuses),
   403: errorResponse(
     "Not an application token with the admin role (ADMIN_ROLE): a delegated token, or one without the role (accessDenied).",
@@ -50,7 +53,20 @@ const adminErrors = (...statuses: (400 | 404)[]) => ({
         }),
       }
     : {}),
+  ...(statuses.includes(415)
+    ? {
+        415: errorResponse("The body is not application/x-ndjson (UnsupportedMediaType).", {
+          UnsupportedMediaType: [
+            "UnsupportedMediaType",
+            "The request body must be NDJSON (one JSON object a line): send 'Content-Type: application/x-ndjson' (got 'application/json').",
+          ],
+        }),
+      }
+    : {}),
 });
+
+/** A line of the export, and of an import's body. */
+const exportLineSchema = activitySchema.extend({ appId: z.string() }).openapi("userActivityExportLine");
 
 const exportRoute = createRoute({
   method: "get",
@@ -65,9 +81,36 @@ const exportRoute = createRoute({
     200: {
       description:
         "The export, one activity per line; a stream that ends without a final newline was cut short, and should be fetched again.",
-      content: { "application/x-ndjson": { schema: activitySchema.extend({ appId: z.string() }).openapi("userActivityExportLine") } },
+      content: { "application/x-ndjson": { schema: exportLineSchema } },
     },
     ...adminErrors(400),
+  },
+});
+
+const importRoute = createRoute({
+  method: "post",
+  path: "/admin/users/{oid}/activities",
+  tags: ["import"],
+  summary: "Import a user's activities",
+  description:
+    "Restores an export of this path (the NDJSON its GET answers) for the user: each line's activity and history items with their own ids, times, status and expiry, unless one here was modified as late or later. " +
+    "Idempotent: importing the same export again changes nothing. Read as it streams, a line at a time; a line that cannot be imported is reported with its number, and the rest are imported.",
+  request: {
+    params: userParams,
+    query: noOptions,
+    body: {
+      required: true,
+      description: `An export, one activity per line (at most ${limits.importLineBytes} bytes each); each line names its app (appId).`,
+      content: { "application/x-ndjson": { schema: exportLineSchema } },
+    },
+  },
+  responses: {
+    200: {
+      description:
+        "The body was read to its end: what was imported, skipped and refused, line by line (failedLines is 0 when all was imported).",
+      content: { "application/json": { schema: importSummarySchema } },
+    },
+    ...adminErrors(400, 415),
   },
 });
 
@@ -112,7 +155,7 @@ const userOf = (administrator: { tenantId: string }, oid: string): UserKey => ({
 const operationUrl = (requestUrl: string, oid: string, id: string) =>
   `${new URL(requestUrl).origin}/admin/users/${encodeURIComponent(oid)}/operations/${id}`;
 
-/** The admin routes: export and erasure of one user's data. */
+/** The admin routes: export, import and erasure of one user's data. */
 export const adminRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 adminRoutes.use("/admin/users/*", authenticateAdministrator());
 adminRoutes
@@ -121,6 +164,18 @@ adminRoutes
     const body = await userExport(c.env, userOf(c.get("administrator"), oid), c.get("requestId"));
     // zod-openapi types every application/…json… media type as a JSON body, NDJSON included: hence the cast.
     return c.body(body, 200, { "Content-Type": "application/x-ndjson" }) as never;
+  })
+  .openapi(importRoute, async (c) => {
+    const { oid } = c.req.valid("param");
+    const type = c.req.header("Content-Type");
+    if (!type || !isMediaType(type, "application/x-ndjson")) {
+      throw new GraphError(
+        415,
+        "UnsupportedMediaType",
+        `The request body must be an export, NDJSON in UTF-8: send 'Content-Type: application/x-ndjson' (got '${type ?? "none"}').`,
+      );
+    }
+    return c.json(await userImport(c.env, userOf(c.get("administrator"), oid), c.req.raw.body, c.get("requestId")), 200);
   })
   .openapi(eraseRoute, async (c) => {
     const { oid } = c.req.valid("param");
@@ -137,7 +192,7 @@ adminRoutes
     return c.json(toErasureOperationResource(erasure), 200);
   })
   .all("/admin/users/:oid", methodNotAllowed(["DELETE"]))
-  .all("/admin/users/:oid/activities", methodNotAllowed(["GET"]))
+  .all("/admin/users/:oid/activities", methodNotAllowed(["GET", "POST"]))
   .all("/admin/users/:oid/operations/:operationId", methodNotAllowed(["GET"]));
 registerErrorResponses(adminRoutes.openAPIRegistry);
 adminRoutes.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -1,23 +1,27 @@
 import { z } from "@hono/zod-openapi";
-import { formatDateTime } from "../graph/dates";
-import { limits } from "../limits";
+import { formatDateTime, parseDateTime } from "../graph/dates";
+import { DEFAULT_LIFETIME_MS, limits } from "../limits";
 import type { ActivityRecord } from "../objects/records";
 import type { BodyIssue } from "../objects/records";
 import {
+  activityIdSchema,
   bodyIssues,
   CONTROL_CHARACTER,
+  dateTimeSchema,
   expected,
   graphObject,
   ignoredSchema,
   jsonObjectSchema,
   jsonSchema,
+  modifiedNotBeforeCreated,
+  notBeforeCreated,
   originSchema,
   readOnlyMembers,
   statusSchema,
   textSchema,
   urlSchema,
 } from "./common";
-import { historyItemCreateSchema, historyItemSchema } from "./history-item";
+import { historyItemCreateSchema, historyItemImportSchema, historyItemSchema } from "./history-item";
 import { mergePatch } from "./merge";
 import type { Selectable } from "./query";
 
@@ -260,6 +264,50 @@ export function toActivityContent(body: ActivityBody): ActivityContent {
     },
     contentInfo: body.contentInfo ?? null,
     userTimezone: body.userTimezone ?? null,
+  };
+}
+
+/**
+ * A line of an export, as an import reads it: the activity with every property the service
+ * returns, the server's own included, the app whose data it is, and all its history items.
+ */
+export const activityImportLineSchema = z
+  .strictObject(
+    {
+      ...activityMembers,
+      appId: z
+        .string(expected("a string"))
+        .min(1, `expected an app id of 1 to ${limits.identityClaimChars} characters`)
+        .max(limits.identityClaimChars, `expected an app id of 1 to ${limits.identityClaimChars} characters`),
+      id: z.string(expected("a string")).pipe(activityIdSchema),
+      appActivityId: appActivityIdSchema,
+      status: statusSchema,
+      createdDateTime: dateTimeSchema,
+      lastModifiedDateTime: dateTimeSchema,
+      expirationDateTime: dateTimeSchema,
+      historyItems: z.array(historyItemImportSchema, expected("an array of activityHistoryItem")),
+    },
+    graphObject(ACTIVITY_TYPE),
+  )
+  .refine(modifiedNotBeforeCreated, notBeforeCreated)
+  // The service sets an activity's expiry from its last write; a later one was not written here.
+  .refine((line) => parseDateTime(line.expirationDateTime)! <= parseDateTime(line.lastModifiedDateTime)! + DEFAULT_LIFETIME_MS, {
+    message: `expected at most ${DEFAULT_LIFETIME_MS / 86_400_000} days after lastModifiedDateTime, as the service sets it`,
+    path: ["expirationDateTime"],
+  });
+
+export type ActivityImportLine = z.infer<typeof activityImportLineSchema>;
+
+/** The activity an import restores: its client properties as a PUT stores them, with its own times, status and expiry. */
+export function toRestoredActivity(line: ActivityImportLine): ActivityRecord {
+  return {
+    id: line.id,
+    appActivityId: line.appActivityId,
+    content: JSON.stringify(toActivityContent(line)),
+    status: line.status,
+    createdMs: parseDateTime(line.createdDateTime)!,
+    lastModifiedMs: parseDateTime(line.lastModifiedDateTime)!,
+    expirationMs: parseDateTime(line.expirationDateTime)!,
   };
 }
 

@@ -135,8 +135,14 @@ export const jsonObjectSchema = z
   .refine(notTooDeep, TOO_DEEP)
   .openapi({ type: "object", additionalProperties: {} });
 
-/** The status values the service writes. */
-export const statusSchema = z.enum(["active", "updated"]);
+/** An exported record's own times, as the service writes them: never modified before it was created (an import's check). */
+export const modifiedNotBeforeCreated = (record: { createdDateTime: string; lastModifiedDateTime: string }) =>
+  parseDateTime(record.lastModifiedDateTime)! >= parseDateTime(record.createdDateTime)!;
+
+export const notBeforeCreated = { message: "expected a date and time not before createdDateTime", path: ["lastModifiedDateTime"] };
+
+/** The status values the service writes (read back by an import). */
+export const statusSchema = z.enum(["active", "updated"], expected("'active' or 'updated'"));
 
 const UINT64_MAX = 18446744073709551615n;
 

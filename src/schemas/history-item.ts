@@ -11,6 +11,8 @@ import {
   graphObject,
   guidSchema,
   ignoredSchema,
+  modifiedNotBeforeCreated,
+  notBeforeCreated,
   readOnlyMembers,
   statusSchema,
   textSchema,
@@ -121,6 +123,39 @@ export function patchHistoryItem(stored: HistoryItemRecord, patch: unknown): Mer
   const parsed = historyItemReplaceSchema.safeParse(mergePatch(client, patch, []));
   if (!parsed.success) return { kind: "invalid", issues: bodyIssues(parsed.error.issues) };
   return { kind: "merged", write: toHistoryItemWrite(stored.id, parsed.data) };
+}
+
+/** A history item in an export line, as an import reads it: every property the service returns, the server's own included. */
+export const historyItemImportSchema = z
+  .strictObject(
+    {
+      ...clientMembers,
+      id: guidSchema,
+      status: statusSchema,
+      createdDateTime: dateTimeSchema,
+      lastModifiedDateTime: dateTimeSchema,
+      expirationDateTime: dateTimeSchema,
+    },
+    graphObject(HISTORY_ITEM_TYPE),
+  )
+  .refine(lastActiveNotBeforeStarted, notBeforeStarted)
+  .refine(modifiedNotBeforeCreated, notBeforeCreated);
+
+/**
+ * The item an import restores, with its own times, status and expiry. The export does not say
+ * whether its activeDurationSeconds was computed: one equal to what the times give counts as
+ * computed, so that a PATCH that moves the times computes it again.
+ */
+export function toRestoredHistoryItem(item: z.infer<typeof historyItemImportSchema>): HistoryItemRecord {
+  const computed = toHistoryItemWrite(item.id, { ...item, activeDurationSeconds: null });
+  const asComputed = item.activeDurationSeconds == null || item.activeDurationSeconds === computed.activeDurationSeconds;
+  return {
+    ...(asComputed ? computed : toHistoryItemWrite(item.id, item)),
+    status: item.status,
+    createdMs: parseDateTime(item.createdDateTime)!,
+    lastModifiedMs: parseDateTime(item.lastModifiedDateTime)!,
+    expirationMs: parseDateTime(item.expirationDateTime)!,
+  };
 }
 
 export const historyItemSchema = z

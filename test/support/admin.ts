@@ -2,8 +2,9 @@
 // erasure driven to its end.
 import { evictAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import type { Caller } from "../../src/auth/verify-token";
+import { FeedObject } from "../../src/objects/FeedObject";
 import { type Answer, appActivityPath, call, freshAppActivityId, ORIGIN } from "./api";
 import { activityBody } from "./builders";
 import { NO_STORE, withoutContext } from "./graph";
@@ -41,8 +42,11 @@ export async function seedActivity(who: AppUser, items = 0): Promise<string> {
 /** The path of the export of `user`. */
 export const exportPath = (user: string) => `/admin/users/${encodeURIComponent(user)}/activities`;
 
-/** The export of `user` (by the development tenant's administrator unless `token` says otherwise), as its lines, each parsed. */
-export async function exportOf(user: string, token?: string): Promise<Record<string, unknown>[]> {
+/**
+ * The export of `user` (by the development tenant's administrator unless `token` says otherwise),
+ * as its lines exactly as sent, each without its newline; checked complete.
+ */
+export async function exportLines(user: string, token?: string): Promise<string[]> {
   const response = await exports.default.fetch(
     new Request(`${ORIGIN}${exportPath(user)}`, { headers: { Authorization: `Bearer ${token ?? (await mintAdminToken())}` } }),
   );
@@ -56,10 +60,30 @@ export async function exportOf(user: string, token?: string): Promise<Record<str
   if (text === "") return [];
   // A complete export ends with a newline.
   expect(text.at(-1)).toBe("\n");
-  return text
-    .slice(0, -1)
-    .split("\n")
-    .map((line) => JSON.parse(line));
+  return text.slice(0, -1).split("\n");
+}
+
+/** The export of `user` (by the development tenant's administrator unless `token` says otherwise), as its lines, each parsed. */
+export async function exportOf(user: string, token?: string): Promise<Record<string, unknown>[]> {
+  return (await exportLines(user, token)).map((line) => JSON.parse(line));
+}
+
+/** Imports `body` (NDJSON: lines, each then given its newline, or the text as is) for `user`, as the development tenant's administrator. */
+export async function importInto(user: string, body: string[] | BodyInit, token?: string): Promise<Answer> {
+  return call("POST", exportPath(user), {
+    token: token ?? (await mintAdminToken()),
+    raw: Array.isArray(body) ? body.map((line) => `${line}\n`).join("") : body,
+    headers: { "Content-Type": "application/x-ndjson" },
+  });
+}
+
+/** Erases everything of `user` as their tenant's administrator, and runs the erasure to its end; returns the operation. */
+export async function eraseUser(user: Pick<Caller, "tenantId" | "userId">): Promise<Answer> {
+  const requested = await call("DELETE", `/admin/users/${user.userId}`, { token: await mintAdminToken({ tenant: user.tenantId }) });
+  expect(requested.status).toBe(202);
+  const done = await runErasure(user, requested.headers.get("Location")!);
+  expect(done.body.status).toBe("succeeded");
+  return done;
 }
 
 /** What the user's own routes return for an activity: GET with $expand=historyItems, without @odata.context. */
@@ -85,4 +109,16 @@ export async function runErasure(user: Pick<Caller, "tenantId" | "userId">, loca
     await runDurableObjectAlarm(userStub(user));
   }
   throw new Error(`the erasure of ${user.userId} did not finish within ${runs} alarm runs`);
+}
+
+/** Holds every erasure job at its first step (each feed's beginErasure) until the returned function is called; restore mocks after. */
+export function holdErasureAtFirstStep(): () => void {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const begin = FeedObject.prototype.beginErasure;
+  vi.spyOn(FeedObject.prototype, "beginErasure").mockImplementation(async function (this: FeedObject, beforeMs: number) {
+    await released;
+    return begin.call(this, beforeMs);
+  });
+  return release;
 }
