@@ -5,22 +5,15 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { FeedObject } from "../src/objects/FeedObject";
 import type { ActivityRecord } from "../src/objects/records";
-import { activityPath, call, GUID, ORIGIN } from "./support/api";
-import { byId, DELTA, deltaContext, deltaPage, deltaRound, expectDeltaPage, removed } from "./support/delta";
+import { activityPath, call, DAY_MS, GUID, ORIGIN } from "./support/api";
+import { DELTA, deltaContext, deltaPage, deltaRound, expectDeltaPage, removed } from "./support/delta";
 import { expectGraphError, withoutContext } from "./support/graph";
-import { feedStub, sqlIn } from "./support/objects";
-import { freshUser, postItem, putActivity, type TestUser } from "./support/users";
+import { activityStub, feedStub, sqlIn } from "./support/objects";
+import { createActivities, freshUser, postItem, putActivity, type TestUser } from "./support/users";
 
 /** A deltaLink or nextLink the service writes: the request's own path, and only the token. */
 const linkTo = (path: string, option: "$skiptoken" | "$deltatoken") =>
   expect.stringMatching(new RegExp(`^${ORIGIN}${path.replace(/[.()$]/g, "\\$&")}\\?\\${option}=[A-Za-z0-9_.%-]+$`));
-
-/** Creates `n` activities; their resources as the PUTs answered them, by id. */
-async function createActivities(user: TestUser, n: number) {
-  const created: Record<string, any>[] = [];
-  for (let k = 0; k < n; k++) created.push(await putActivity(user, { visualElements: { displayText: `activity ${k}` } }));
-  return byId(created as { id: string }[]);
-}
 
 /**
  * Fills `user`'s feed with `n` more entries, applied by the feed itself as pushes from activity
@@ -40,6 +33,29 @@ async function fillFeed(user: TestUser, n: number): Promise<string[]> {
     }
     return ids;
   });
+}
+
+/** Adds `n` history items to an activity, stored as its object stores them (faster than 10 PUTs of 100). */
+const addItems = (user: TestUser, activityId: string, n: number) =>
+  runInDurableObject(activityStub(activityId, user.caller), (_instance, state) => {
+    for (let k = 0; k < n; k++)
+      state.storage.sql.exec(
+        `INSERT INTO history_item (id, started_ms, status, created_ms, last_modified_ms, expiration_ms, user_timezone)
+         VALUES (?, ?, 'active', ?, ?, ?, ?)`,
+        crypto.randomUUID(),
+        Date.UTC(2026, 0, 1) + k,
+        Date.now(),
+        Date.now(),
+        Date.now() + DAY_MS,
+        "z".repeat(256),
+      );
+  });
+
+/** The activity as GET answers it now (with `query`), as a round lists it. */
+async function current(user: TestUser, id: string, query = "") {
+  const answer = await call("GET", `${activityPath(id)}${query}`, { as: user.as });
+  expect(answer.status).toBe(200);
+  return withoutContext(answer.body);
 }
 
 describe("a first round", () => {
@@ -169,6 +185,28 @@ describe("$select and $expand", () => {
     expect((await call("DELETE", activityPath(a!.id), { as: user.as })).status).toBe(204);
     expect((await deltaRound(user, next.deltaLink)).values).toEqual([removed(a!.id)]);
   });
+
+  it(
+    "a round that expands continues a page its expansion cut short (4 MiB), also when read through its links",
+    { timeout: 120_000 },
+    async () => {
+      const user = freshUser();
+      const created = await createActivities(user, 9);
+      // 1,000 items of about 560 characters each: an expanded activity is over half a MiB.
+      for (const activity of created) await addItems(user, activity.id, 1000);
+      const expanded = async () => Promise.all(created.map((activity) => current(user, activity.id, "?$expand=historyItems")));
+
+      const first = await deltaRound(user, `${DELTA}?$expand=historyItems`);
+      expect(first.pages.map((page) => page.body.value.length)).toEqual([7, 2]);
+      expect(first.values).toEqual(await expanded());
+
+      for (const activity of created)
+        expect((await call("PATCH", activityPath(activity.id), { as: user.as, body: { userTimezone: "Pacific/Fiji" } })).status).toBe(200);
+      const next = await deltaRound(user, first.deltaLink);
+      expect(next.pages.map((page) => page.body.value.length)).toEqual([7, 2]);
+      expect(next.values).toEqual(await expanded());
+    },
+  );
 
   it("a bad $select or $expand on the first request is a 400 naming it", async () => {
     const user = freshUser();

@@ -1,6 +1,6 @@
 // Delta rounds from a test: one page, a round followed through its nextLinks to its deltaLink, a
 // client that applies rounds, and tokens opened and sealed again as their feed seals them.
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Caller } from "../../src/auth/verify-token";
 import { Keyset, readPayload } from "../../src/objects/keyset";
@@ -91,6 +91,7 @@ export function withToken(link: string, token: string): string {
 export interface DeltaTokenPayload {
   feed: string;
   shape: string;
+  tokensAfter: boolean;
   since: number;
   sinceMs: number | null;
   round?: { head: number; headMs: number; after: string };
@@ -107,6 +108,17 @@ export async function resealed(caller: Caller, link: string, change: (payload: D
   const payload = change(payloadOf(link));
   const token = await runInDurableObject(feedStub(caller), (_instance, state) => new Keyset(state.storage.sql).seal(payload));
   return withToken(link, token);
+}
+
+/**
+ * Makes `caller`'s feed look as if its storage began at `ms` (it records that instant as its sync
+ * floor: no token it issued can be older), for a test that ages its tokens as far back.
+ */
+export async function feedBeganAt(caller: Caller, ms: number): Promise<void> {
+  const stub = feedStub(caller);
+  await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("UPDATE registration SET sync_floor_ms = ?", ms));
+  // Read afresh from storage, as after a restart.
+  await evictDurableObject(stub);
 }
 
 /**
