@@ -98,7 +98,7 @@ function graphApp(dispatch: Dispatch | undefined) {
     origin: "*",
     allowMethods: ["GET", "PUT", "POST", "PATCH", "DELETE"],
     allowHeaders: GRAPH_CLIENT_HEADERS,
-    exposeHeaders: ["WWW-Authenticate", "request-id", "client-request-id", "Retry-After", "Location"],
+    exposeHeaders: ["WWW-Authenticate", "request-id", "client-request-id", "Retry-After", "Location", "Preference-Applied"],
     maxAge: 600,
   });
   app.use((c, next) => (c.req.header("Origin") === undefined ? next() : browserAccess(c, next)));

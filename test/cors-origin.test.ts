@@ -13,7 +13,7 @@ it("adds CORS headers only to a browser's request, one that carries Origin", asy
     200,
     {
       "access-control-allow-origin": "*",
-      "access-control-expose-headers": "WWW-Authenticate,request-id,client-request-id,Retry-After,Location",
+      "access-control-expose-headers": "WWW-Authenticate,request-id,client-request-id,Retry-After,Location,Preference-Applied",
     },
   ]);
 });

@@ -20,7 +20,7 @@ it("answers a browser's preflight without a token, allowing the headers Graph cl
     "access-control-allow-headers":
       "Authorization,Content-Type,Accept,client-request-id,return-client-request-id,SdkVersion,User-Agent,Retry-Attempt,Prefer,ConsistencyLevel,Cache-Control,If-Match,If-None-Match",
     "access-control-max-age": "600",
-    "access-control-expose-headers": "WWW-Authenticate,request-id,client-request-id,Retry-After,Location",
+    "access-control-expose-headers": "WWW-Authenticate,request-id,client-request-id,Retry-After,Location,Preference-Applied",
   });
 });
 
@@ -28,5 +28,7 @@ it("lets a page read the request id of an answer, errors included", async () => 
   const answer = await call("GET", "/v1.0/me/activities/1", { token: null, headers: { Origin: "https://app.contoso.com" } });
   expect(answer.status).toBe(401);
   expect(answer.headers.get("access-control-allow-origin")).toBe("*");
-  expect(answer.headers.get("access-control-expose-headers")).toBe("WWW-Authenticate,request-id,client-request-id,Retry-After,Location");
+  expect(answer.headers.get("access-control-expose-headers")).toBe(
+    "WWW-Authenticate,request-id,client-request-id,Retry-After,Location,Preference-Applied",
+  );
 });

@@ -522,7 +522,7 @@ describe("7. CORS for Microsoft's Graph clients in a browser", () => {
     expect(response.headers.get("access-control-allow-methods")).toBe("GET,PUT,POST,PATCH,DELETE");
   });
 
-  it("a page can read the challenge and the ids of an answer: WWW-Authenticate, request-id, client-request-id, Retry-After, Location", async () => {
+  it("a page can read the challenge and the ids of an answer: WWW-Authenticate, request-id, client-request-id, Retry-After, Location, Preference-Applied", async () => {
     const answer = await call("GET", "/v1.0/me/activities", { token: null, headers: { Origin: "https://app.contoso.com" } });
     expect({
       status: answer.status,
@@ -533,7 +533,7 @@ describe("7. CORS for Microsoft's Graph clients in a browser", () => {
       status: 401,
       challenge: "Bearer",
       origin: "*",
-      exposed: "WWW-Authenticate,request-id,client-request-id,Retry-After,Location",
+      exposed: "WWW-Authenticate,request-id,client-request-id,Retry-After,Location,Preference-Applied",
     });
   });
 });

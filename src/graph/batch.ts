@@ -63,7 +63,16 @@ export function decodeBase64(text: string): Uint8Array | undefined {
 }
 
 /** A response header a batch answer carries, spelled as Graph spells it (the classic client looks up `Content-Type` exactly). */
-const ANSWER_HEADERS = ["Content-Type", "Location", "Retry-After", "Allow", "WWW-Authenticate", "request-id", "client-request-id"];
+const ANSWER_HEADERS = [
+  "Content-Type",
+  "Location",
+  "Retry-After",
+  "Allow",
+  "WWW-Authenticate",
+  "Preference-Applied",
+  "request-id",
+  "client-request-id",
+];
 
 /** The headers of a request's answer that matter to its client; never CORS headers, which belong to the batch. */
 export function answerHeaders(headers: Headers): Record<string, string> {

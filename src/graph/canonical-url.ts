@@ -5,6 +5,7 @@ import { versionPrefix } from "./odata";
 /** OData's system query options, as Graph names them. */
 const SYSTEM_QUERY_OPTIONS = new Set([
   "$count",
+  "$deltatoken",
   "$expand",
   "$filter",
   "$format",

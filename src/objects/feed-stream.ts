@@ -49,7 +49,10 @@ export interface DeltaQuery {
   /** The first request's options ($select, $expand) as the Worker wrote them: carried in the tokens, opaque here. */
   shape: string;
   top: number;
-  /** Also give the token after each change, for a caller that may end the page sooner ($expand). */
+  /**
+   * Also give the token after each change, for a caller that may end the page sooner ($expand).
+   * Asked by a round's first request, and carried in its tokens like the shape.
+   */
   tokensAfter: boolean;
 }
 
@@ -76,6 +79,8 @@ interface StreamToken {
   /** The feed it was issued by: a digest of (tenant, user, app). */
   feed: string;
   shape: string;
+  /** Whether the round's pages give the token after each change (its first request asked). */
+  tokensAfter: boolean;
   /** The round lists changes after this position; 0: every live activity (a first round). */
   since: number;
   /** When `since` was the feed's head; null for 0. */
@@ -91,6 +96,7 @@ const isStreamToken = (value: unknown): value is StreamToken => {
     token !== null &&
     typeof token.feed === "string" &&
     typeof token.shape === "string" &&
+    typeof token.tokensAfter === "boolean" &&
     Number.isSafeInteger(token.since) &&
     (token.sinceMs === null || Number.isSafeInteger(token.sinceMs)) &&
     (token.round === undefined ||
@@ -109,7 +115,8 @@ export interface FeedState {
 }
 
 /** The token that starts from nothing: the only one that travels unsealed, as it grants no more than a first round. */
-const originToken = (feed: string, shape: string) => unsealedToken({ feed, shape, since: 0, sinceMs: null } satisfies StreamToken);
+const originToken = (feed: string, shape: string, tokensAfter: boolean) =>
+  unsealedToken({ feed, shape, tokensAfter, since: 0, sinceMs: null } satisfies StreamToken);
 
 /** Delta rounds over one feed's entries. */
 export class FeedStream {
@@ -129,15 +136,17 @@ export class FeedStream {
       token = opened.token;
     }
     const shape = token?.shape ?? query.shape;
+    const tokensAfter = token?.tokensAfter ?? query.tokensAfter;
     // Read synchronously from here on: the head and the page are one instant of the feed.
     const now = Date.now();
-    if (!feed.exists) return { kind: "page", shape, changes: [], nextToken: null, deltaToken: originToken(tag, shape), tokensAfter: [] };
+    if (!feed.exists)
+      return { kind: "page", shape, changes: [], nextToken: null, deltaToken: originToken(tag, shape, tokensAfter), tokensAfter: [] };
     const since = token?.since ?? 0;
     const sinceMs = token?.sinceMs ?? null;
     const round = token?.round ?? { head: this.head(), headMs: now, after: "" };
     const seal = (state: StreamToken) => this.keyset().seal(state);
     if (query.latest) {
-      const deltaToken = await seal({ feed: tag, shape, since: round.head, sinceMs: round.headMs });
+      const deltaToken = await seal({ feed: tag, shape, tokensAfter, since: round.head, sinceMs: round.headMs });
       return { kind: "page", shape, changes: [], nextToken: null, deltaToken, tokensAfter: [] };
     }
     const { page, more } = cutPage(
@@ -150,14 +159,14 @@ export class FeedStream {
         ? { id: row.activity_id, resource: row.resource ?? render(JSON.parse(row.activity!) as ActivityRecord) }
         : { id: row.activity_id, removed: true },
     );
-    const after = (id: string) => seal({ feed: tag, shape, since, sinceMs, round: { ...round, after: id } });
+    const after = (id: string) => seal({ feed: tag, shape, tokensAfter, since, sinceMs, round: { ...round, after: id } });
     return {
       kind: "page",
       shape,
       changes,
       nextToken: more ? await after(page.at(-1)!.activity_id) : null,
-      deltaToken: more ? null : await seal({ feed: tag, shape, since: round.head, sinceMs: round.headMs }),
-      tokensAfter: query.tokensAfter ? await Promise.all(page.map((row) => after(row.activity_id))) : [],
+      deltaToken: more ? null : await seal({ feed: tag, shape, tokensAfter, since: round.head, sinceMs: round.headMs }),
+      tokensAfter: tokensAfter ? await Promise.all(page.map((row) => after(row.activity_id))) : [],
     };
   }
 

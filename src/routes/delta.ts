@@ -92,12 +92,13 @@ async function deltaPage(c: Context<AppEnv>, options: z.output<typeof deltaQuery
   const page = await callObject(feedObject(c.env, caller), (feed) =>
     feed.delta({ owner: caller, token, latest, shape, top, tokensAfter: options.$expand !== null }),
   );
-  const url = new URL(c.req.url);
   if (page.kind === "bad-token") throw invalidDeltaToken();
-  if (page.kind === "gone") throw syncStateNotFound(restartUrl(url, page.shape));
+  const carried = carriedShape(page.shape ?? "{}");
+  if (carried === undefined) throw invalidDeltaToken();
+  if (page.kind === "gone") throw syncStateNotFound(restartUrl(new URL(c.req.url), carried.sent));
 
   if (asked !== null) c.header("Preference-Applied", `odata.maxpagesize=${top}`);
-  const { $select: select, $expand: expand } = shapeOptions.parse(JSON.parse(page.shape));
+  const { $select: select, $expand: expand } = carried.options;
   const entry = (change: DeltaChange, resource: ActivityResource | null) =>
     resource === null ? removed(change.id) : selectProperties(resource, select);
   const { value, nextCursor } = expand
@@ -122,11 +123,25 @@ async function deltaPage(c: Context<AppEnv>, options: z.output<typeof deltaQuery
   return c.json(body, 200);
 }
 
+/**
+ * The first request's options a token carries: as sent, and parsed. Undefined when they are not
+ * options this route writes, as in a token nobody sealed (the origin token travels unsealed, and a
+ * gone token is read before its seal): such a token is a bad one.
+ */
+function carriedShape(shape: string) {
+  let sent: unknown;
+  try {
+    sent = JSON.parse(shape);
+  } catch {
+    return undefined;
+  }
+  const parsed = shapeOptions.safeParse(sent);
+  return parsed.success ? { sent: sent as Record<string, string | undefined>, options: parsed.data } : undefined;
+}
+
 /** The first request of a round, with the options the stale token carried, for a client to start over. */
-function restartUrl(url: URL, shape: string | null): string {
-  const options = Object.entries((shape ? JSON.parse(shape) : {}) as Record<string, string | undefined>).filter(
-    ([, value]) => value !== undefined,
-  );
+function restartUrl(url: URL, sent: Record<string, string | undefined>): string {
+  const options = Object.entries(sent).filter(([, value]) => value !== undefined);
   const query = options.map(([name, value]) => `${name}=${encodeURIComponent(value!)}`).join("&");
   return `${url.origin}${url.pathname}${query ? `?${query}` : ""}`;
 }

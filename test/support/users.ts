@@ -40,6 +40,13 @@ export async function putActivity(user: TestUser, overrides: Record<string, unkn
   return withoutContext(answer.body);
 }
 
+/** PUTs `n` fresh activities for the user, one after another; their resources (without @odata.context), by id. */
+export async function createActivities(user: TestUser, n: number): Promise<Record<string, any>[]> {
+  const created: Record<string, any>[] = [];
+  for (let k = 0; k < n; k++) created.push(await putActivity(user, { visualElements: { displayText: `activity ${k}` } }));
+  return created.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 /** POSTs a history item to the user's activity; the item, without @odata.context. */
 export async function postItem(user: TestUser, activityId: string, body: Record<string, unknown>): Promise<Record<string, any>> {
   const answer = await call("POST", historyItemsPath(activityId), { as: user.as, body });
