@@ -1,6 +1,6 @@
 // Live sockets under the bench (the continuity phase, bench/continuity.ts): how soon sockets hear of
 // a write, and how much memory idle sockets hold in workerd. The clients are Node's own WebSocket.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { benchDoor, clientFor, historyItemBody, putActivity } from "./api.ts";
 import { newIdentity } from "./tokens.ts";
 import { startWorker } from "./workers.ts";
@@ -34,10 +34,9 @@ export interface PushLatency {
   write: Spread;
 }
 
-/** One Worker's workerd memory with idle sockets open on one feed (VmRSS summed over its processes, in KiB). */
+/** One Worker's workerd memory with idle sockets open on one feed (VmRSS of the process serving it, in KiB). */
 export interface IdleSocketRun {
   worker: "service" | "baseline";
-  processes: number;
   openSeconds: number;
   rssKiB: { before: number; open: number; idle: number | null; awake: number | null };
   perSocketKiB: { open: number; idle: number | null };
@@ -205,7 +204,7 @@ async function closeSockets(sockets: WebSocket[]): Promise<void> {
  * workerd's RSS with `sockets` idle sockets on one feed: first on a fresh bare baseline (its object
  * accepts them and nothing else), then on a fresh service with bench doors, whose sockets also sit
  * idle for `waitSeconds` for the feed to hibernate before one write wakes it. Fresh Workers, so that
- * each one's workerd is known and holds nothing else.
+ * each one's workerd holds nothing else.
  */
 export async function idleSocketMemory(sockets: number, waitSeconds: number, note: (message: string) => void): Promise<IdleSocketMemory> {
   const runs: IdleSocketRun[] = [];
@@ -219,35 +218,32 @@ async function idleSocketsOn(
   waitSeconds: number,
   note: (message: string) => void,
 ): Promise<IdleSocketRun> {
-  const earlier = new Set(workerdChildren());
   note(`continuity: idle sockets: starting a fresh ${kind} to read its workerd's memory`);
   const worker =
     kind === "service"
       ? await startWorker("service (bench doors, idle sockets)", "wrangler.toml", { entrypoint: "bench/service/index.ts" })
       : await startWorker("baseline (idle sockets)", "bench/baseline/wrangler.toml");
-  const pids = workerdChildren().filter((pid) => !earlier.has(pid));
   const all: WebSocket[] = [];
   try {
-    if (pids.length === 0) throw new Error("continuity: no workerd process of the fresh Worker found under /proc");
+    const pid = listenerOf(Number(new URL(worker.origin).port));
     const client = kind === "service" ? await clientFor(newIdentity()) : null;
     // The feed exists before the first reading.
     if (client) await putActivity(worker.origin, client, "/bench/continuity/idle");
     const token = client ? tokenOf(client.headers) : null;
     all.push(...(await openSockets(worker.origin, token, WARM_SOCKETS)));
     await sleep(2000);
-    const before = residentKiB(pids);
+    const before = residentKiB(pid);
     note(`continuity: idle sockets: opening ${count.toLocaleString("en")} on one feed of the ${kind}`);
     const started = performance.now();
     all.push(...(await openSockets(worker.origin, token, count)));
     const openSeconds = round((performance.now() - started) / 1000);
     await sleep(2000);
-    const open = residentKiB(pids);
+    const open = residentKiB(pid);
     const perSocket = (kib: number) => round((kib - before) / count);
     if (!client) {
       const rssKiB = { before, open, idle: null, awake: null };
       return {
         worker: kind,
-        processes: pids.length,
         openSeconds,
         rssKiB,
         perSocketKiB: { open: perSocket(open), idle: null },
@@ -259,7 +255,7 @@ async function idleSocketsOn(
     const beforeWait = await constructions();
     note(`continuity: idle sockets: waiting ${waitSeconds} s for the feed to hibernate`);
     await sleep(waitSeconds * 1000);
-    const idle = residentKiB(pids);
+    const idle = residentKiB(pid);
     // One write wakes the feed: each socket, still open, should hear of it.
     const heard = listen(all).expect(10_000);
     await putActivity(worker.origin, client, "/bench/continuity/idle");
@@ -268,9 +264,8 @@ async function idleSocketsOn(
     await sleep(1000);
     return {
       worker: kind,
-      processes: pids.length,
       openSeconds,
-      rssKiB: { before, open, idle, awake: residentKiB(pids) },
+      rssKiB: { before, open, idle, awake: residentKiB(pid) },
       perSocketKiB: { open: perSocket(open), idle: perSocket(idle) },
       feedConstructions: { beforeWait, afterWake },
       heardAfterWake,
@@ -281,27 +276,39 @@ async function idleSocketsOn(
   }
 }
 
-/** The workerd processes this process started (wrangler runs one per Worker). */
-function workerdChildren(): number[] {
-  const pids: number[] = [];
+/**
+ * The process of ours listening on 127.0.0.1:`port`: the workerd that runs a Worker (wrangler runs
+ * another beside it, for its inspector, which a request to the Worker's origin does not pass through).
+ */
+function listenerOf(port: number): number {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  // /proc/net/tcp: "sl local_address rem_address st … inode"; st 0A is LISTEN.
+  const sockets = new Set(
+    readFileSync("/proc/net/tcp", "utf8")
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields[1] === local && fields[3] === "0A")
+      .map((fields) => `socket:[${fields[9]}]`),
+  );
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       // "pid (comm) state ppid …": comm may hold spaces, so read after its closing parenthesis.
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (comm === "workerd" && ppid === process.pid) pids.push(Number(entry));
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== process.pid) continue;
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+        if (sockets.has(readlinkSync(`/proc/${entry}/fd/${fd}`))) return Number(entry);
+      }
     } catch {
       // Gone since the directory was read.
     }
   }
-  return pids;
+  throw new Error(`continuity: no process of ours listens on 127.0.0.1:${port}`);
 }
 
-/** VmRSS summed over `pids`, in KiB. */
-function residentKiB(pids: number[]): number {
-  return pids.reduce((sum, pid) => sum + Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN), 0);
+/** VmRSS of `pid`, in KiB. */
+function residentKiB(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
 }
 
 /** p50, p99 (nearest rank) and the largest, rounded to µs. */
