@@ -1,7 +1,7 @@
 // npm run bench: how fast the service is, against what, and how its cost grows.
 //
-//   npm run bench                 the full run (about 10 minutes on 2 cores)
-//   npm run bench -- --quick      a smoke run: short runs, small sizes (about 3 minutes)
+//   npm run bench                 the full run (about 13 minutes on 2 cores)
+//   npm run bench -- --quick      a smoke run: short runs, small sizes (about 5 minutes)
 //   npm run bench -- --profile    also profile when every target is met
 //   npm run bench -- --only growth,plans   only the named phases (workloads, growth, expiry,
 //                                 continuity, bundle, counts, plans, profile)
