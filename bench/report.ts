@@ -1,7 +1,11 @@
 // The benchmark's figures as Markdown tables (bench/RESULTS.md, also printed).
 import type { BundleSize } from "./bundle.ts";
+import type { ContinuityResult } from "./continuity.ts";
 import type { LoadResult } from "./load.ts";
 import type { ProfileSummary } from "./profile.ts";
+
+/** The bench's phases, in the order they run (`--only` names some of them). */
+export const PHASES = ["workloads", "growth", "expiry", "continuity", "bundle", "counts", "plans", "profile"] as const;
 
 export interface WorkloadRow {
   key: string;
@@ -101,6 +105,8 @@ export interface Results {
   workloads: WorkloadRow[];
   growth: GrowthSeries[];
   expiry: ExpiryResult | null;
+  /** Delta pages beside the feed page, live push latency, idle-socket memory: figures, not targets. */
+  continuity: ContinuityResult | null;
   bundle: BundleSize | null;
   profiles: ProfileResult[];
   /** Storage operations per request, by request kind. */
@@ -305,13 +311,100 @@ function onPaper(results: Results): string[] {
   return out;
 }
 
+/** Delta pages beside the feed page, push latency and idle-socket memory (bench/continuity.ts): figures, no targets yet. */
+function continuitySection(continuity: ContinuityResult, connections: number): string[] {
+  const { pageSize, runs } = continuity;
+  const out = ["## Continuity", ""];
+  out.push(
+    `Figures, not targets. One feed of ${continuity.feedActivities.toLocaleString("en")} activities (each PUT through the API) on the service, read ${pageSize} a page at ${connections} connections: its feed page, a delta round's first request, that round's pages through their \`@odata.nextLink\` (picked at random), and a deltaLink round that lists ${continuity.deltaChanges} changes (activities replaced after the first round), each delta request with \`Prefer: odata.maxpagesize=${pageSize}\`. They run in ${runs.rounds} alternating rounds of ${runs.durationSeconds} s (after a ${runs.warmupSeconds} s warm-up, 1 s in later rounds), each keeping its round with the most req/s; ratios are to the feed page of the same run.`,
+    "",
+    table(
+      ["request", "req/s", "(each round)", "p50", "p99", "errors", "req/s ÷ feed page", "p50 ÷ feed page", "p99 ÷ feed page"],
+      continuity.pages.map((row) => [
+        row.label,
+        num(row.result.rps),
+        (row.result.roundsRps ?? []).map((rps) => num(rps)).join(", "),
+        num(row.result.p50),
+        num(row.result.p99),
+        String(row.result.errors),
+        ratio(row.vsFeedPage.rps),
+        ratio(row.vsFeedPage.p50),
+        ratio(row.vsFeedPage.p99),
+      ]),
+    ),
+    "",
+  );
+  out.push(
+    `Push latency: sockets open on a fresh feed of the service (Node's WebSocket, the token as a subprotocol), then sequential PUTs of one history item, each sent once every socket heard of the one before (the first ${continuity.push[0]?.warmupWrites ?? 0} untimed). Each socket's receipt of each message is timed, in ms, from the moment the writer had the write's whole response (its acknowledgement): negative when the message came first, as the feed sends it while it applies the write, before the write is answered. Also from the moment the write was sent, and, for each write, to the last socket that heard of it. Client and server share this machine's cores.`,
+    "",
+    table(
+      [
+        "sockets on the feed",
+        "writes",
+        "receipts (missed)",
+        "ack → message p50 / p99 / max",
+        "came before the ack",
+        "ack → last socket p50 / p99",
+        "send → message p50 / p99 / max",
+        "write p50 / p99",
+      ],
+      continuity.push.map((run) => [
+        String(run.sockets),
+        String(run.writes),
+        `${run.receipts.toLocaleString("en")} (${run.missed})`,
+        `${num(run.fromAck.p50)} / ${num(run.fromAck.p99)} / ${num(run.fromAck.max)}`,
+        pct(run.beforeAck / (run.receipts || 1)),
+        `${num(run.lastSocketFromAck.p50)} / ${num(run.lastSocketFromAck.p99)}`,
+        `${num(run.fromSend.p50)} / ${num(run.fromSend.p99)} / ${num(run.fromSend.max)}`,
+        `${num(run.write.p50)} / ${num(run.write.p99)}`,
+      ]),
+    ),
+    "",
+  );
+  const { memory } = continuity;
+  const mib = (kib: number | null) => (kib === null ? "–" : `${(kib / 1024).toFixed(1)} MiB`);
+  const kibOf = (kib: number | null) => (kib === null ? "–" : `${num(kib)} KiB`);
+  const service = memory.runs.find((run) => run.worker === "service");
+  const constructions = service?.feedConstructions;
+  out.push(
+    `Memory per idle socket: VmRSS from /proc of the workerd process that serves each Worker's origin (it runs the Worker, its objects and miniflare's entry worker; wrangler's other workerd, for its inspector, is not on the sockets' path), each Worker started fresh for this: the service (with bench doors, which count the feed object's constructions) and the bare baseline, whose object accepts each socket with hibernation and does nothing else (what workerd itself holds per socket). ${memory.warmSockets} sockets are opened first and kept, so first-use costs are not counted per socket; then ${memory.sockets.toLocaleString("en")} more on the same feed. The service's then sit idle for ${memory.waitedSeconds} s (under \`wrangler dev\` an idle object is evicted after about 10 s; a hibernatable socket stays open without it), and one write wakes the feed.${
+      constructions
+        ? ` The feed object ${constructions.afterWake > constructions.beforeWait ? "did hibernate" : "did **not** hibernate"}: FeedObject constructions ${constructions.beforeWait} before the wait, ${constructions.afterWake} after the write; ${service!.heardAfterWake!.toLocaleString("en")} of ${(memory.sockets + memory.warmSockets).toLocaleString("en")} sockets heard of that write.`
+        : ""
+    }`,
+    "",
+    table(
+      [
+        "Worker",
+        "RSS before",
+        `with ${memory.sockets.toLocaleString("en")} more open (opened in)`,
+        "**per socket, open**",
+        `after ${memory.waitedSeconds} s idle`,
+        "**per socket, after the wait**",
+        "after a write woke the feed",
+      ],
+      memory.runs.map((run) => [
+        run.worker,
+        mib(run.rssKiB.before),
+        `${mib(run.rssKiB.open)} (${num(run.openSeconds)} s)`,
+        `**${kibOf(run.perSocketKiB.open)}**`,
+        mib(run.rssKiB.idle),
+        run.perSocketKiB.idle === null ? "–" : `**${kibOf(run.perSocketKiB.idle)}**`,
+        mib(run.rssKiB.awake),
+      ]),
+    ),
+    "",
+  );
+  return out;
+}
+
 export function renderReport(results: Results): string {
   const out: string[] = [];
   const { machine, settings } = results;
   out.push("# Benchmark results", "");
   out.push(
     `Generated by \`npm run bench\`${results.quick ? " --quick (a smoke run: short runs and small sizes; not comparable)" : ""} on ${results.date}, in ${results.durationSeconds} s${
-      results.phases.length < 7 ? `, phases ${results.phases.join(", ")} only` : ""
+      results.phases.length < PHASES.length ? `, phases ${results.phases.join(", ")} only` : ""
     }.`,
     "",
   );
@@ -489,6 +582,8 @@ export function renderReport(results: Results): string {
       "",
     );
   }
+
+  if (results.continuity) out.push(...continuitySection(results.continuity, settings.connections));
 
   const bundle = results.bundle;
   if (bundle) {

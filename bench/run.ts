@@ -1,10 +1,10 @@
 // npm run bench: how fast the service is, against what, and how its cost grows.
 //
-//   npm run bench                 the full run (about 10 minutes on 2 cores)
-//   npm run bench -- --quick      a smoke run: short runs, small sizes (about 3 minutes)
+//   npm run bench                 the full run (about 13 minutes on 2 cores)
+//   npm run bench -- --quick      a smoke run: short runs, small sizes (about 5 minutes)
 //   npm run bench -- --profile    also profile when every target is met
 //   npm run bench -- --only growth,plans   only the named phases (workloads, growth, expiry,
-//                                 bundle, counts, plans, profile)
+//                                 continuity, bundle, counts, plans, profile)
 //
 // Starts four Workers the way `npm run dev` does (wrangler's dev server, local Durable Objects,
 // 127.0.0.1 only): the service (wrangler.toml), the service with bench-only doors
@@ -17,12 +17,14 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { activityBody, benchDoor, clientFor, historyItemBody, putActivity } from "./api.ts";
 import { measureBundle } from "./bundle.ts";
+import { measureContinuity } from "./continuity.ts";
 import { loadInChild, type LoadResult, type LoadSpec } from "./load.ts";
 import { profileWhile, summarise, type ProfileSummary } from "./profile.ts";
 import {
   ACTIVITY_OBJECT_CODE,
   BASELINE_WRITE_PROFILE,
   FEED_OBJECT_CODE,
+  PHASES,
   renderReport,
   type QueryPlan,
   type Results,
@@ -32,7 +34,6 @@ import {
 import { newIdentity } from "./tokens.ts";
 import { ROOT, startWorker, type RunningWorker } from "./workers.ts";
 
-const PHASES = ["workloads", "growth", "expiry", "bundle", "counts", "plans", "profile"] as const;
 const { values: flags } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
@@ -61,6 +62,19 @@ const SETTINGS = {
     activityCounts: QUICK ? [10, 1_000, 2_000] : [10, 1_000, 10_000],
   },
   expiry: { expiringItems: QUICK ? 2_000 : 10_000, liveItems: 64 },
+  /** Delta pages beside the feed page, push latency and idle-socket memory (bench/continuity.ts). */
+  continuity: {
+    feedActivities: 1_000,
+    pageSize: 10,
+    deltaChanges: 10,
+    rounds: QUICK ? 2 : 3,
+    warmupSeconds: 1,
+    durationSeconds: QUICK ? 2 : 4,
+    pushWrites: QUICK ? 100 : 300,
+    pushSockets: [1, 100],
+    idleSockets: 1_000,
+    hibernationWaitSeconds: 20,
+  },
   /** Activities the workloads spread over, and history items seeded in each. */
   activities: 16,
   itemsPerActivity: 32,
@@ -159,6 +173,7 @@ const results: Results = {
   workloads: [],
   growth: [],
   expiry: null,
+  continuity: null,
   bundle: null,
   profiles: [],
   counts: null,
@@ -224,6 +239,9 @@ try {
   await phase("workloads", runWorkloads);
   await phase("growth", runGrowth);
   await phase("expiry", runExpiry);
+  await phase("continuity", async () => {
+    results.continuity = await measureContinuity(service, SETTINGS.continuity, load, note);
+  });
   await phase("bundle", async () => {
     note("measuring the bundle (wrangler deploy --dry-run)");
     results.bundle = await measureBundle();

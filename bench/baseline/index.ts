@@ -13,6 +13,10 @@
 // texts (each activity's Graph JSON, seeded from the service's own feed through /__bench/feed) in
 // one statement; the Worker joins them with a plain, unsigned cursor. No auth, validation or
 // expiry. A reference for the feed pages, beside the bare GET their target is judged against.
+//
+// GET /me/activities/live with `Upgrade: websocket` is the bare live socket: the feed object accepts
+// it with the platform's hibernation and does nothing else (no auth, no token expiry, no message).
+// A reference for the memory an idle socket costs the service (bench/continuity.ts).
 import { DurableObject } from "cloudflare:workers";
 
 interface BaselineEnv {
@@ -177,6 +181,13 @@ export class FeedObject extends DurableObject<BaselineEnv> {
     return { texts: page.map((row) => row.resource), after: rows.length > top && last ? [last.last_modified_ms, last.activity_id] : null };
   }
 
+  /** The bare live socket: accepted with hibernation, and nothing more. */
+  override fetch(): Response {
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
   apply(activityId: string, lastModifiedMs: number): void {
     tally(
       this.ctx.storage.sql.exec(
@@ -191,6 +202,7 @@ export class FeedObject extends DurableObject<BaselineEnv> {
 
 const ITEM = /^(?:\/v1\.0|\/beta)?\/me\/activities\/([^/]+)\/historyItems(?:\/([^/]+))?$/;
 const FEED = /^(?:\/v1\.0|\/beta)?\/me\/activities$/;
+const LIVE = /^(?:\/v1\.0|\/beta)?\/me\/activities\/live$/;
 
 const toMs = (value: unknown) => (typeof value === "string" ? Date.parse(value) : null);
 
@@ -208,6 +220,7 @@ export default {
       await feed.seed((await request.json()) as FeedSeed[]);
       return new Response(null, { status: 204 });
     }
+    if (LIVE.test(pathname) && request.headers.get("Upgrade") === "websocket") return feed.fetch(request);
     // The bare page: one RPC to the feed object, its texts joined, and a plain (unsigned) cursor.
     if (FEED.test(pathname) && request.method === "GET") {
       const { texts, after } = await feed.page(Number(url.searchParams.get("$top") ?? 10));

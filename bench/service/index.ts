@@ -9,6 +9,8 @@
 //   - a seeding door for history items: the object's own putActivity() RPC (the deep insert's
 //     path behind the Worker's validation), 1,000 items per call, so one activity can hold
 //     100,000 items within seconds;
+//   - FeedObject: a count of its constructions, so the continuity phase can tell whether the feed
+//     holding idle live sockets was evicted (hibernated) and built again when a change woke it;
 //   - both: counters of the SQL statements, alarm calls and feed RPCs each request causes, taken
 //     at the objects' one seam: the DurableObjectState they are constructed with is instrumented
 //     before they receive it, so every statement they run through ctx.storage is counted,
@@ -161,6 +163,9 @@ export class ActivityObject extends ServiceActivityObject {
   }
 }
 
+/** FeedObject instances constructed since the isolate started: one more after a hibernated feed wakes. */
+let feedConstructions = 0;
+
 export class FeedObject extends ServiceFeedObject {
   private readonly rawExec: Exec;
 
@@ -168,6 +173,7 @@ export class FeedObject extends ServiceFeedObject {
     const rawExec = instrument(ctx, "FeedObject");
     super(ctx, env);
     this.rawExec = rawExec;
+    feedConstructions++;
   }
 
   benchQueryPlans(): QueryPlan[] {
@@ -233,6 +239,10 @@ export default {
       const activity = activityObject(env, caller, id) as unknown as DurableObjectStub<ActivityObject>;
       const feed = feedObject(env, caller) as unknown as DurableObjectStub<FeedObject>;
       return json([...(await activity.benchQueryPlans()), ...(await feed.benchQueryPlans())]);
+    }
+    if (url.pathname === "/__bench/feed-constructions" && request.method === "POST") {
+      // Read in the Worker, so asking wakes no object.
+      return json({ constructions: feedConstructions });
     }
     if (url.pathname === "/__bench/counts" && request.method === "POST") {
       for (const [label, cursor] of cursors) {
