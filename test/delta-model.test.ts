@@ -75,6 +75,10 @@ class PutActivity extends Step {
   }
 }
 
+/** Whether an activity's object has its tables: one whose activity is gone deletes them once its feed has that. */
+const holdsActivity = async (stub: DurableObjectStub) =>
+  (await sqlIn(stub, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activity'")).length > 0;
+
 /** A step on an activity the model knows the id of. */
 abstract class OnActivity extends Step {
   constructor(readonly index: number) {
@@ -154,6 +158,8 @@ class ExpireItem extends OnActivity {
   }
   async act(model: Model, real: Real) {
     const stub = activityStub(this.idOf(model), real.user.caller);
+    // An object whose activity is gone holds nothing once its feed has that: time changes nothing there.
+    if (!(await holdsActivity(stub))) return;
     await sqlIn(stub, "UPDATE history_item SET expiration_ms = ? WHERE id = (SELECT min(id) FROM history_item)", Date.now() - 1);
     if (this.runAlarm) await runDurableObjectAlarm(stub);
   }
@@ -173,6 +179,7 @@ class ExpireActivity extends OnActivity {
   async act(model: Model, real: Real) {
     const id = this.idOf(model);
     const stub = activityStub(id, real.user.caller);
+    if (!(await holdsActivity(stub))) return;
     const past = Date.now() - 1;
     await sqlIn(stub, "UPDATE activity SET expiration_ms = ?", past);
     await sqlIn(

@@ -134,6 +134,7 @@ describe("/docs in Chromium", () => {
       "activities",
       "history items",
       "feed",
+      "continuity",
       "batch",
     ]);
     expect(thirdParty).toEqual([]);
