@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser } from "./browser";
 import { mintToken } from "./token";
@@ -66,10 +66,10 @@ const session = (started: string, minutes: number) => ({
   lastActiveDateTime: new Date(Date.parse(started) + minutes * 60_000).toISOString(),
 });
 
-/** A tab in New York's time zone at NOW (in the dark theme unless asked), recording what it requests, what scripts it lets slip and what CSP blocks. */
+/** A tab in New York's time zone at NOW (in the dark theme unless asked), recording what it requests (WebSockets apart), what scripts it lets slip and what CSP blocks. */
 async function openTab(
   options: { bypassCSP?: boolean; colorScheme?: "dark" | "light" } = {},
-): Promise<{ context: BrowserContext; page: Page; requests: string[]; popups: Page[] }> {
+): Promise<{ context: BrowserContext; page: Page; requests: string[]; sockets: string[]; popups: Page[] }> {
   const context = await browser.newContext({
     timezoneId: TIME_ZONE,
     locale: "en-US",
@@ -86,10 +86,28 @@ async function openTab(
     );
   });
   const requests: string[] = [];
+  const sockets: string[] = [];
   const popups: Page[] = [];
   page.on("request", (request) => requests.push(request.url()));
+  page.on("websocket", (socket) => sockets.push(socket.url()));
   context.on("page", (popup) => popups.push(popup));
-  return { context, page, requests, popups };
+  return { context, page, requests, sockets, popups };
+}
+
+/** What the page requests of the service once signed in: a deltaLink from now, the first page, then a round once the live socket opens. */
+const SIGN_IN_REQUESTS = [
+  "/timeline/",
+  "/timeline/timeline.css",
+  "/timeline/timeline.js",
+  "/v1.0/me/activities/delta?$expand=historyItems&$deltatoken=latest",
+  "/v1.0/me/activities/recent?$expand=historyItems",
+  expect.stringMatching(/^\/v1\.0\/me\/activities\/delta\?\$deltatoken=[^&]+$/),
+];
+
+/** Waits until the page has loaded and is live: its socket open, and the round that follows the opening answered. */
+async function waitUntilLive(page: Page) {
+  await page.waitForLoadState("networkidle");
+  await page.locator("#live[data-state=live]").waitFor();
 }
 
 /** Opens /timeline/ and signs in with the token through the page's own form. */
@@ -263,7 +281,7 @@ describe("a user's activities across three days", () => {
       .nth(seeded.length - 1)
       .waitFor();
     await tab.page.locator(".ac-adaptiveCard").waitFor();
-    await tab.page.waitForLoadState("networkidle");
+    await waitUntilLive(tab.page);
   });
 
   afterAll(async () => {
@@ -408,12 +426,8 @@ describe("a user's activities across three days", () => {
       `${iconOrigin}/northwind.svg`,
     ]);
     const own = tab.requests.filter((url) => url.startsWith(`${service}/`)).map((url) => url.slice(service.length));
-    expect(own).toEqual([
-      "/timeline/",
-      "/timeline/timeline.css",
-      "/timeline/timeline.js",
-      "/v1.0/me/activities/recent?$expand=historyItems",
-    ]);
+    expect(own).toEqual(SIGN_IN_REQUESTS);
+    expect(tab.sockets).toEqual([`${service.replace(/^http/, "ws")}/v1.0/me/activities/live`]);
   });
 
   it("has no accessibility finding at all (axe-core), and looks like Windows Timeline (screenshots, dark and light)", async () => {
@@ -894,6 +908,7 @@ describe("hostile activities", () => {
     const face = tab.page.locator("article.activity").filter({ hasNot: tab.page.locator(".ac-adaptiveCard") });
     await card.waitFor();
     await face.waitFor();
+    await waitUntilLive(tab.page);
     let navigations = 0;
     tab.page.on("framenavigated", (frame) => {
       if (frame === tab.page.mainFrame()) navigations += 1;
@@ -988,12 +1003,7 @@ describe("hostile activities", () => {
       },
     });
     // The one request the hostile markup could make on this origin (<img src=x>) was never made.
-    expect(tab.requests.filter((url) => url.startsWith(service)).map((url) => url.slice(service.length))).toEqual([
-      "/timeline/",
-      "/timeline/timeline.css",
-      "/timeline/timeline.js",
-      "/v1.0/me/activities/recent?$expand=historyItems",
-    ]);
+    expect(tab.requests.filter((url) => url.startsWith(service)).map((url) => url.slice(service.length))).toEqual(SIGN_IN_REQUESTS);
     await tab.context.close();
   });
 });
@@ -1102,6 +1112,250 @@ describe("when the service says no", () => {
     await problem.getByRole("button", { name: "Try again" }).click();
     await tab.page.getByRole("heading", { name: "After the failure" }).waitFor();
     expect(await problem.isHidden()).toBe(true);
+    await tab.context.close();
+  });
+});
+
+describe("live updates", () => {
+  const note = (displayText: string, ...historyItems: ReturnType<typeof session>[]) => ({
+    activitySourceHost: "https://www.contoso.example",
+    appDisplayName: "Contoso Notes",
+    activationUrl: `https://www.contoso.example/notes/${encodeURIComponent(displayText)}`,
+    visualElements: { displayText },
+    historyItems,
+  });
+  /** Each day's heading and its cards' titles, in order. */
+  const days = (page: Page) =>
+    page
+      .locator("#timeline")
+      .evaluate((timeline) =>
+        Array.from(timeline.querySelectorAll("section.day")).map((day) => [
+          day.querySelector(".day-title")!.firstChild!.textContent,
+          ...Array.from(day.querySelectorAll(".activity-title")).map((title) => title.textContent),
+        ]),
+      );
+  /** Within 2 s of now, as the page must show a change made elsewhere. */
+  const SOON = { timeout: 2000, interval: 50 };
+  /** Tags a card's element, so a later look tells whether the page made it again. */
+  const tag = (page: Page, id: string) => page.locator(`[data-activity-id="${id}"]`).evaluate((card) => ((card as any).__tag = true));
+  const tagged = (page: Page, id: string) => page.locator(`[data-activity-id="${id}"]`).evaluate((card) => (card as any).__tag === true);
+  /** Counts the navigations of the tab's own page from now on: a reload would be one. */
+  function navigations(page: Page) {
+    const seen = { count: 0 };
+    page.on("framenavigated", (frame) => {
+      if (frame === page.mainFrame()) seen.count += 1;
+    });
+    return seen;
+  }
+
+  it("shows another client's new activity, new session and deletion within 2 s, without a reload, making only their cards again", async () => {
+    const token = await mintToken({ user: crypto.randomUUID() });
+    const [kept, tuesday, doomed] = await seed(token, [
+      note("Kept note", session("2026-11-27T14:00:00Z", 10)),
+      note("Tuesday's note", session("2026-11-24T15:00:00Z", 10)),
+      note("Doomed note", session("2026-11-26T15:00:00Z", 10)),
+    ]);
+    const tab = await openTab();
+    await signIn(tab.page, token);
+    await waitUntilLive(tab.page);
+    const reloads = navigations(tab.page);
+    expect({ days: await days(tab.page), live: await tab.page.locator("#live").textContent() }).toEqual({
+      days: [
+        ["Today", "Kept note"],
+        ["Yesterday", "Doomed note"],
+        ["Tuesday, November 24", "Tuesday's note"],
+      ],
+      live: "Live",
+    });
+    await tag(tab.page, kept!.id);
+    await tag(tab.page, tuesday!.id);
+
+    await seed(token, [note("Created elsewhere", session("2026-11-27T19:00:00Z", 5))]);
+    await expect
+      .poll(() => days(tab.page), SOON)
+      .toEqual([
+        ["Today", "Created elsewhere", "Kept note"],
+        ["Yesterday", "Doomed note"],
+        ["Tuesday, November 24", "Tuesday's note"],
+      ]);
+
+    // A new session today: the activity moves to today, with both sessions.
+    const added = await api(token, "POST", `/v1.0/me/activities/${tuesday!.id}/historyItems`, session("2026-11-27T18:00:00Z", 30));
+    expect(added.status).toBe(201);
+    await expect
+      .poll(() => days(tab.page), SOON)
+      .toEqual([
+        ["Today", "Created elsewhere", "Tuesday's note", "Kept note"],
+        ["Yesterday", "Doomed note"],
+      ]);
+    expect(await tab.page.locator(`[data-activity-id="${tuesday!.id}"] .session time`).allTextContents()).toEqual([
+      "1:00 PM",
+      "Nov 24, 10:00 AM",
+    ]);
+
+    expect((await api(token, "DELETE", `/v1.0/me/activities/${doomed!.id}`)).status).toBe(204);
+    await expect.poll(() => days(tab.page), SOON).toEqual([["Today", "Created elsewhere", "Tuesday's note", "Kept note"]]);
+
+    expect({
+      keptCardKept: await tagged(tab.page, kept!.id),
+      tuesdayCardMadeAgain: !(await tagged(tab.page, tuesday!.id)),
+      reloads: reloads.count,
+      status: await tab.page.locator("#status").textContent(),
+      violations: await tab.page.evaluate(() => (window as any).__violations),
+    }).toEqual({ keptCardKept: true, tuesdayCardMadeAgain: true, reloads: 0, status: "3 activities shown.", violations: [] });
+    expect(await axeFindings(tab.page, "all")).toEqual([]);
+    await tab.context.close();
+  });
+
+  it("keeps the search applied to what arrives, and makes one delta round at a time for a burst of changes", async () => {
+    const token = await mintToken({ user: crypto.randomUUID() });
+    await seed(token, [note("Report from before", session("2026-11-27T14:00:00Z", 10))]);
+    const tab = await openTab();
+    const told: string[] = [];
+    tab.page.on("websocket", (socket) => socket.on("framereceived", (frame) => told.push(String(frame.payload))));
+    await signIn(tab.page, token);
+    await waitUntilLive(tab.page);
+    await tab.page.getByLabel("Search activities").fill("report");
+
+    // The first round waits until the service has told of every write: the messages that arrive meanwhile make one more round.
+    const rounds: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await tab.page.route("**/me/activities/delta?*", async (route) => {
+      rounds.push(route.request().url());
+      await released;
+      await route.continue();
+    });
+    const burst = await Promise.all(
+      ["Report one", "Report two", "Budget three", "Report four", "Budget five"].map((title, index) =>
+        seed(token, [note(title, session(`2026-11-27T1${5 + index}:00:00Z`, 5))]).then(([created]) => created!.id),
+      ),
+    );
+    const toldOf = () => new Set(told.map((message) => JSON.parse(message).resourceData?.id));
+    await expect.poll(() => burst.every((id) => toldOf().has(id))).toBe(true);
+    release();
+    await expect.poll(() => tab.page.locator("#status").textContent(), SOON).toBe("4 of 6 activities match “report”.");
+    await tab.page.waitForLoadState("networkidle");
+    expect({ days: await days(tab.page), rounds: rounds.length }).toEqual({
+      days: [["Today", "Report four", "Report two", "Report one", "Report from before"]],
+      rounds: 2,
+    });
+    await tab.page.getByLabel("Search activities").fill("");
+    expect(await days(tab.page)).toEqual([
+      ["Today", "Budget five", "Report four", "Budget three", "Report two", "Report one", "Report from before"],
+    ]);
+    await tab.context.close();
+  });
+
+  it("when the token expires (the socket closes with 1008), keeps the cards, asks for a new token, and with it catches up through its deltaLink", async () => {
+    const user = crypto.randomUUID();
+    const token = await mintToken({ user });
+    const [before] = await seed(token, [note("Before the expiry", session("2026-11-27T14:00:00Z", 10))]);
+    const tab = await openTab();
+    // Expired 54 s ago: within the 60 s of clock skew the service allows, so good for 6 s more; then the service closes the socket.
+    await signIn(tab.page, await mintToken({ user, ttl: -54 }));
+    await waitUntilLive(tab.page);
+    const reloads = navigations(tab.page);
+    await tag(tab.page, before!.id);
+    await tab.page.locator("#live[data-state=expired]").waitFor({ timeout: 15_000 });
+    expect({
+      live: await tab.page.locator("#live").textContent(),
+      problem: await tab.page.locator("#token-problem").textContent(),
+      signIn: await tab.page.locator("#sign-in").isVisible(),
+      days: await days(tab.page),
+    }).toEqual({
+      live: "Not live: the token expired",
+      problem: "The token expired, so the timeline stopped updating. Paste a new one to catch up.",
+      signIn: true,
+      days: [["Today", "Before the expiry"]],
+    });
+    expect(await axeFindings(tab.page)).toEqual([]);
+
+    await seed(token, [note("While the token was expired", session("2026-11-27T16:00:00Z", 10))]);
+    await tab.page.getByLabel("Bearer token").fill(token);
+    await tab.page.getByRole("button", { name: "Show timeline" }).click();
+    await expect.poll(() => days(tab.page), SOON).toEqual([["Today", "While the token was expired", "Before the expiry"]]);
+    await waitUntilLive(tab.page);
+    // Caught up through the deltaLink: the first page was read once, and the card already shown was not made again.
+    expect({
+      requests: tab.requests.filter((url) => url.startsWith(service)).map((url) => url.slice(service.length)),
+      cardKept: await tagged(tab.page, before!.id),
+      reloads: reloads.count,
+      signIn: await tab.page.locator("#sign-in").isVisible(),
+      stored: await tab.page.evaluate(() => sessionStorage.getItem("timeline.token")),
+    }).toEqual({
+      requests: [...SIGN_IN_REQUESTS, expect.stringMatching(/^\/v1\.0\/me\/activities\/delta\?\$deltatoken=[^&]+$/)],
+      cardKept: true,
+      reloads: 0,
+      signIn: false,
+      stored: token,
+    });
+    await tab.context.close();
+  });
+
+  it("starts over from a fresh first page when its deltaLink is gone (410 after an administrator's erasure of the user's data)", async () => {
+    const user = crypto.randomUUID();
+    const token = await mintToken({ user });
+    await seed(token, [note("Erased with the user's data", session("2026-11-27T14:00:00Z", 10))]);
+    const tab = await openTab();
+    await signIn(tab.page, token);
+    await waitUntilLive(tab.page);
+    const reloads = navigations(tab.page);
+    const rounds: number[] = [];
+    tab.page.on("response", (response) => {
+      if (/\/delta\?\$deltatoken=(?!latest)/.test(response.url())) rounds.push(response.status());
+    });
+
+    const admin = await mintToken({ appOnly: true });
+    const erasure = await api(admin, "DELETE", `/admin/users/${user}`);
+    expect(erasure.status).toBe(202);
+    const operation = `/admin/users/${user}/operations/${erasure.body.id}`;
+    await expect.poll(async () => (await api(admin, "GET", operation)).body.status, { timeout: 30_000, interval: 200 }).toBe("succeeded");
+    // The next change makes a round, which the erasure has made 410: the page loads afresh.
+    await seed(token, [note("Written after the erasure", session("2026-11-27T16:00:00Z", 10))]);
+    await expect.poll(() => days(tab.page), SOON).toEqual([["Today", "Written after the erasure"]]);
+    await waitUntilLive(tab.page);
+    const own = tab.requests.filter((url) => url.startsWith(service)).map((url) => url.slice(service.length));
+    const round = expect.stringMatching(/^\/v1\.0\/me\/activities\/delta\?\$deltatoken=[^&]+$/);
+    expect({ requests: own.slice(SIGN_IN_REQUESTS.length), rounds, reloads: reloads.count, sockets: tab.sockets.length }).toEqual({
+      requests: [round, ...SIGN_IN_REQUESTS.slice(3)],
+      rounds: [410, 200],
+      reloads: 0,
+      sockets: 2,
+    });
+    await tab.context.close();
+  });
+
+  it("after a drop (a deploy closes every socket) reconnects with backoff, 1 s then 2 s, and catches up on what changed meanwhile", async () => {
+    const token = await mintToken({ user: crypto.randomUUID() });
+    await seed(token, [note("Before the drop", session("2026-11-27T14:00:00Z", 10))]);
+    const tab = await openTab();
+    // The page's sockets pass through the test, which can end them as a proxy or a deploy would.
+    const attempts: { at: number; route: WebSocketRoute }[] = [];
+    await tab.page.routeWebSocket(/\/v1\.0\/me\/activities\/live$/, async (route) => {
+      attempts.push({ at: Date.now(), route });
+      // The first try after the drop is refused before it opens, as while a deploy is still rolling out.
+      if (attempts.length === 2) return route.close({ code: 1011, reason: "Still deploying." });
+      if (attempts.length === 3) await seed(token, [note("During the drop", session("2026-11-27T16:00:00Z", 10))]);
+      route.connectToServer();
+    });
+    await signIn(tab.page, token);
+    await waitUntilLive(tab.page);
+    const reloads = navigations(tab.page);
+
+    const dropped = Date.now();
+    await attempts[0]!.route.close({ code: 1001, reason: "Deploying." });
+    await tab.page.locator("#live[data-state=reconnecting]").waitFor();
+    expect(await tab.page.locator("#live").textContent()).toBe("Reconnecting…");
+    await expect.poll(() => attempts.length, { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => days(tab.page), SOON).toEqual([["Today", "During the drop", "Before the drop"]]);
+    await waitUntilLive(tab.page);
+    // Each delay is drawn from the upper half of its range: 0.5 to 1 s, then 1 to 2 s (with the test's own latency on top).
+    const delays = { first: attempts[1]!.at - dropped, second: attempts[2]!.at - attempts[1]!.at, attempts: attempts.length };
+    expect(
+      { first: delays.first >= 500 && delays.first < 3000, second: delays.second >= 1000 && delays.second < 4000, reloads: reloads.count },
+      JSON.stringify(delays),
+    ).toEqual({ first: true, second: true, reloads: 0 });
     await tab.context.close();
   });
 });

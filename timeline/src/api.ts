@@ -7,6 +7,8 @@ export interface HistoryItem {
   startedDateTime: string;
   lastActiveDateTime: string | null;
   activeDurationSeconds: number | null;
+  /** What orders the recent feed: an activity sorts by its newest item's. */
+  lastModifiedDateTime: string;
 }
 
 export interface Activity {
@@ -31,6 +33,19 @@ export interface FeedPage {
   "@odata.nextLink"?: string;
 }
 
+/** An activity deleted or expired, as a delta round lists it. */
+export interface Removed {
+  id: string;
+  "@removed": { reason: "deleted" };
+}
+
+/** One page of a delta round: the last one carries the deltaLink, the others a nextLink. */
+export interface DeltaPage {
+  value: (Activity | Removed)[];
+  "@odata.nextLink"?: string;
+  "@odata.deltaLink"?: string;
+}
+
 /** What the service refused, in its own words (Graph's error envelope), or that no usable answer came. */
 export type Failure =
   | { kind: "refused"; status: number; code: string; message: string; requestId: string | null; retryAfterSeconds: number | null }
@@ -40,6 +55,12 @@ export type Outcome<T> = { kind: "ok"; body: T } | Failure;
 
 /** The first page of the recent feed, each activity with its sessions. */
 export const FIRST_PAGE = "/v1.0/me/activities/recent?$expand=historyItems";
+
+/** A deltaLink from now, for activities with their sessions (the links carry the $expand). */
+export const DELTA_FROM_NOW = "/v1.0/me/activities/delta?$expand=historyItems&$deltatoken=latest";
+
+/** The WebSocket that tells of each change of the feed. */
+export const LIVE_PATH = "/v1.0/me/activities/live";
 
 export const activityPath = (activityId: string) => `/v1.0/me/activities/${encodeURIComponent(activityId)}`;
 

@@ -1,6 +1,7 @@
 // The timeline page: asks for a bearer token, shows the caller's recent activities a page at a
-// time, grouped by day and filtered by the search box, in the browser's light or dark theme, and
-// deletes activities and sessions after a confirmation. The data lives in feed.ts.
+// time, grouped by day and filtered by the search box, in the browser's light or dark theme, keeps
+// them current as they change elsewhere, and deletes activities and sessions after a confirmation.
+// The data lives in feed.ts, the live connection in live.ts.
 import type { Activity, Failure, HistoryItem } from "./api";
 import { activityCard, type CardActions } from "./card";
 import type { Theme } from "./colours";
@@ -9,6 +10,7 @@ import { dayLabel, groupByDay } from "./days";
 import { el } from "./dom";
 import { describeFailure } from "./failure";
 import { Feed } from "./feed";
+import { Live, type LiveState, type RoundResult } from "./live";
 import { matches, searchWords } from "./search";
 
 const TOKEN_KEY = "timeline.token";
@@ -19,6 +21,7 @@ const tokenForm = byId<HTMLFormElement>("token-form");
 const tokenInput = byId<HTMLInputElement>("token");
 const tokenProblem = byId<HTMLElement>("token-problem");
 const changeToken = byId<HTMLButtonElement>("change-token");
+const liveLine = byId<HTMLElement>("live");
 const search = byId<HTMLElement>("search");
 const searchInput = byId<HTMLInputElement>("search-input");
 const statusLine = byId<HTMLElement>("status");
@@ -47,6 +50,44 @@ lightScheme.addEventListener("change", () => {
 const setStatus = (text: string) => {
   statusLine.textContent = text;
 };
+
+const LIVE_TEXT: Record<LiveState, string> = {
+  off: "",
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  expired: "Not live: the token expired",
+};
+
+/** Shows where the live connection stands; an expired token asks for a new one, keeping what the page shows. */
+function showLive(state: LiveState) {
+  liveLine.textContent = LIVE_TEXT[state];
+  liveLine.dataset.state = state;
+  liveLine.hidden = state === "off";
+  if (state === "expired") showSignIn("The token expired, so the timeline stopped updating. Paste a new one to catch up.");
+}
+
+/** Runs a delta round for the live connection, and decides what its failure means. */
+async function catchUp(asked: string): Promise<RoundResult> {
+  const outcome = await feed.catchUp(asked);
+  if (token !== asked) return "stop";
+  if (outcome.kind === "ok") {
+    if (outcome.body > 0) setStatus(summary());
+    return "done";
+  }
+  if (outcome.kind === "refused" && outcome.status === 401) {
+    showFailure(outcome, "update the timeline", start);
+    return "stop";
+  }
+  // Gone (410: past the horizon, or before an erasure) or not this feed's (400: a token for another user or app): start over.
+  if (outcome.kind === "refused" && (outcome.status === 410 || outcome.status === 400)) {
+    start();
+    return "stop";
+  }
+  return "retry";
+}
+
+const live = new Live({ round: catchUp, stateChanged: showLive });
 
 const count = (n: number) => (n === 1 ? "1 activity" : `${n} activities`);
 
@@ -77,16 +118,22 @@ function showFailure(failure: Failure, doing: string, retry: () => void) {
 function askForToken(message?: string) {
   sessionStorage.removeItem(TOKEN_KEY);
   token = null;
+  live.stop();
   searchInput.value = "";
   feed.reset();
   clearProblem();
-  tokenProblem.textContent = message ?? "";
-  tokenProblem.hidden = !message;
-  signIn.hidden = false;
+  showSignIn(message);
   changeToken.hidden = true;
   search.hidden = true;
   setStatus("");
   tokenInput.focus();
+}
+
+/** Shows the token form, saying why when there is a reason. */
+function showSignIn(message?: string) {
+  tokenProblem.textContent = message ?? "";
+  tokenProblem.hidden = !message;
+  signIn.hidden = false;
 }
 
 /** The activities the search box lets through, in no particular order. */
@@ -147,6 +194,8 @@ async function loadNextPage() {
   // The user changed the token while this page was on its way: it belongs to the old one.
   if (token !== asked || !outcome) return;
   if (outcome.kind !== "ok") return showFailure(outcome, "load the timeline", loadNextPage);
+  // Live from the first page on: the first round replays what changed while it loaded.
+  if (live.state === "off") live.follow(asked);
   // The last page hides Load more: keep the keyboard user's place at the first card it brought.
   const first = outcome.body.map((activity) => cards.get(activity.id)?.element).find((card) => card?.isConnected);
   if (hadFocus && loadMore.hidden && first) first.querySelector<HTMLElement>("a[href], button")?.focus();
@@ -209,6 +258,7 @@ const cardActions: CardActions = {
 
 /** Shows the timeline from its first page, with the token in hand. */
 function start() {
+  live.stop();
   signIn.hidden = true;
   changeToken.hidden = false;
   search.hidden = false;
@@ -229,7 +279,11 @@ tokenForm.addEventListener("submit", (event) => {
   sessionStorage.setItem(TOKEN_KEY, pasted);
   token = pasted;
   tokenInput.value = "";
-  start();
+  if (live.state !== "expired") return start();
+  // A new token after the old one expired: keep what the page shows and catch up through the deltaLink
+  // (a token for another user or app gets a 400 for it, and the page starts over).
+  signIn.hidden = true;
+  live.follow(pasted);
 });
 changeToken.addEventListener("click", () => askForToken());
 loadMore.addEventListener("click", () => void loadNextPage());
