@@ -69,15 +69,16 @@ const adminErrors = (...statuses: (400 | 404 | 415)[]) => ({
     : {}),
 });
 
-// Dated in the year 9999 so that it never expires: an import counts a line already past its expiry as
-// expired and writes nothing of it, and the service sets an expiry at most 30 days after the last write.
-const EXAMPLE_CREATED = "9999-12-01T20:54:24.345Z";
-const EXAMPLE_EXPIRES = "9999-12-31T20:54:24.345Z";
+// Graph's example times, as the export prints them, with the expiry the service sets 30 days after the
+// last write: an import refuses times to come, so the example is long expired and imports as expired.
+const EXAMPLE_CREATED = "2015-02-11T20:54:24.345Z";
+const EXAMPLE_STARTED = "2015-02-11T20:54:04.345Z";
+const EXAMPLE_EXPIRES = "2015-03-13T20:54:24.345Z";
 
 /**
  * A line as the export prints it: Graph's example activity with its example session, of the
- * development token's app, so that a documentation tool's generated import body is imported for
- * the development user; its id is the one the development tenant, user and app derive from its appActivityId.
+ * development token's app, so that a documentation tool's generated import body is accepted (and
+ * counted as expired) for the development user; its id is the one the development tenant, user and app derive from its appActivityId.
  */
 const EXAMPLE_EXPORT_LINE = {
   id: "16520794114987075966",
@@ -116,7 +117,7 @@ const EXAMPLE_EXPORT_LINE = {
       userTimezone: "Africa/Casablanca",
       createdDateTime: EXAMPLE_CREATED,
       lastModifiedDateTime: EXAMPLE_CREATED,
-      startedDateTime: "9999-12-01T20:54:04.345Z",
+      startedDateTime: EXAMPLE_STARTED,
       lastActiveDateTime: EXAMPLE_CREATED,
       expirationDateTime: EXAMPLE_EXPIRES,
       activeDurationSeconds: 20,
