@@ -290,6 +290,37 @@ describe("an import line by line", () => {
     expect(await storageOf(activityStub(gone.id, who.caller))).toEqual(HOLDS_NOTHING);
   });
 
+  it("refuses a line dated after the import (beyond 60 seconds of skew), the activity's or an item's, and stores nothing of it", async () => {
+    const who = await appUser("contoso-notes");
+    for (let n = 0; n < 3; n++) await seedActivity(who, 1);
+    const [ahead, skewed, itemAhead] = (await exportLines(who.caller.userId)).map((line) => JSON.parse(line));
+    await eraseUser(who.caller);
+    const hourAhead = new Date(Date.now() + 3600_000).toISOString();
+    ahead.lastModifiedDateTime = hourAhead;
+    // Within the clock skew a token is allowed: a line from a clock a little ahead is imported.
+    skewed.lastModifiedDateTime = new Date(Date.now() + 30_000).toISOString();
+    itemAhead.historyItems[0].lastModifiedDateTime = hourAhead;
+    const refused = (line: number, property: string) => ({
+      line,
+      code: "BadRequest",
+      message: `Invalid value for '${property}': expected a date and time not after this import (by the service's clock, with 60 seconds of skew allowed), not '${hourAhead}'.`,
+    });
+
+    expectImported(
+      await importInto(
+        who.caller.userId,
+        [ahead, skewed, itemAhead].map((line) => JSON.stringify(line)),
+      ),
+      summary(3, { imported: 1 }, { imported: 1 }, [
+        refused(1, "lastModifiedDateTime"),
+        refused(3, "historyItems[0].lastModifiedDateTime"),
+      ]),
+    );
+    expect(await exportOf(who.caller.userId)).toEqual([skewed]);
+    expect(await storageOf(activityStub(ahead.id, who.caller))).toEqual(HOLDS_NOTHING);
+    expect(await storageOf(activityStub(itemAhead.id, who.caller))).toEqual(HOLDS_NOTHING);
+  });
+
   it("refuses a body that is not NDJSON, and query options, as any route does; an empty body imports nothing", async () => {
     const user = crypto.randomUUID();
     const token = await mintAdminToken();

@@ -8,7 +8,8 @@ import { adminOpenApiDocument, openApiDocument } from "../src/openapi";
 import { call, GUID, ISO_MS } from "./support/api";
 import { activityResource } from "./support/builders";
 import { historyItemContext, withoutContext } from "./support/graph";
-import { operationsOf, patternsIn, resolved, sampleBody, samplePath, type Operation } from "./support/openapi";
+import { exportOf, exportPath, importInto } from "./support/admin";
+import { operationsOf, patternsIn, resolved, sampleBody, sampleOf, samplePath, type Operation } from "./support/openapi";
 
 const api = openApiDocument() as Record<string, any>;
 const admin = adminOpenApiDocument() as Record<string, any>;
@@ -187,4 +188,25 @@ it("POST /$batch: the body a documentation tool generates is accepted, and each 
       ["2", 200],
     ],
   });
+});
+
+it("POST /admin/users/{oid}/activities: the line a documentation tool generates is read, and counted as expired, for the path's example user", async () => {
+  const operation = adminWrites[0]!;
+  const line = sampleOf(operation.operation.requestBody.content["application/x-ndjson"].schema, admin);
+  const path = samplePath(operation, admin);
+  const user = decodeURIComponent(path.split("/")[3]!);
+  expect(exportPath(user)).toBe(path);
+  const answer = await importInto(user, [JSON.stringify(line)]);
+  expect({ status: answer.status, body: answer.body }).toEqual({
+    status: 200,
+    body: {
+      linesRead: 1,
+      activities: { imported: 0, skipped: 0, expired: 1 },
+      historyItems: { imported: 0, skipped: 0, expired: 1 },
+      failedLines: 0,
+      errors: [],
+    },
+  });
+  // The example carries Graph's 2015 times, expired long ago: nothing of it is stored.
+  expect(await exportOf(user)).toEqual([]);
 });

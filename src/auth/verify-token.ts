@@ -9,8 +9,8 @@ const REQUIRED_SCOPE = "UserActivity.ReadWrite.CreatedByApp";
 /** Signing algorithms accepted; Entra ID signs access tokens with RS256. */
 const ALGORITHMS = ["RS256"];
 
-/** Allowed difference between our clock and the issuer's, in seconds, for exp and nbf. */
-const CLOCK_TOLERANCE_SECONDS = 60;
+/** Allowed difference between our clock and another's, in seconds: a token issuer's (exp, nbf), an imported export's times. */
+export const CLOCK_TOLERANCE_SECONDS = 60;
 
 /**
  * How long a token that passed every check is trusted without checking its signature again

@@ -9,7 +9,7 @@ import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
 import { userObject } from "../objects/addresses";
 import type { UserKey } from "../objects/records";
-import { activitySchema } from "../schemas/activity";
+import { activitySchema, EXAMPLE_APP_ACTIVITY_ID } from "../schemas/activity";
 import { guidSchema } from "../schemas/common";
 import { errorResponse, errorResponses, registerErrorResponses } from "../schemas/error";
 import { erasureOperationSchema, toErasureOperationResource } from "../schemas/operation";
@@ -22,6 +22,10 @@ import { userImport } from "./user-import";
 // tenant's own daemon app (an application token with the admin role), never by a user, and only
 // ever about users of the token's own tenant.
 
+/** The development token's user and app (`npm run token`), whom the examples name. */
+const DEV_USER = "00000000-0000-0000-0000-00000000a11c";
+const DEV_APP = "11111111-2222-3333-4444-555555555555";
+
 const userParams = z.object({
   oid: z
     .string()
@@ -29,7 +33,7 @@ const userParams = z.object({
     .max(limits.identityClaimChars, `expected a user's object id (oid) of at most ${limits.identityClaimChars} characters`)
     .openapi({
       description: "The user's object id (the oid claim of their tokens), in the administrator's own tenant.",
-      example: "00000000-0000-0000-0000-00000000a11c",
+      example: DEV_USER,
     }),
 });
 
@@ -65,8 +69,65 @@ const adminErrors = (...statuses: (400 | 404 | 415)[]) => ({
     : {}),
 });
 
+// Graph's example times, as the export prints them, with the expiry the service sets 30 days after the
+// last write: an import refuses times to come, so the example is long expired and imports as expired.
+const EXAMPLE_CREATED = "2015-02-11T20:54:24.345Z";
+const EXAMPLE_STARTED = "2015-02-11T20:54:04.345Z";
+const EXAMPLE_EXPIRES = "2015-03-13T20:54:24.345Z";
+
+/**
+ * A line as the export prints it: Graph's example activity with its example session, of the
+ * development token's app, so that a documentation tool's generated import body is accepted (and
+ * counted as expired) for the development user; its id is the one the development tenant, user and app derive from its appActivityId.
+ */
+const EXAMPLE_EXPORT_LINE = {
+  id: "16520794114987075966",
+  appActivityId: EXAMPLE_APP_ACTIVITY_ID,
+  activitySourceHost: "https://www.contoso.com",
+  activationUrl: "https://www.contoso.com/article?id=12345",
+  appDisplayName: "Contoso, Ltd.",
+  fallbackUrl: "https://www.contoso.com/article?id=12345",
+  contentUrl: "https://www.contoso.com/article?id=12345",
+  visualElements: {
+    displayText: "Contoso How-To: How to Tie a Reef Knot",
+    description: "How to Tie a Reef Knot. A step-by-step visual guide to the art of nautical knot-tying.",
+    backgroundColor: "#ff0000",
+    content: {
+      $schema: "https://adaptivecards.io/schemas/adaptive-card.json",
+      type: "AdaptiveCard",
+      body: [{ type: "TextBlock", text: "Contoso MainPage" }],
+    },
+    attribution: {
+      iconUrl: "https://www.contoso.com/icon",
+      alternateText: "Contoso, Ltd.",
+      alternativeText: "Contoso, Ltd.",
+      addImageQuery: false,
+    },
+  },
+  contentInfo: { "@context": "https://schema.org", "@type": "Article", author: "Jennifer Booth", name: "How to Tie a Reef Knot" },
+  userTimezone: "Africa/Casablanca",
+  createdDateTime: EXAMPLE_CREATED,
+  lastModifiedDateTime: EXAMPLE_CREATED,
+  expirationDateTime: EXAMPLE_EXPIRES,
+  status: "active",
+  historyItems: [
+    {
+      id: "9d0b74e4-4b41-43ea-b34d-f9c1bf9f809c",
+      status: "active",
+      userTimezone: "Africa/Casablanca",
+      createdDateTime: EXAMPLE_CREATED,
+      lastModifiedDateTime: EXAMPLE_CREATED,
+      startedDateTime: EXAMPLE_STARTED,
+      lastActiveDateTime: EXAMPLE_CREATED,
+      expirationDateTime: EXAMPLE_EXPIRES,
+      activeDurationSeconds: 20,
+    },
+  ],
+  appId: DEV_APP,
+};
+
 /** A line of the export, and of an import's body. */
-const exportLineSchema = activitySchema.extend({ appId: z.string() }).openapi("userActivityExportLine");
+const exportLineSchema = activitySchema.extend({ appId: z.string() }).openapi("userActivityExportLine", { example: EXAMPLE_EXPORT_LINE });
 
 const exportRoute = createRoute({
   method: "get",

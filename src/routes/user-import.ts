@@ -1,15 +1,16 @@
 import type { z } from "@hono/zod-openapi";
-import type { Caller } from "../auth/verify-token";
+import { CLOCK_TOLERANCE_SECONDS, type Caller } from "../auth/verify-token";
 import { callObject } from "../graph/call-object";
-import { badRequest, conflict, GraphError, toGraphError } from "../graph/errors";
+import { parseDateTime } from "../graph/dates";
+import { badRequest, conflict, GraphError, quoted, toGraphError } from "../graph/errors";
 import { decodeUtf8, parseStorableJson } from "../graph/json-body";
 import { streamLines } from "../graph/stream-lines";
 import { describeIssues } from "../graph/validation";
 import { limits } from "../limits";
 import { activityIdFor, activityObject } from "../objects/addresses";
 import type { ActivityRestore, RestoreOutcome } from "../objects/activity-results";
-import type { UserKey } from "../objects/records";
-import { activityImportLineSchema, toRestoredActivity } from "../schemas/activity";
+import type { BodyIssue, UserKey } from "../objects/records";
+import { type ActivityImportLine, activityImportLineSchema, toRestoredActivity } from "../schemas/activity";
 import { bodyIssues } from "../schemas/common";
 import { toRestoredHistoryItem } from "../schemas/history-item";
 import type { importSummarySchema } from "../schemas/user-import";
@@ -88,6 +89,8 @@ async function importLine(env: Env, user: UserKey, bytes: Uint8Array) {
   const parsed = activityImportLineSchema.safeParse(parseStorableJson(text, "line"));
   if (!parsed.success) throw badRequest(describeIssues(bodyIssues(parsed.error.issues), "line"));
   const line = parsed.data;
+  const future = futureTimeIssues(line, Date.now() + CLOCK_TOLERANCE_SECONDS * 1000);
+  if (future.length > 0) throw badRequest(describeIssues(future, "line"));
   const owner: Caller = { ...user, appId: line.appId };
   const id = await activityIdFor(owner, line.appActivityId);
   if (line.id !== id) {
@@ -111,6 +114,23 @@ async function importLine(env: Env, user: UserKey, bytes: Uint8Array) {
   const result = await callObject(activityObject(env, owner, id), (activity) => activity.restoreActivity(restore));
   if (result.kind === "conflict") throw conflict(`The activity id '${id}' is already used by another appActivityId.`);
   return result;
+}
+
+/**
+ * The creation and modification times of `line` and its items later than `latestMs`: no export holds
+ * a write made after it, and a time to come would win over every later import of the record.
+ */
+function futureTimeIssues(line: ActivityImportLine, latestMs: number): BodyIssue[] {
+  const records = [{ path: [], record: line }, ...line.historyItems.map((record, n) => ({ path: ["historyItems", n], record }))];
+  return records.flatMap(({ path, record }) =>
+    (["createdDateTime", "lastModifiedDateTime"] as const)
+      .filter((key) => parseDateTime(record[key])! > latestMs)
+      .map((key) => ({
+        code: "custom",
+        path: [...path, key],
+        message: `expected a date and time not after this import (by the service's clock, with ${CLOCK_TOLERANCE_SECONDS} seconds of skew allowed), not ${quoted(record[key])}`,
+      })),
+  );
 }
 
 /** Adds `error` to `errors`, kept in line order and cut to the first `max`. */
