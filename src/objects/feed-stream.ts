@@ -75,7 +75,7 @@ export type DeltaPage =
   | { kind: "gone"; shape: string | null };
 
 /** What a token holds: sealed by the feed, except the origin token of a feed that holds nothing. */
-interface StreamToken {
+export interface StreamToken {
   /** The feed it was issued by: a digest of (tenant, user, app). */
   feed: string;
   shape: string;

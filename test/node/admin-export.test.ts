@@ -10,7 +10,7 @@ const origin = inject("serviceUrl");
 const APPS = ["contoso-notes", "fabrikam-reader"];
 const PER_APP = 1000;
 /** Activities restored in the import test, besides one with 3,000 history items. */
-const IMPORTED = 600;
+const IMPORTED = 200;
 /** Writes in flight at once while seeding (local development is not throttled). */
 const CONCURRENCY = 16;
 

@@ -1,5 +1,6 @@
 // Delta rounds from a test: one page, a round followed through its nextLinks to its deltaLink, a
 // client that applies rounds, and tokens opened and sealed again as their feed seals them.
+import type { StreamToken } from "../../src/objects/feed-stream";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Caller } from "../../src/auth/verify-token";
@@ -88,14 +89,7 @@ export function withToken(link: string, token: string): string {
 }
 
 /** What a delta token says, read without its seal. */
-export interface DeltaTokenPayload {
-  feed: string;
-  shape: string;
-  tokensAfter: boolean;
-  since: number;
-  sinceMs: number | null;
-  round?: { head: number; headMs: number; after: string };
-}
+export type DeltaTokenPayload = StreamToken;
 
 /** The payload of a link's token. */
 export const payloadOf = (link: string) => readPayload(tokenOf(link)) as DeltaTokenPayload;
