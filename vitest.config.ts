@@ -5,6 +5,9 @@ export default defineConfig({
   test: {
     // The access log writes a JSON line per request; keep warnings and errors, drop the rest.
     onConsoleLog: (log) => !log.startsWith('{"level":"info"'),
+    // Two test files at once, whatever the machine's cores: most of a file's time is spent waiting on
+    // workerd, wrangler's dev servers or Chromium, so two overlap well even on 2 cores.
+    maxWorkers: 2,
     projects: [
       {
         // Inside workerd: the Worker, its Durable Objects and their storage, through exports.default.fetch and stubs.
