@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { limits } from "../limits";
 import { badRequest, excerpt, GraphError, quoted } from "./errors";
+import { concat } from "./stream-lines";
 import { describePath } from "./validation";
 
 /** Whether a Content-Type is `mediaType`, with any parameters so long as a charset, if given, is UTF-8. */
@@ -162,13 +163,7 @@ async function readCounted(body: ReadableStream<Uint8Array>, maxBytes: number): 
     if (size > maxBytes) throw tooLarge(maxBytes);
     chunks.push(chunk);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return concat(chunks, size);
 }
 
 const tooLarge = (maxBytes: number) => new GraphError(413, "requestTooLarge", `The request body is larger than ${maxBytes} bytes.`);

@@ -35,7 +35,8 @@ export async function* streamLines(body: ReadableStream<Uint8Array>, maxBytes: n
   if (size > 0) yield line();
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
+/** The parts as one array of `size` bytes (the one part itself, when there is one). */
+export function concat(parts: Uint8Array[], size: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const bytes = new Uint8Array(size);
   let offset = 0;
