@@ -5,6 +5,13 @@ import { verifyAccessToken, verifyAdministratorToken } from "./verify-token";
 /** The subprotocol a browser's WebSocket offers to say that the next one, `bearer.{token}`, carries its token. */
 export const LIVE_SUBPROTOCOL = "graph-activities";
 
+/** The WebSocket subprotocols a request offers, in order (none: an empty list). */
+export const offeredSubprotocols = (request: Request) =>
+  (request.headers.get("Sec-WebSocket-Protocol") ?? "")
+    .split(",")
+    .map((protocol) => protocol.trim())
+    .filter(Boolean);
+
 /**
  * The request's credentials: its Authorization header or, on a WebSocket upgrade (a browser cannot
  * set headers there), a `bearer.{token}` subprotocol offered beside `graph-activities`.
@@ -12,7 +19,7 @@ export const LIVE_SUBPROTOCOL = "graph-activities";
 function authorization(request: Request): string | undefined {
   const header = request.headers.get("Authorization");
   if (header !== null || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return header ?? undefined;
-  const offered = (request.headers.get("Sec-WebSocket-Protocol") ?? "").split(",").map((protocol) => protocol.trim());
+  const offered = offeredSubprotocols(request);
   const bearer = offered.find((protocol) => protocol.startsWith("bearer."));
   return bearer && offered.includes(LIVE_SUBPROTOCOL) ? `Bearer ${bearer.slice("bearer.".length)}` : undefined;
 }

@@ -106,7 +106,12 @@ export class ActivityObject extends DurableObject<Env> {
     const now = Date.now();
     if (restore.activity.expirationMs <= now) return expiredRestore(restore);
     this.schema.ensure();
-    const target = { sql: this.sql, items: this.items, outbox: this.outbox, deleteEverything: () => this.activity.deleteWithItems() };
+    const target = {
+      sql: this.sql,
+      items: this.items,
+      outbox: this.outbox,
+      claim: () => this.activity.claim(restore.activity.appActivityId, now, () => this.outbox.adopt(restore.owner, restore.activity.id)),
+    };
     const { result, expiresAt } = this.transaction(() => restoreActivity(target, restore, now));
     await this.settle(expiresAt);
     return result;
@@ -298,13 +303,9 @@ export class ActivityObject extends DurableObject<Env> {
     this.schema.ensure();
     const now = Date.now();
     const result = this.transaction((): ActivityPutResult => {
-      const stored = this.activity.head();
-      if (stored && stored.app_activity_id !== put.appActivityId) return { kind: "conflict" };
-      const live = stored && stored.expiration_ms > now ? stored : undefined;
-      if (stored && !live) this.activity.deleteWithItems();
+      const live = this.activity.claim(put.appActivityId, now, () => this.outbox.adopt(put.owner, put.id));
+      if (live === "conflict") return { kind: "conflict" };
       if (live && mode === "create") return { kind: "exists" };
-      // An object that ever stored its activity has adopted its owner with it.
-      if (!stored) this.outbox.adopt(put.owner, put.id);
       const base = { id: put.id, appActivityId: put.appActivityId, createdMs: live?.created_ms ?? now };
       const activity = storeActivity(this.sql, base, live !== undefined, put.content, now);
       const historyItems = put.historyItems.map((item) => this.items.upsert(item, now).item);

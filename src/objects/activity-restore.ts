@@ -1,6 +1,6 @@
 import type { ActivityRestore, ActivityRestoreResult, RestoreOutcome } from "./activity-results";
 import { soonest } from "./alarm-schedule";
-import { readActivityHead, restoreActivityRow } from "./activity-tables";
+import { type ActivityHead, restoreActivityRow } from "./activity-tables";
 import type { FeedOutbox } from "./feed-outbox";
 import type { HistoryItemTable } from "./history-item-table";
 
@@ -8,13 +8,13 @@ import type { HistoryItemTable } from "./history-item-table";
 // own ids, times, status and expiry. Per record, the newer lastModifiedDateTime wins and a tie
 // keeps what is here, so importing the same export twice changes nothing; nothing is deleted.
 
-/** What a restore writes through: the object's tables and outbox, and its way of emptying itself. */
+/** What a restore writes through: the object's tables and outbox, and its claim on the activity's place (as a PUT makes). */
 export interface RestoreTarget {
   sql: SqlStorage;
   items: HistoryItemTable;
   outbox: FeedOutbox;
-  /** Deletes the activity and its history items (one stored but expired, before a live one is restored). */
-  deleteEverything(): void;
+  /** The live activity's head (undefined: none, an expired one deleted); conflict when the id is another appActivityId's. */
+  claim(): ActivityHead | undefined | "conflict";
 }
 
 /** An import of an activity that has expired already: nothing of it is written. */
@@ -33,12 +33,8 @@ export function restoreActivity(
 ): { result: ActivityRestoreResult; expiresAt: number | null } {
   const { sql, items, outbox } = target;
   const { activity } = restore;
-  const stored = readActivityHead(sql);
-  if (stored && stored.app_activity_id !== activity.appActivityId) return { result: { kind: "conflict" }, expiresAt: null };
-  const live = stored && stored.expiration_ms > now ? stored : undefined;
-  if (stored && !live) target.deleteEverything();
-  // An object that ever stored its activity has adopted its owner with it.
-  if (!stored) outbox.adopt(restore.owner, activity.id);
+  const live = target.claim();
+  if (live === "conflict") return { result: { kind: "conflict" }, expiresAt: null };
   const activityOutcome: RestoreOutcome = live && live.last_modified_ms >= activity.lastModifiedMs ? "skipped" : "imported";
   if (activityOutcome === "imported") restoreActivityRow(sql, activity, now);
   const counts: Record<RestoreOutcome, number> = { imported: 0, skipped: 0, expired: 0 };

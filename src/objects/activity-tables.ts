@@ -219,6 +219,21 @@ export class ActivityTable {
     return row ? toActivity(row) : null;
   }
 
+  /**
+   * Before a whole activity is written here (PUT, POST, import): the live activity's head; undefined
+   * when none is live (an expired one is deleted with its items; an object that never stored one
+   * `adopt`s its owner, as it is fixed with the first activity); conflict when the server id belongs
+   * to another appActivityId (a hash collision).
+   */
+  claim(appActivityId: string, now: number, adopt: () => void): ActivityHead | undefined | "conflict" {
+    const stored = this.head();
+    if (stored && stored.app_activity_id !== appActivityId) return "conflict";
+    if (stored && stored.expiration_ms > now) return stored;
+    if (stored) this.deleteWithItems();
+    else adopt();
+    return undefined;
+  }
+
   /** Deletes the activity and every history item, live or not. */
   deleteWithItems(): void {
     this.sql.exec("DELETE FROM history_item");

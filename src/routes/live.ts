@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
-import { LIVE_SUBPROTOCOL } from "../auth/authenticate";
+import { LIVE_SUBPROTOCOL, offeredSubprotocols } from "../auth/authenticate";
 import { callObject } from "../graph/call-object";
 import { GraphError } from "../graph/errors";
 import { validationHook } from "../graph/validation";
@@ -34,10 +34,7 @@ export const liveRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
     throw new GraphError(426, "upgradeRequired", "This resource is a WebSocket: send 'Upgrade: websocket'.", { Upgrade: "websocket" });
   }
-  const offered = (c.req.header("Sec-WebSocket-Protocol") ?? "")
-    .split(",")
-    .map((protocol) => protocol.trim())
-    .filter(Boolean);
+  const offered = offeredSubprotocols(c.req.raw);
   if (offered.length > 0 && !offered.includes(LIVE_SUBPROTOCOL)) {
     throw new GraphError(400, "invalidRequest", `Offer the WebSocket subprotocol '${LIVE_SUBPROTOCOL}' (or none, with Authorization).`);
   }
