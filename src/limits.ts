@@ -71,6 +71,26 @@ export const limits = {
   importLineBytes: 4 * 1024 * 1024,
   /** Failed lines an import's answer lists (the first, by line number); it counts them all. */
   importErrorsShown: 100,
+  /** Live subscriptions (POST /subscriptions) one feed may hold; the next is a 403 (ours). */
+  subscriptionsPerFeed: 100,
+  /** Longest clientState of a subscription, as Graph allows. */
+  clientStateChars: 128,
+} as const;
+
+/** The lifetimes and deadlines of Graph's change notifications (/subscriptions), documented in docs/webhooks.md. */
+export const notificationTimes = {
+  /** A subscription asked to live less than this is given this much (Graph's rule). */
+  minLifetimeMs: 45 * 60 * 1000,
+  /** The longest a subscription may be asked to live, on a POST or a PATCH (Graph's figure for most resources). */
+  maxLifetimeMs: 4230 * 60 * 1000,
+  /** How long the validation handshake waits for the endpoint's answer. */
+  handshakeMs: 10_000,
+  /** How long a delivery waits for the receiver's 2xx; anything later counts as a failure and is retried. */
+  deliveryMs: 3_000,
+  /** How long after a change its notification is retried; then it is dropped and reported by a `missed` lifecycle notification. */
+  retryWindowMs: 4 * 60 * 60 * 1000,
+  /** reauthorizationRequired is sent once, when less than this remains of a subscription's life. */
+  reauthorizeBeforeMs: 15 * 60 * 1000,
 } as const;
 
 /** How long an activity, and a history item without its own expirationDateTime, lives. */
