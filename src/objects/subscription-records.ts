@@ -31,6 +31,8 @@ export interface SubscriptionRecord {
 /** What a new subscription needs besides its record: the issuer of the validationTokens its rich notifications carry (the service's base URL). */
 export interface NewSubscription extends SubscriptionRecord {
   issuer: string;
+  /** The subscribing user's tenant, which every notification names. */
+  tenantId: string;
 }
 
 /** A feed's answer to a new subscription: created, or refused because the feed holds its limit of live ones. */
