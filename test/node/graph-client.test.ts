@@ -2,14 +2,14 @@
 // service: every route it can express, its PageIterator over the feed, and its GraphError for ours.
 // The client sends the token only to https:// hosts named in customHosts, so it talks to the HTTPS
 // instance that test/node/service.ts starts, trusting that instance's self-signed certificate.
-import { type Client, GraphError, PageIterator, type PageCollection } from "@microsoft/microsoft-graph-client";
+import { type Client, PageIterator, type PageCollection } from "@microsoft/microsoft-graph-client";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { classicClient } from "./clients";
+import { expectGraphError, GUID, graphRejection } from "./errors";
 import { mintToken } from "./token";
 
 const origin = inject("secureServiceUrl");
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000;
 const plus30Days = (utc: string) => new Date(Date.parse(utc) + THIRTY_DAYS_MS).toISOString();
@@ -71,36 +71,6 @@ const activityResource = (appActivityId: string, body: object) => ({
   status: "active",
 });
 
-/** The error a client call rejects with. */
-async function rejection(call: Promise<unknown>): Promise<GraphError> {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(GraphError);
-  return error as GraphError;
-}
-
-/** Asserts a GraphError carries our status, code, message and request id, in Graph's envelope. */
-function expectGraphError(error: GraphError, statusCode: number, code: string, message: string | RegExp, clientRequestId?: string) {
-  const requestId = error.headers?.get("request-id");
-  expect(requestId).toMatch(GUID);
-  expect(error).toMatchObject({ statusCode, code, requestId });
-  expect(error.message).toEqual(typeof message === "string" ? message : expect.stringMatching(message));
-  const body = JSON.parse(error.body as string);
-  expect(body).toEqual({
-    code,
-    message: typeof message === "string" ? message : expect.stringMatching(message),
-    innerError: {
-      date: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/),
-      "request-id": requestId,
-      "client-request-id": clientRequestId ?? error.headers?.get("client-request-id"),
-    },
-  });
-  expect(error.date).toEqual(new Date(body.innerError.date));
-  if (clientRequestId) expect(error.headers?.get("client-request-id")).toBe(clientRequestId);
-}
-
 describe("activities", () => {
   it("PUT creates then replaces an activity under its percent-encoded appActivityId; GET reads it; DELETE removes it", async () => {
     const appActivityId = freshAppActivityId();
@@ -125,7 +95,7 @@ describe("activities", () => {
     expect(await client.api(`/me/activities/${created.id}`).get()).toEqual(replaced);
 
     expect(await client.api(`/me/activities/${created.id}`).delete()).toBeUndefined();
-    const gone = await rejection(client.api(`/me/activities/${created.id}`).get());
+    const gone = await graphRejection(client.api(`/me/activities/${created.id}`).get());
     expectGraphError(gone, 404, "itemNotFound", `The activity '${created.id}' does not exist.`);
   });
 
@@ -313,14 +283,14 @@ describe("errors surface as the client's GraphError with our code, message and r
     const activity = await client.api(activityPath(freshAppActivityId())).put(exampleActivity());
     const missing = crypto.randomUUID();
     const clientRequestId = crypto.randomUUID();
-    const error = await rejection(
+    const error = await graphRejection(
       client.api(`/me/activities/${activity.id}/historyItems/${missing}`).header("client-request-id", clientRequestId).get(),
     );
     expectGraphError(error, 404, "itemNotFound", `The history item '${missing}' does not exist.`, clientRequestId);
   });
 
   it("400 BadRequest naming the property for an invalid body", async () => {
-    const error = await rejection(
+    const error = await graphRejection(
       client
         .api(activityPath(freshAppActivityId()))
         .put({ ...exampleActivity(), visualElements: { displayText: "x", backgroundColor: "red" } }),
@@ -335,7 +305,7 @@ describe("errors surface as the client's GraphError with our code, message and r
 
   it("400 invalidRequest for a history item id that is not a GUID", async () => {
     const activity = await client.api(activityPath(freshAppActivityId())).put(exampleActivity());
-    const error = await rejection(client.api(`/me/activities/${activity.id}/historyItems/not-a-guid`).get());
+    const error = await graphRejection(client.api(`/me/activities/${activity.id}/historyItems/not-a-guid`).get());
     expectGraphError(error, 400, "invalidRequest", /^Invalid value for 'historyItemId': expected a GUID/);
   });
 
@@ -343,13 +313,13 @@ describe("errors surface as the client's GraphError with our code, message and r
     const activity = await client.api(activityPath(freshAppActivityId())).put(exampleActivity());
     const item = { id: crypto.randomUUID(), startedDateTime: "2015-02-11T20:54:04Z" };
     await client.api(`/me/activities/${activity.id}/historyItems`).post(item);
-    const error = await rejection(client.api(`/me/activities/${activity.id}/historyItems`).post(item));
+    const error = await graphRejection(client.api(`/me/activities/${activity.id}/historyItems`).post(item));
     expectGraphError(error, 409, "conflict", `A history item with id '${item.id}' already exists; PUT it to replace it.`);
   });
 
   it("401 InvalidAuthenticationToken with a Bearer challenge for an expired token", async () => {
     const expired = classicClient(origin, inject("secureServiceCertificate"), await mintToken({ user, ttl: -3600 }));
-    const error = await rejection(expired.api("/me/activities").get());
+    const error = await graphRejection(expired.api("/me/activities").get());
     expectGraphError(error, 401, "InvalidAuthenticationToken", "Lifetime validation failed: the token is expired.");
     expect(error.headers?.get("www-authenticate")).toBe(
       `Bearer error="invalid_token", error_description="Lifetime validation failed: the token is expired."`,

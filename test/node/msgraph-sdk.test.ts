@@ -11,15 +11,14 @@ import {
   type ActivityHistoryItem,
   type UserActivity,
 } from "@microsoft/msgraph-sdk/models/index.js";
-import type { ODataError } from "@microsoft/msgraph-sdk/models/oDataErrors/index.js";
 import { createRecentGetResponseFromDiscriminatorValue } from "@microsoft/msgraph-sdk-users/users/item/activities/recent/index.js";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { errorMappings, kiotaSdk, plain, untyped, type KiotaSdk } from "./clients";
+import { expectODataError, GUID, odataRejection } from "./errors";
 import { mintToken } from "./token";
 
 const origin = inject("serviceUrl");
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000;
 const plus30Days = (date: Date) => new Date(date.getTime() + THIRTY_DAYS_MS);
 
@@ -101,38 +100,6 @@ async function putHistoryItem({ client, adapter }: KiotaSdk, activityId: string,
   return item!;
 }
 
-/** The ODataError a call rejects with. */
-async function rejection(call: Promise<unknown>): Promise<ODataError> {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toMatchObject({ responseStatusCode: expect.any(Number), errorEscaped: expect.any(Object) });
-  return error as ODataError;
-}
-
-/** Asserts an ODataError carries our status, code, message and request id, as the SDK models Graph's envelope. */
-function expectODataError(error: ODataError, status: number, code: string, message: string | RegExp, clientRequestId?: string) {
-  const requestId = error.responseHeaders?.["request-id"]?.[0];
-  expect(requestId).toMatch(GUID);
-  const text = typeof message === "string" ? message : expect.stringMatching(message);
-  expect(error).toEqual({
-    errorEscaped: {
-      code,
-      message: text,
-      innerError: { date: expect.any(Date), requestId, clientRequestId: clientRequestId ?? requestId },
-    },
-    message: text,
-    responseStatusCode: status,
-    responseHeaders: expect.objectContaining({
-      "request-id": [requestId],
-      "client-request-id": [clientRequestId ?? requestId],
-      "content-type": ["application/json"],
-    }),
-  });
-  expect(Math.abs(error.errorEscaped!.innerError!.date!.getTime() - Date.now())).toBeLessThan(24 * 60 * 60 * 1000);
-}
-
 describe("activities", () => {
   it("PUT (raw request) creates then replaces an activity under its escaped appActivityId; GET reads it; DELETE removes it", async () => {
     const appActivityId = freshAppActivityId();
@@ -157,7 +124,7 @@ describe("activities", () => {
     expect(plain(await activity.get())).toEqual(plain(replaced));
 
     await expect(activity.delete()).resolves.toBeUndefined();
-    const gone = await rejection(activity.get());
+    const gone = await odataRejection(activity.get());
     expectODataError(gone, 404, "itemNotFound", `The activity '${created.id}' does not exist.`);
   });
 
@@ -363,7 +330,7 @@ describe("errors surface as the SDK's ODataError with our code, message and requ
     const activity = await putActivity(sdk, freshAppActivityId(), exampleActivity());
     const missing = crypto.randomUUID();
     const clientRequestId = crypto.randomUUID();
-    const error = await rejection(
+    const error = await odataRejection(
       sdk.client.me.activities
         .byUserActivityId(activity.id!)
         .historyItems.byActivityHistoryItemId(missing)
@@ -377,7 +344,7 @@ describe("errors surface as the SDK's ODataError with our code, message and requ
   it("400 BadRequest naming the property for an invalid value", async () => {
     const body = exampleActivity();
     body.visualElements!.backgroundColor = "red";
-    const error = await rejection(putActivity(sdk, freshAppActivityId(), body));
+    const error = await odataRejection(putActivity(sdk, freshAppActivityId(), body));
     expectODataError(
       error,
       400,
@@ -387,13 +354,13 @@ describe("errors surface as the SDK's ODataError with our code, message and requ
   });
 
   it("400 BadRequest naming a property the type does not define (sent through the model's additionalData)", async () => {
-    const error = await rejection(putActivity(sdk, freshAppActivityId(), { ...exampleActivity(), additionalData: { colour: "red" } }));
+    const error = await odataRejection(putActivity(sdk, freshAppActivityId(), { ...exampleActivity(), additionalData: { colour: "red" } }));
     expectODataError(error, 400, "BadRequest", "The property 'colour' does not exist on type 'microsoft.graph.userActivity'.");
   });
 
   it("400 invalidRequest for a history item id that is not a GUID", async () => {
     const activity = await putActivity(sdk, freshAppActivityId(), exampleActivity());
-    const error = await rejection(
+    const error = await odataRejection(
       sdk.client.me.activities.byUserActivityId(activity.id!).historyItems.byActivityHistoryItemId("not-a-guid").get(),
     );
     expectODataError(error, 400, "invalidRequest", /^Invalid value for 'historyItemId': expected a GUID/);
@@ -404,13 +371,13 @@ describe("errors surface as the SDK's ODataError with our code, message and requ
     const items = sdk.client.me.activities.byUserActivityId(activity.id!).historyItems;
     const item: ActivityHistoryItem = { id: crypto.randomUUID(), startedDateTime: new Date("2015-02-11T20:54:04Z") };
     await items.post(item);
-    const error = await rejection(items.post(item));
+    const error = await odataRejection(items.post(item));
     expectODataError(error, 409, "conflict", `A history item with id '${item.id}' already exists; PUT it to replace it.`);
   });
 
   it("401 InvalidAuthenticationToken with a Bearer challenge for an expired token", async () => {
     const expired = kiotaSdk(origin, await mintToken({ user, ttl: -3600 }));
-    const error = await rejection(expired.client.me.activities.get());
+    const error = await odataRejection(expired.client.me.activities.get());
     expectODataError(error, 401, "InvalidAuthenticationToken", "Lifetime validation failed: the token is expired.");
     // The SDK splits every response header on commas, the challenge's parameters included.
     expect(error.responseHeaders?.["www-authenticate"]?.join(",")).toBe(
