@@ -21,6 +21,7 @@ import { Client } from "@microsoft/microsoft-graph-client";
 import { createGraphServiceClient, GraphRequestAdapter, type GraphServiceClient } from "@microsoft/msgraph-sdk";
 import { createODataErrorFromDiscriminatorValue } from "@microsoft/msgraph-sdk/models/oDataErrors/index.js";
 import "@microsoft/msgraph-sdk-users";
+import "@microsoft/msgraph-sdk-subscriptions";
 
 /** Kiota's mapping of every error status to Graph's ODataError. */
 export const errorMappings: ErrorMappings = { XXX: createODataErrorFromDiscriminatorValue };
