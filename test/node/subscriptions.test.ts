@@ -8,7 +8,7 @@ import { constants, createDecipheriv, createHmac, createPrivateKey, privateDecry
 import { readFileSync } from "node:fs";
 import type { Subscription, UserActivity } from "@microsoft/msgraph-sdk/models/index.js";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { classicClient, kiotaSdk, type KiotaSdk } from "./clients";
 import { expectGraphError, expectODataError, graphRejection, GUID, odataRejection } from "./errors";
 import { Receiver, type Endpoint } from "./receiver";
@@ -43,6 +43,9 @@ beforeEach(async () => {
   [user, app, tenant] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
   token = await mintToken({ user, app, tenant });
   sdk = kiotaSdk(origin, token);
+});
+
+afterEach(() => {
   vi.restoreAllMocks();
 });
 
