@@ -4,7 +4,7 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, activityPath } from "./support/api";
-import { feedStub, HOLDS_NOTHING, storageOf } from "./support/objects";
+import { activityStub, feedStub, HOLDS_NOTHING, sqlIn, storageOf } from "./support/objects";
 import { prompt, Receiver, stall } from "./support/receiver";
 import { changeNotificationOf, lifecycleNotificationOf, notificationsAt, subscribe } from "./support/subscriptions";
 import { freshUser, postItem, putActivity } from "./support/users";
@@ -44,6 +44,25 @@ describe("delivery", () => {
       expect(request.method).toBe("POST");
       expect(request.contentType).toBe("application/json; charset=utf-8");
     }
+  });
+
+  it("tells of an activity's expiry as a deletion, and a history item's as an update, once the activity's alarm removes them", async () => {
+    const user = freshUser();
+    const receiver = new Receiver();
+    const subscription = await subscribe(user, receiver);
+    const expiring = await putActivity(user);
+    const kept = await putActivity(user);
+    const item = await postItem(user, kept.id, writerItemBody(1));
+    await receiver.until(() => notificationsAt(receiver).length === 3);
+    await sqlIn(activityStub(expiring.id, user.caller), "UPDATE activity SET expiration_ms = ?", Date.now() - 1);
+    expect(await runDurableObjectAlarm(activityStub(expiring.id, user.caller))).toBe(true);
+    await sqlIn(activityStub(kept.id, user.caller), "UPDATE history_item SET expiration_ms = ? WHERE id = ?", Date.now() - 1, item.id);
+    expect(await runDurableObjectAlarm(activityStub(kept.id, user.caller))).toBe(true);
+    await receiver.until(() => notificationsAt(receiver).length === 5);
+    expect(notificationsAt(receiver).slice(3)).toEqual([
+      changeNotificationOf(subscription, expiring.id, "deleted"),
+      changeNotificationOf(subscription, kept.id, "updated"),
+    ]);
   });
 
   it("delivers only the change types asked for", async () => {
