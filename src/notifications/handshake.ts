@@ -31,20 +31,22 @@ export function withValidationToken(url: string, token: string): string {
   return target.href;
 }
 
-/** At most MAX_ANSWER_BYTES of a body, as text (a longer one is cut off there). */
-async function readAnswer(response: Response): Promise<string> {
+/** A body as text; null when it is longer than MAX_ANSWER_BYTES (read no further). */
+async function readAnswer(response: Response): Promise<string | null> {
   if (!response.body) return "";
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  while (size <= MAX_ANSWER_BYTES) {
+  for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return new TextDecoder().decode(concat(chunks, size));
     chunks.push(value);
     size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
   }
-  await reader.cancel().catch(() => undefined);
-  return new TextDecoder().decode(concat(chunks, size).subarray(0, MAX_ANSWER_BYTES + 1));
 }
 
 /**
@@ -81,12 +83,13 @@ export async function handshake(url: string): Promise<string | null> {
       await response.body?.cancel().catch(() => undefined);
       return `it answered ${response.status} instead of 200`;
     }
-    let body: string;
+    let body: string | null;
     try {
       body = await readAnswer(response);
     } catch {
       return "its answer broke off before the end of its body";
     }
+    if (body === null) return `it answered 200 with a body of more than ${MAX_ANSWER_BYTES} bytes, not the validationToken`;
     if (body !== token) return `it answered 200 with the body ${quoted(body)}, not the validationToken`;
     return null;
   };
