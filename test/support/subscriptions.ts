@@ -19,7 +19,7 @@ export const subscriptionContext = (prefix = "/v1.0") => `${subscriptionsContext
 export const inMinutes = (minutes: number) => new Date(Date.now() + minutes * MINUTE_MS).toISOString();
 
 /** A valid POST body aimed at `receiver`, an hour long, with `overrides`. */
-export const subscriptionBody = (receiver: Receiver, overrides: Record<string, unknown> = {}) => ({
+export const subscriptionBody = (receiver: Receiver, overrides: Record<string, unknown> = {}): Record<string, any> => ({
   resource: "me/activities",
   changeType: "created,updated,deleted",
   notificationUrl: receiver.url(),
