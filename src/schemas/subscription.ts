@@ -111,20 +111,14 @@ export const subscriptionCreateSchema = z
       clientState: textSchema(limits.clientStateChars)
         .nullish()
         .openapi({ description: "Sent back in every notification, for the receiver to check.", example: "secretClientValue" }),
-      includeResourceData: z
-        .boolean(expected("true or false"))
-        .nullish()
-        .openapi({
-          description: "true: notifications carry the activity, encrypted (needs encryptionCertificate and its id).",
-          example: false,
-        }),
-      encryptionCertificate: z
-        .string(expected("a base64-encoded X.509 certificate"))
-        .nullish()
-        .openapi({
-          description: "The receiver's certificate (base64 X.509, RSA 2048 to 4096 bits), for includeResourceData.",
-          example: null,
-        }),
+      includeResourceData: z.boolean(expected("true or false")).nullish().openapi({
+        description: "true: notifications carry the activity, encrypted (needs encryptionCertificate and its id).",
+        example: false,
+      }),
+      encryptionCertificate: z.string(expected("a base64-encoded X.509 certificate")).nullish().openapi({
+        description: "The receiver's certificate (base64 X.509, RSA 2048 to 4096 bits), for includeResourceData.",
+        example: null,
+      }),
       encryptionCertificateId: textSchema()
         .nullish()
         .openapi({ description: "The app's own id for the certificate, sent back with each encrypted notification.", example: null }),
@@ -172,18 +166,21 @@ export const subscriptionPatchSchema = z
   )
   .openapi("subscriptionPatch");
 
+/** Graph's example subscription id. */
+const EXAMPLE_ID = "7f105c7d-2dc5-4530-97cd-4e7ae6534c07";
+
 /** A subscription id in the URL: documented as a GUID, but anything else is simply not found (404). */
 export const subscriptionIdSchema = z.string().openapi({
   description: "The subscription's id, as POST /subscriptions returned it.",
   format: "uuid",
-  example: "7f105c7d-2dc5-4530-97cd-4e7ae6534c07",
+  example: EXAMPLE_ID,
 });
 
 /** Graph's subscription resource: all of Graph v1.0's properties, nulls included. */
 export const subscriptionSchema = z
   .object({
     "@odata.context": z.string().optional(),
-    id: guidSchema.openapi({ description: "Set by the service." }),
+    id: guidSchema.openapi({ description: "Set by the service: a GUID, in lowercase.", example: EXAMPLE_ID }),
     resource: z.string(),
     applicationId: z.string().openapi({ description: "The subscribing app (the token's azp or appid)." }),
     changeType: z.string().openapi({ example: "created,updated,deleted" }),
