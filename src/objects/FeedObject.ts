@@ -18,8 +18,6 @@ import {
 import { afterPosition, Keyset, keysetBindings } from "./keyset";
 import { Schema } from "./migrations";
 import type { ActivityRecord, DateRange, FeedApplyResult, FeedUpdate } from "./records";
-import type { NewSubscription, SubscriptionChanges, SubscriptionCreated, SubscriptionRecord } from "./subscription-records";
-import { limits } from "../limits";
 
 export interface FeedQuery {
   /** activities: by lastModifiedDateTime; recent: those with history items, by their newest item. */
@@ -80,7 +78,6 @@ const MIGRATIONS: string[] = [
    UPDATE feed_entry SET position = version, born_version = version;
    CREATE INDEX feed_by_position ON feed_entry (position);
    ALTER TABLE registration ADD COLUMN sync_floor_ms INTEGER NOT NULL DEFAULT 0;`,
-  `CREATE TABLE throwaway_subscription (id TEXT PRIMARY KEY, record TEXT NOT NULL, expiration_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);`,
 ];
 
 /**
@@ -378,74 +375,6 @@ export class FeedObject extends DurableObject<Env> {
       );
     }
     await this.alarmSchedule.arm();
-  }
-
-  /** THROWAWAY: the lead's createSubscription replaces it. */
-  async createSubscription(subscription: NewSubscription): Promise<SubscriptionCreated> {
-    const { issuer: _issuer, tenantId, ...record } = subscription;
-    const owner = { tenantId, userId: record.creatorId, appId: record.applicationId };
-    if (!this.registration.registered) {
-      const answer = await userObject(this.env, owner).registerFeed(owner, owner.appId, { version: Date.now() * 1000, activity: null });
-      if (answer.registered) this.registration.registered = true;
-    }
-    this.schema.ensure();
-    this.registration.store();
-    const live = this.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM throwaway_subscription WHERE expiration_ms > ?", Date.now())
-      .one().n;
-    if (live >= limits.subscriptionsPerFeed) return { kind: "limit", limit: limits.subscriptionsPerFeed };
-    this.sql.exec(
-      "INSERT INTO throwaway_subscription VALUES (?, ?, ?, ?)",
-      record.id,
-      JSON.stringify(record),
-      record.expirationMs,
-      Date.now(),
-    );
-    return { kind: "created", subscription: record };
-  }
-
-  /** THROWAWAY. */
-  async listSubscriptions(): Promise<SubscriptionRecord[]> {
-    if (!this.schema.exists) return [];
-    return this.sql
-      .exec<{ record: string }>("SELECT record FROM throwaway_subscription WHERE expiration_ms > ? ORDER BY created_ms, id", Date.now())
-      .toArray()
-      .map((row) => JSON.parse(row.record) as SubscriptionRecord);
-  }
-
-  /** THROWAWAY. */
-  async getSubscription(id: string): Promise<SubscriptionRecord | null> {
-    if (!this.schema.exists) return null;
-    const row = this.sql
-      .exec<{ record: string }>("SELECT record FROM throwaway_subscription WHERE id = ? AND expiration_ms > ?", id, Date.now())
-      .toArray()[0];
-    return row ? (JSON.parse(row.record) as SubscriptionRecord) : null;
-  }
-
-  /** THROWAWAY. */
-  async updateSubscription(id: string, changes: SubscriptionChanges): Promise<SubscriptionRecord | null> {
-    const found = await this.getSubscription(id);
-    if (!found) return null;
-    const record = { ...found, ...changes };
-    this.sql.exec(
-      "UPDATE throwaway_subscription SET record = ?, expiration_ms = ? WHERE id = ?",
-      JSON.stringify(record),
-      record.expirationMs,
-      id,
-    );
-    return record;
-  }
-
-  /** THROWAWAY. */
-  async deleteSubscription(id: string): Promise<boolean> {
-    if (!(await this.getSubscription(id))) return false;
-    this.sql.exec("DELETE FROM throwaway_subscription WHERE id = ?", id);
-    return true;
-  }
-
-  /** THROWAWAY. */
-  async reauthorizeSubscription(id: string): Promise<boolean> {
-    return (await this.getSubscription(id)) !== null;
   }
 
   /** When the oldest tombstone is due to go (null: there is none). */
