@@ -15,6 +15,7 @@ import { validationHook } from "./graph/validation";
 import { adminRoutes } from "./routes/admin";
 import { batchRoutes, type Dispatch } from "./routes/batch";
 import { subscriptionRoutes } from "./routes/subscriptions";
+import { jwksRoutes } from "./routes/jwks";
 import { userActivityRoutes } from "./routes/user-activities";
 import { registerErrorResponses } from "./schemas/error";
 
@@ -77,8 +78,8 @@ function respond(c: Context<AppEnv>, failure: GraphError) {
 }
 
 /**
- * The Worker's app: request ids, the API under /v1.0, /beta and no prefix, the admin routes, one
- * error envelope; any other GET is a page of the site Worker (sitePage), such as the OpenAPI
+ * The Worker's app: request ids, the API under /v1.0, /beta and no prefix, the admin routes, the
+ * validationTokens' key set, one error envelope; any other GET is a page of the site Worker (sitePage), such as the OpenAPI
  * documents (public/openapi.json and public/admin/openapi.json, from src/openapi.ts).
  */
 export function buildApp() {
@@ -110,6 +111,8 @@ function graphApp(dispatch: Dispatch | undefined) {
   for (const prefix of ["/v1.0", "/beta", "/"]) app.route(prefix, api);
   // Not Graph's: served once, without a version prefix, and out of $batch's reach.
   if (dispatch) app.route("/", adminRoutes);
+  // The validationTokens' public keys, at the issuer's root ({iss}/.well-known/jwks.json), likewise.
+  if (dispatch) app.route("/", jwksRoutes);
 
   app.notFound(async (c) => {
     const page = dispatch ? await withoutNoStore(c, () => sitePage(c)) : null;

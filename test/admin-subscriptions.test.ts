@@ -5,7 +5,7 @@ import { send } from "./support/api";
 import { appUser, seedActivity } from "./support/admin";
 import { expectGraphError, withoutContext } from "./support/graph";
 import { Receiver } from "./support/receiver";
-import { subscribe } from "./support/subscriptions";
+import { postSubscription } from "./support/subscriptions";
 import { DEV_CALLER, mintAdminToken } from "./support/tokens";
 import { expectJson } from "./support/users";
 
@@ -20,16 +20,16 @@ describe("GET /admin/users/{oid}/subscriptions", () => {
     const [notes, mail] = [await appUser("b-contoso-notes", user), await appUser("a-contoso-mail", user)];
     await seedActivity(notes);
     const as = (app: string) => ({ user, app });
-    const first = await subscribe(receiver, as(notes.caller.appId), { clientState: "notes 1" });
-    const second = await subscribe(receiver, as(notes.caller.appId), { changeType: "deleted", clientState: "notes 2" });
+    const first = await postSubscription(receiver, as(notes.caller.appId), { clientState: "notes 1" });
+    const second = await postSubscription(receiver, as(notes.caller.appId), { changeType: "deleted", clientState: "notes 2" });
     // The mail app has subscriptions but has never written an activity.
-    const third = await subscribe(receiver, as(mail.caller.appId), { lifecycleNotificationUrl: receiver.url("/lifecycle") });
+    const third = await postSubscription(receiver, as(mail.caller.appId), { lifecycleNotificationUrl: receiver.url("/lifecycle") });
     // Someone else: another user of the same app, the same oid in another tenant.
-    await subscribe(receiver, { app: notes.caller.appId });
+    await postSubscription(receiver, { app: notes.caller.appId });
     const otherTenant = "5a1b2c3d-0000-4000-8000-000000000003";
-    const foreign = await subscribe(receiver, { user, app: notes.caller.appId, tenant: otherTenant });
+    const foreign = await postSubscription(receiver, { user, app: notes.caller.appId, tenant: otherTenant });
     // A deleted one is not listed.
-    const deleted = await subscribe(receiver, as(notes.caller.appId));
+    const deleted = await postSubscription(receiver, as(notes.caller.appId));
     expect((await send("DELETE", `/v1.0/subscriptions/${deleted.id}`, { as: as(notes.caller.appId) })).status).toBe(204);
 
     expectJson(await subscriptionsOf(user), 200, { value: [third, first, second].map(withoutContext) });

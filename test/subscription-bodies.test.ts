@@ -10,7 +10,7 @@ import {
   handshakeTo,
   inMinutes,
   listed,
-  subscribe,
+  postSubscription,
   subscriptionBody,
   subscriptionPath,
   subscriptionResource,
@@ -293,7 +293,7 @@ describe("PATCH /subscriptions/{id} refuses, changing nothing", () => {
     it(`${what}: 400 naming it`, async () => {
       const receiver = new Receiver();
       const user = freshUser();
-      const created = await subscribe(receiver, user.as);
+      const created = await postSubscription(receiver, user.as);
       expectGraphError(
         await send("PATCH", subscriptionPath(created.id), { as: user.as, body: { expirationDateTime: inMinutes(200), ...body } }),
         400,

@@ -6,7 +6,15 @@ import { describe, expect, it } from "vitest";
 import { send } from "./support/api";
 import { expectGraphError } from "./support/graph";
 import { type Behaviour, Receiver, stall } from "./support/receiver";
-import { handshakeTo, inMinutes, listed, subscribe, subscriptionBody, subscriptionPath, subscriptionsPath } from "./support/subscriptions";
+import {
+  handshakeTo,
+  inMinutes,
+  listed,
+  postSubscription,
+  subscriptionBody,
+  subscriptionPath,
+  subscriptionsPath,
+} from "./support/subscriptions";
 import { expectJson, freshUser } from "./support/users";
 
 const RULE =
@@ -110,7 +118,7 @@ describe("PATCH /subscriptions/{id} moving notificationUrl to an endpoint that f
     const receiver = new Receiver();
     const failing = new Receiver(() => new Response("not found", { status: 404 }));
     const user = freshUser();
-    const created = await subscribe(receiver, user.as);
+    const created = await postSubscription(receiver, user.as);
     const path = subscriptionPath(created.id);
     const refused = await send("PATCH", path, {
       as: user.as,

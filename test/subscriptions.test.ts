@@ -12,7 +12,7 @@ import {
   inMinutes,
   listed,
   minutesAfter,
-  subscribe,
+  postSubscription,
   subscriptionBody,
   subscriptionContext,
   subscriptionPath,
@@ -82,7 +82,7 @@ describe("POST /subscriptions", () => {
     const receiver = new Receiver();
     const user = freshUser();
     const ids: string[] = [];
-    for (let k = 0; k < limits.subscriptionsPerFeed; k++) ids.push((await subscribe(receiver, user.as, { clientState: `${k}` })).id);
+    for (let k = 0; k < limits.subscriptionsPerFeed; k++) ids.push((await postSubscription(receiver, user.as, { clientState: `${k}` })).id);
     const refused = await send("POST", subscriptionsPath(), { as: user.as, body: subscriptionBody(receiver) });
     expectGraphError(
       refused,
@@ -94,9 +94,9 @@ describe("POST /subscriptions", () => {
     // Oldest first, the refused one not among them.
     expect(all.map(({ id, clientState }) => [id, clientState])).toEqual(ids.map((id, k) => [id, `${k}`]));
     // Another app of the same user has a feed, and a limit, of its own; a deletion makes room.
-    await subscribe(receiver, { ...user.as, app: crypto.randomUUID() });
+    await postSubscription(receiver, { ...user.as, app: crypto.randomUUID() });
     expect((await call("DELETE", subscriptionPath(ids[0]!), { as: user.as })).status).toBe(204);
-    await subscribe(receiver, user.as);
+    await postSubscription(receiver, user.as);
   });
 });
 
@@ -105,7 +105,7 @@ describe("one subscription", () => {
     const receiver = new Receiver();
     const user = freshUser();
     const body = subscriptionBody(receiver, { clientState: "secretClientValue" });
-    const created = await subscribe(receiver, user.as, body);
+    const created = await postSubscription(receiver, user.as, body);
     const path = subscriptionPath(created.id);
     expectJson(await send("GET", path, { as: user.as }), 200, created);
     // Ids are matched whatever their case.
@@ -141,7 +141,7 @@ describe("one subscription", () => {
     const first = new Receiver();
     const second = new Receiver();
     const user = freshUser();
-    const created = await subscribe(first, user.as);
+    const created = await postSubscription(first, user.as);
     const path = subscriptionPath(created.id);
     const moved = { ...created, notificationUrl: second.url("/moved?key=1") };
     expectJson(await send("PATCH", path, { as: user.as, body: { notificationUrl: moved.notificationUrl } }), 200, moved);
@@ -156,7 +156,7 @@ describe("one subscription", () => {
   it("PATCH raises a short lifetime to 45 minutes and refuses one over 4230 minutes, changing nothing", async () => {
     const receiver = new Receiver();
     const user = freshUser();
-    const created = await subscribe(receiver, user.as);
+    const created = await postSubscription(receiver, user.as);
     const path = subscriptionPath(created.id);
     const before = Date.now();
     const raised = await call("PATCH", path, { as: user.as, body: { expirationDateTime: inMinutes(1) } });
@@ -176,7 +176,7 @@ describe("one subscription", () => {
   it("is another caller's business only: another user, another app, a non-GUID id or an expired one is a 404", async () => {
     const receiver = new Receiver();
     const user = freshUser();
-    const created = await subscribe(receiver, user.as);
+    const created = await postSubscription(receiver, user.as);
     const path = subscriptionPath(created.id);
     const strangers = [freshUser().as, { ...user.as, app: crypto.randomUUID() }, { ...user.as, tenant: crypto.randomUUID() }];
     const requests = [

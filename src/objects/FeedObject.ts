@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Caller } from "../auth/verify-token";
 import { userObject } from "./addresses";
 import { AlarmSchedule, soonest } from "./alarm-schedule";
-import { writtenBefore, WRITTEN_BEFORE_SQL, writtenBeforeBindings } from "./erasure-rule";
+import { VERSIONS_PER_MS, type WholeState, writtenBefore, WRITTEN_BEFORE_SQL, writtenBeforeBindings } from "./erasure-rule";
 import { LiveSockets, liveSocketExpiry } from "./feed-live";
 import { FeedRegistration } from "./feed-registration";
 import {
@@ -15,70 +15,16 @@ import {
   STREAM_HORIZON_MS,
   type StreamChange,
 } from "./feed-stream";
-import { afterPosition, Keyset, keysetBindings } from "./keyset";
+import { FeedNotifications, UNDELIVERED_CHECK_MS } from "./feed-notifications";
+import { type FeedPage, FeedPages, type FeedQuery } from "./feed-pages";
+import { publicRecord, reauthorizeDue, SubscriptionTable } from "./feed-subscriptions";
+import { Keyset } from "./keyset";
+import { FEED_MIGRATIONS } from "./feed-schema";
 import { Schema } from "./migrations";
-import type { ActivityRecord, DateRange, FeedApplyResult, FeedUpdate } from "./records";
+import type { DateRange, FeedApplyResult, FeedUpdate } from "./records";
+import type { NewSubscription, SubscriptionChanges, SubscriptionCreated, SubscriptionRecord } from "./subscription-records";
 
-export interface FeedQuery {
-  /** activities: by lastModifiedDateTime; recent: those with history items, by their newest item. */
-  view: "activities" | "recent";
-  top: number;
-  range: DateRange;
-  cursor: string | null;
-  /** Also give the cursor after each activity, for a caller that may end the page sooner ($expand). */
-  cursorsAfter: boolean;
-  /** Whether the page also says how many activities the whole view holds within the range. */
-  count: boolean;
-}
-
-/** A listed activity: its id, and its Graph JSON (without @odata.context), rendered when it was stored. */
-export interface ListedActivity {
-  id: string;
-  resource: string;
-}
-
-export type FeedPage =
-  | {
-      kind: "page";
-      activities: ListedActivity[];
-      nextCursor: string | null;
-      /** cursorsAfter[i] continues the walk after activities[i]; empty unless asked for. */
-      cursorsAfter: string[];
-      /** How many activities the view holds within the range, when asked for. */
-      count: number | null;
-    }
-  | { kind: "bad-cursor" };
-
-const MIGRATIONS: string[] = [
-  `CREATE TABLE feed_entry (
-     activity_id TEXT PRIMARY KEY,
-     version INTEGER NOT NULL,
-     activity TEXT,
-     last_modified_ms INTEGER,
-     recent_ms INTEGER,
-     expiration_ms INTEGER
-   ) WITHOUT ROWID;
-   CREATE INDEX feed_by_last_modified ON feed_entry (last_modified_ms, activity_id) WHERE activity IS NOT NULL;
-   CREATE INDEX feed_by_recent ON feed_entry (recent_ms, activity_id) WHERE recent_ms IS NOT NULL;
-   CREATE TABLE cursor_key (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), raw BLOB NOT NULL);`,
-  // When each tombstone was recorded, so it can go once it is no longer needed (those already there count from now);
-  // and the feed's registration with its user's registry, with the latest erasure's instant it enforces.
-  `ALTER TABLE feed_entry ADD COLUMN deleted_ms INTEGER;
-   UPDATE feed_entry SET deleted_ms = CAST(unixepoch('subsec') * 1000 AS INTEGER) WHERE activity IS NULL;
-   CREATE INDEX feed_tombstone_by_deleted ON feed_entry (deleted_ms) WHERE activity IS NULL;
-   CREATE TABLE registration (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), erased_before_ms INTEGER);`,
-  // Each entry's Graph JSON, rendered as it is stored, so a page is joined from it rather than rebuilt.
-  // Entries stored before this step are rendered as they are read, until their activity next changes.
-  `ALTER TABLE feed_entry ADD COLUMN resource TEXT;`,
-  // The change stream: each entry's position (that of its latest change; entries already here count
-  // from their version, a clock reading of the same scale), and the version its current life began
-  // with (a change at that version created it). Tokens from before sync_floor_ms are gone (410).
-  `ALTER TABLE feed_entry ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE feed_entry ADD COLUMN born_version INTEGER NOT NULL DEFAULT 0;
-   UPDATE feed_entry SET position = version, born_version = version;
-   CREATE INDEX feed_by_position ON feed_entry (position);
-   ALTER TABLE registration ADD COLUMN sync_floor_ms INTEGER NOT NULL DEFAULT 0;`,
-];
+export type { FeedPage, FeedQuery, ListedActivity } from "./feed-pages";
 
 /**
  * How long a tombstone lives: the stream's horizon (see feed-stream.ts), which also makes sure no
@@ -88,9 +34,6 @@ export const TOMBSTONE_LIFETIME_MS = STREAM_HORIZON_MS;
 
 /** Tombstones deleted per alarm run. */
 const PRUNE_BATCH = 1000;
-
-const SORT_COLUMN = { activities: "last_modified_ms", recent: "recent_ms" } as const;
-const INDEX = { activities: "feed_by_last_modified", recent: "feed_by_recent" } as const;
 
 /**
  * The index of one (tenant, user, app)'s activities, kept in step by the activities' own
@@ -105,25 +48,33 @@ export class FeedObject extends DurableObject<Env> {
   private readonly schema: Schema;
   private readonly registration: FeedRegistration;
   private readonly stream: FeedStream;
+  private readonly pages: FeedPages;
   private readonly sockets: LiveSockets;
   private readonly alarmSchedule: AlarmSchedule;
+  private readonly subscriptions: SubscriptionTable;
+  private readonly notifications: FeedNotifications;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.keyset = new Keyset(this.sql);
-    this.schema = new Schema(ctx.storage, MIGRATIONS);
+    this.schema = new Schema(ctx.storage, FEED_MIGRATIONS);
     this.registration = new FeedRegistration(this.sql);
     this.stream = new FeedStream(this.sql, () => this.keyset);
+    this.pages = new FeedPages(this.sql, () => this.keyset);
     this.sockets = new LiveSockets(ctx);
     this.alarmSchedule = new AlarmSchedule(
       ctx.storage,
-      () => soonest(this.pruneDue(), this.sockets.earliestExpiry()),
+      () => soonest(this.pruneDue(), this.sockets.earliestExpiry(), this.schema.exists ? this.notifications.nextDue(Date.now()) : null),
       () => this.schema.exists || ctx.getWebSockets().length > 0,
     );
+    this.subscriptions = new SubscriptionTable(this.sql);
+    this.notifications = new FeedNotifications(ctx.storage, this.subscriptions, this.alarmSchedule, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.schema.upgrade();
-      if (this.schema.exists) this.registration.load();
+      if (!this.schema.exists) return;
+      this.registration.load();
+      this.subscriptions.load();
     });
   }
 
@@ -136,14 +87,10 @@ export class FeedObject extends DurableObject<Env> {
     const whole = update.activity;
     if (whole === undefined) return this.applyHistoryItems(update, owner);
     const registration = this.registration;
-    if (!registration.registered) {
-      const answer = await userObject(this.env, owner).registerFeed(owner, owner.appId, { version: update.version, activity: whole });
-      if (answer.registered) registration.registered = true;
-      registration.raiseErasedBefore(answer.erasedBeforeMs);
-    }
+    await this.register(owner, { version: update.version, activity: whole });
     const now = Date.now();
     // Read the watermark only now: an erasure may have begun while the registry answered.
-    const result = this.ctx.storage.transactionSync((): FeedApplyResult & { change?: StreamChange } => {
+    const result = this.ctx.storage.transactionSync((): FeedApplyResult & { change?: StreamChange; logged?: boolean } => {
       const erasedBeforeMs = registration.erasedBeforeMs;
       if (erasedBeforeMs !== null && writtenBefore({ version: update.version, activity: whole }, erasedBeforeMs)) {
         const stored = this.schema.exists
@@ -190,17 +137,33 @@ export class FeedObject extends DurableObject<Env> {
         .toArray()[0];
       if (!applied) return { kind: "applied" };
       const changeType: ChangeType = applied.removed ? "deleted" : applied.born ? "created" : "updated";
-      return { kind: "applied", change: { activityId: update.activityId, changeType, position: applied.position } };
+      const change = { activityId: update.activityId, changeType, position: applied.position };
+      return { kind: "applied", change, logged: this.notifications.record(change, update.version, now) };
     });
     if (result.kind === "erased") return { kind: "erased", beforeMs: result.beforeMs };
-    if (result.change) this.changed([result.change], owner);
+    if (result.change) await this.changed(result.change, result.logged === true, owner);
     if (result.change?.changeType === "deleted") await this.alarmSchedule.arm();
     return { kind: "applied" };
   }
 
-  /** Tells whoever follows the feed live of changes just applied. */
-  private changed(changes: StreamChange[], owner: Caller): void {
-    this.sockets.notify(changes, owner);
+  /** Registers the feed with its user's registry, once in its life, before its first entry (`first`) or subscription. */
+  private async register(owner: Caller, first: WholeState): Promise<void> {
+    if (this.registration.registered) return;
+    const answer = await userObject(this.env, owner).registerFeed(owner, owner.appId, first);
+    if (answer.registered) this.registration.registered = true;
+    this.registration.raiseErasedBefore(answer.erasedBeforeMs);
+  }
+
+  /**
+   * Tells whoever follows the feed of a change just applied: its live sockets, and its
+   * subscriptions when the change was logged for them (the alarm then makes sure it is delivered).
+   */
+  private async changed(change: StreamChange, logged: boolean, owner: Caller): Promise<void> {
+    this.sockets.notify([change], owner);
+    if (!logged) return;
+    const now = Date.now();
+    this.notifications.deliver(now);
+    await this.alarmSchedule.noLaterThan(now + UNDELIVERED_CHECK_MS);
   }
 
   /**
@@ -209,74 +172,44 @@ export class FeedObject extends DurableObject<Env> {
    * and newest item time; a tombstone stays one. Where it cannot be judged alone (no registration
    * or no entry here, or an erasure in force, which judges whole states), the whole is asked for.
    */
-  private applyHistoryItems(update: FeedUpdate, owner: Caller): FeedApplyResult {
+  private async applyHistoryItems(update: FeedUpdate, owner: Caller): Promise<FeedApplyResult> {
     if (!this.registration.registered || !this.schema.exists || this.registration.erasedBeforeMs !== null)
       return { kind: "needs-activity" };
-    // One statement writes: no transaction needed around it. A live entry moves to the stream's next position; a tombstone stays where it is.
-    const applied = this.sql
-      .exec<{ position: number; removed: number }>(
-        `UPDATE feed_entry SET version = ?1, recent_ms = CASE WHEN activity IS NULL THEN NULL ELSE ?2 END,
+    // A live entry moves to the stream's next position; a tombstone stays where it is.
+    const now = Date.now();
+    const applied = this.ctx.storage.transactionSync(() => {
+      const row = this.sql
+        .exec<{ position: number; removed: number }>(
+          `UPDATE feed_entry SET version = ?1, recent_ms = CASE WHEN activity IS NULL THEN NULL ELSE ?2 END,
            position = iif(activity IS NULL, position, ${nextPositionSql("?5")})
          WHERE activity_id = ?3 AND version < ?4
          RETURNING position, activity IS NULL AS removed`,
-        update.version,
-        update.recentMs,
-        update.activityId,
-        update.version,
-        Date.now(),
-      )
-      .toArray()[0];
-    if (applied && !applied.removed)
-      this.changed([{ activityId: update.activityId, changeType: "updated", position: applied.position }], owner);
+          update.version,
+          update.recentMs,
+          update.activityId,
+          update.version,
+          now,
+        )
+        .toArray()[0];
+      if (!row || row.removed) return { row, change: null, logged: false };
+      const change: StreamChange = { activityId: update.activityId, changeType: "updated", position: row.position };
+      return { row, change, logged: this.notifications.record(change, update.version, now) };
+    });
+    if (applied.change) await this.changed(applied.change, applied.logged, owner);
     // Nothing written: an older update, superseded, unless there is no entry at all.
-    if (applied || this.sql.exec("SELECT 1 FROM feed_entry WHERE activity_id = ?", update.activityId).toArray().length)
+    if (applied.row || this.sql.exec("SELECT 1 FROM feed_entry WHERE activity_id = ?", update.activityId).toArray().length)
       return { kind: "applied" };
     return { kind: "needs-activity" };
   }
 
   /** How many live activities a view holds with lastModifiedDateTime in the range. */
   async count(view: FeedQuery["view"], range: DateRange): Promise<number> {
-    return this.schema.exists ? this.countLive(view, range, Date.now()) : 0;
+    return this.schema.exists ? this.pages.count(view, range, Date.now()) : 0;
   }
 
   /** One page of live activities, newest first, and a cursor for the next page when there is one. */
   async list(query: FeedQuery): Promise<FeedPage> {
-    // A feed that was never written to lists nothing, and never issued a cursor.
-    if (!this.schema.exists) {
-      if (query.cursor !== null) return { kind: "bad-cursor" };
-      return { kind: "page", activities: [], nextCursor: null, cursorsAfter: [], count: query.count ? 0 : null };
-    }
-    const sort = SORT_COLUMN[query.view];
-    const scope = JSON.stringify([query.view, query.range.from, query.range.to]);
-    const now = Date.now();
-    const { conditions, bindings } = liveEntries(query.view, query.range, now);
-    if (query.cursor !== null) {
-      const after = await this.keyset.open(query.cursor, scope);
-      if (!after) return { kind: "bad-cursor" };
-      conditions.push(afterPosition(sort, "activity_id"));
-      bindings.push(...keysetBindings(after));
-    }
-    const count = query.count ? this.countLive(query.view, query.range, now) : null;
-    // Walk the view's own index in order and stop at the page's end, never sorting the whole feed;
-    // rows are read one at a time, so a page of large activities stops reading at its size.
-    const rows = this.sql.exec<{ activity_id: string; resource: string | null; activity: string | null; sort_ms: number }>(
-      `SELECT activity_id, resource, iif(resource IS NULL, activity, NULL) AS activity, ${sort} AS sort_ms FROM feed_entry INDEXED BY ${INDEX[query.view]}
-       WHERE ${conditions.join(" AND ")} ORDER BY ${sort} DESC, activity_id DESC LIMIT ?`,
-      ...bindings,
-      query.top + 1,
-    );
-    const positionOf = (row: { activity_id: string; sort_ms: number }) => ({ sortMs: row.sort_ms, id: row.activity_id });
-    const page = await this.keyset.page(rows, query.top, scope, positionOf, (row) => (row.resource ?? row.activity!).length);
-    return {
-      kind: "page",
-      activities: page.rows.map((row) => ({
-        id: row.activity_id,
-        resource: row.resource ?? render(JSON.parse(row.activity!) as ActivityRecord),
-      })),
-      nextCursor: page.nextCursor,
-      cursorsAfter: query.cursorsAfter ? await Promise.all(page.rows.map((row) => this.keyset.cursorAfter(positionOf(row), scope))) : [],
-      count,
-    };
+    return this.pages.list(query, this.schema.exists);
   }
 
   /** One page of a delta round (see feed-stream.ts). */
@@ -306,19 +239,70 @@ export class FeedObject extends DurableObject<Env> {
     }
   }
 
-  private countLive(view: FeedQuery["view"], range: DateRange, now: number): number {
-    const { conditions, bindings } = liveEntries(view, range, now);
-    return this.sql.exec<{ count: number }>(`SELECT count(*) AS count FROM feed_entry WHERE ${conditions.join(" AND ")}`, ...bindings).one()
-      .count;
+  /** Stores a new subscription (validated, its endpoints' handshakes passed), delivered every change it asks for from now on. */
+  async createSubscription(subscription: NewSubscription): Promise<SubscriptionCreated> {
+    const now = Date.now();
+    const owner = { tenantId: subscription.tenantId, userId: subscription.creatorId, appId: subscription.applicationId };
+    // A subscription registers the feed as an entry does, so the user's registry lists it (admin listing, erasure).
+    await this.register(owner, { version: now * VERSIONS_PER_MS, activity: null });
+    this.schema.ensure();
+    const created = this.ctx.storage.transactionSync(() => {
+      this.registration.store();
+      return this.subscriptions.create(subscription, this.notifications.startPosition(now), now);
+    });
+    if (created.kind === "created") await this.alarmSchedule.noLaterThan(subscription.expirationMs);
+    return created;
+  }
+
+  /** The feed's live subscriptions, oldest first. */
+  async listSubscriptions(): Promise<SubscriptionRecord[]> {
+    return this.subscriptions.live(Date.now()).map((subscription) => publicRecord(subscription.record));
+  }
+
+  /** A live subscription (null: none, or expired). */
+  async getSubscription(id: string): Promise<SubscriptionRecord | null> {
+    const subscription = this.subscriptions.get(id, Date.now());
+    return subscription ? publicRecord(subscription.record) : null;
+  }
+
+  /** Applies a PATCH (validated; a new notificationUrl's handshake passed); a new URL is tried at once. */
+  async updateSubscription(id: string, changes: SubscriptionChanges): Promise<SubscriptionRecord | null> {
+    const now = Date.now();
+    const subscription = this.subscriptions.get(id, now);
+    if (!subscription) return null;
+    this.ctx.storage.transactionSync(() => {
+      this.subscriptions.update(subscription, changes);
+      if (changes.notificationUrl !== undefined) this.subscriptions.recordDelivery(subscription, subscription.deliveredPosition, 0, null);
+    });
+    this.notifications.deliver(now);
+    await this.alarmSchedule.noLaterThan(reauthorizeDue(subscription) ?? subscription.record.expirationMs);
+    return publicRecord(subscription.record);
+  }
+
+  /** Removes a subscription: nothing more is delivered to it. False when there was none (or it expired). */
+  async deleteSubscription(id: string): Promise<boolean> {
+    return this.subscriptions.get(id, Date.now()) !== undefined && this.subscriptions.delete(id);
+  }
+
+  /** Whether a live subscription exists to reauthorize (Graph's reauthorize renews no lifetime). */
+  async reauthorizeSubscription(id: string): Promise<boolean> {
+    return this.subscriptions.get(id, Date.now()) !== undefined;
   }
 
   /** Starts an erasure here: from now on, updates written before `beforeMs` are refused. Idempotent. */
   async beginErasure(beforeMs: number): Promise<void> {
+    const now = Date.now();
     this.schema.ensure();
-    this.registration.registered = true;
-    this.registration.raiseErasedBefore(beforeMs);
-    this.registration.raiseSyncFloor(Date.now());
-    this.registration.store();
+    this.ctx.storage.transactionSync(() => {
+      this.registration.registered = true;
+      this.registration.raiseErasedBefore(beforeMs);
+      this.registration.raiseSyncFloor(now);
+      this.registration.store();
+      // The user's subscriptions go too, each app told with subscriptionRemoved.
+      this.notifications.removeAll("subscriptionRemoved", now);
+    });
+    this.notifications.deliver(now);
+    await this.alarmSchedule.arm();
   }
 
   /** Ids of the entries (live or tombstones) after `after`, in id order: at most `top`. */
@@ -349,30 +333,41 @@ export class FeedObject extends DurableObject<Env> {
       return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM feed_entry").one().n;
     });
     this.keyset = new Keyset(this.sql);
-    if (remaining > 0) return { emptied: false };
+    if (remaining > 0 || this.notifications.holdsAny()) return { emptied: false };
+    await this.deleteStorage();
+    return { emptied: true };
+  }
+
+  /** Deletes everything the feed stores; open sockets still close when their tokens expire. */
+  private async deleteStorage(): Promise<void> {
     await this.ctx.storage.deleteAll();
     this.schema.forget();
     this.registration.forget();
+    this.subscriptions.forget();
     this.alarmSchedule.forget();
-    // Open sockets still close when their tokens expire.
     await this.alarmSchedule.arm();
-    return { emptied: true };
   }
 
   /**
    * Prunes the tombstones that have outlived the stream's horizon (a batch at a time), closes the
-   * sockets whose tokens expired, and re-arms. Safe to run any number of times.
+   * sockets whose tokens expired, runs the notifications' share (feed-notifications.ts), and
+   * re-arms. A feed an erasure emptied, once its last lifecycle notification is delivered, deletes
+   * all it stores. Safe to run any number of times.
    */
   override async alarm(): Promise<void> {
     this.alarmSchedule.fired();
-    this.sockets.closeExpired(Date.now());
+    const now = Date.now();
+    this.sockets.closeExpired(now);
     if (this.schema.exists) {
       this.sql.exec(
         `DELETE FROM feed_entry WHERE activity_id IN (SELECT activity_id FROM feed_entry INDEXED BY feed_tombstone_by_deleted
            WHERE activity IS NULL AND deleted_ms <= ? ORDER BY deleted_ms LIMIT ?)`,
-        Date.now() - TOMBSTONE_LIFETIME_MS,
+        now - TOMBSTONE_LIFETIME_MS,
         PRUNE_BATCH,
       );
+      this.notifications.runAlarm(now);
+      const erasedEmpty = this.registration.erasedBeforeMs !== null && !this.notifications.holdsAny();
+      if (erasedEmpty && this.sql.exec("SELECT 1 FROM feed_entry LIMIT 1").toArray().length === 0) return this.deleteStorage();
     }
     await this.alarmSchedule.arm();
   }
@@ -387,12 +382,4 @@ export class FeedObject extends DurableObject<Env> {
       .one().at;
     return oldest === null ? null : oldest + TOMBSTONE_LIFETIME_MS;
   }
-}
-
-/** The conditions that pick a view's live entries with lastModifiedDateTime in the range. */
-function liveEntries(view: FeedQuery["view"], range: DateRange, now: number) {
-  const conditions = ["activity IS NOT NULL", "expiration_ms > ?", "last_modified_ms BETWEEN ? AND ?"];
-  const bindings: (string | number)[] = [now, range.from, range.to];
-  if (view === "recent") conditions.push("recent_ms IS NOT NULL");
-  return { conditions, bindings };
 }

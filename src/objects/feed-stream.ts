@@ -22,7 +22,7 @@ export const STREAM_HORIZON_MS = DEFAULT_LIFETIME_MS + 24 * 60 * 60 * 1000;
  * max(head + 1, now × 1000). So a position also says when its change was applied, and a feed whose
  * storage was deleted (an erasure) still numbers every later change above every earlier one.
  */
-const POSITIONS_PER_MS = 1000;
+export const POSITIONS_PER_MS = 1000;
 
 /** The next position, as SQL over feed_entry, with the apply's instant bound as `now`. */
 export const nextPositionSql = (now: string) =>

@@ -1,11 +1,78 @@
-// Subscriptions (Graph's change notifications) from a test: a body aimed at a receiver, the
-// resource the service must answer for it, and the validation handshake as a receiver saw it.
+// Subscriptions from a test: stored in a user's feed as POST /subscriptions stores them once its
+// checks and handshakes passed (for the delivery tests), or made through the route itself; the
+// resource the route answers; the handshake and the notifications a receiver gets.
 import { expect } from "vitest";
+import type { NewSubscription, SubscriptionChangeType } from "../../src/objects/subscription-records";
 import { type Answer, call, GUID, ORIGIN } from "./api";
+import { feedStub } from "./objects";
 import type { Receiver } from "./receiver";
 import { callerFor, type TokenOptions } from "./tokens";
+import type { TestUser } from "./users";
 
 const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/** Stores a subscription of `user`'s feed delivering to `receiver` (and its /lifecycle path); the record stored. */
+export async function subscribe(
+  user: TestUser,
+  receiver: Receiver,
+  overrides: Partial<NewSubscription> & { changeTypes?: SubscriptionChangeType[] } = {},
+): Promise<NewSubscription> {
+  const record: NewSubscription = {
+    id: crypto.randomUUID(),
+    resource: "me/activities",
+    changeTypes: ["created", "updated", "deleted"],
+    notificationUrl: receiver.url("/notify"),
+    lifecycleNotificationUrl: receiver.url("/lifecycle"),
+    expirationMs: Date.now() + HOUR_MS,
+    clientState: `state-${crypto.randomUUID()}`,
+    includeResourceData: false,
+    encryptionCertificate: null,
+    encryptionCertificateId: null,
+    latestSupportedTlsVersion: "v1_2",
+    applicationId: user.caller.appId,
+    creatorId: user.caller.userId,
+    tenantId: user.caller.tenantId,
+    issuer: ORIGIN,
+    ...overrides,
+  };
+  const created = await feedStub(user.caller).createSubscription(record);
+  expect(created.kind).toBe("created");
+  return record;
+}
+
+/** The change notification a subscription gets for a change of activity `activityId`, its id and version aside (checked as a GUID and a number). */
+export const changeNotificationOf = (subscription: NewSubscription, activityId: string, changeType: SubscriptionChangeType) => ({
+  id: expect.stringMatching(GUID),
+  subscriptionId: subscription.id,
+  subscriptionExpirationDateTime: new Date(subscription.expirationMs).toISOString(),
+  tenantId: subscription.tenantId,
+  clientState: subscription.clientState,
+  changeType,
+  resource: `users/${subscription.creatorId}/activities/${activityId}`,
+  resourceData: {
+    "@odata.type": "#microsoft.graph.userActivity",
+    "@odata.id": `users/${subscription.creatorId}/activities/${activityId}`,
+    "@odata.etag": expect.stringMatching(/^W\/"\d+"$/),
+    id: activityId,
+  },
+});
+
+/** A lifecycle notification a subscription gets. */
+export const lifecycleNotificationOf = (subscription: NewSubscription, lifecycleEvent: string) => ({
+  id: expect.stringMatching(GUID),
+  subscriptionId: subscription.id,
+  subscriptionExpirationDateTime: new Date(subscription.expirationMs).toISOString(),
+  tenantId: subscription.tenantId,
+  clientState: subscription.clientState,
+  lifecycleEvent,
+});
+
+/** Every notification a receiver got on `path`, in order, across its POSTs. */
+export const notificationsAt = (receiver: Receiver, path = "/notify") =>
+  receiver.received
+    .filter((request) => request.url.pathname === path && !request.url.searchParams.has("validationToken"))
+    .flatMap((request) => (JSON.parse(request.body) as { value: Record<string, unknown>[] }).value);
 
 /** The collection, and one subscription, under a version prefix. */
 export const subscriptionsPath = (prefix = "/v1.0") => `${prefix}/subscriptions`;
@@ -69,7 +136,7 @@ export function subscriptionResource(
 }
 
 /** POSTs a subscription aimed at `receiver` for the token `as` names; asserts it was created and returns it. */
-export async function subscribe(receiver: Receiver, as: TokenOptions = {}, overrides: Record<string, unknown> = {}) {
+export async function postSubscription(receiver: Receiver, as: TokenOptions = {}, overrides: Record<string, unknown> = {}) {
   const answer = await call("POST", subscriptionsPath(), { as, body: subscriptionBody(receiver, overrides) });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
   return answer.body as Record<string, any>;

@@ -1,0 +1,56 @@
+import { formatDateTime } from "../graph/dates";
+import type { ChangeType } from "../objects/feed-stream";
+import type { NewSubscription } from "../objects/subscription-records";
+
+// Graph's changeNotification, as a subscription's notificationUrl and lifecycleNotificationUrl get it.
+
+/** The lifecycle events the service sends (Graph's lifecycleEventType). */
+export type LifecycleEvent = "reauthorizationRequired" | "subscriptionRemoved" | "missed";
+
+/** A change as a notification tells of it: the activity, how it changed, and the version it changed to. */
+export interface NotifiedChange {
+  activityId: string;
+  changeType: ChangeType;
+  version: number;
+}
+
+/** What every notification of a subscription carries. */
+const subscriptionFields = (id: string, subscription: NewSubscription) => ({
+  id,
+  subscriptionId: subscription.id,
+  subscriptionExpirationDateTime: formatDateTime(subscription.expirationMs),
+  tenantId: subscription.tenantId,
+  clientState: subscription.clientState,
+});
+
+/** Graph's change notification of one change of an activity (the resource data names it; rich notifications add encryptedContent). */
+export function changeNotification(id: string, subscription: NewSubscription, change: NotifiedChange) {
+  const resource = `users/${subscription.creatorId}/activities/${change.activityId}`;
+  return {
+    ...subscriptionFields(id, subscription),
+    changeType: change.changeType,
+    resource,
+    resourceData: {
+      "@odata.type": "#microsoft.graph.userActivity",
+      "@odata.id": resource,
+      "@odata.etag": `W/"${change.version}"`,
+      id: change.activityId,
+    },
+  };
+}
+
+/** Graph's lifecycle notification: the subscription's fields and the event, no resource. */
+export const lifecycleNotification = (id: string, subscription: NewSubscription, event: LifecycleEvent) => ({
+  ...subscriptionFields(id, subscription),
+  lifecycleEvent: event,
+});
+
+/**
+ * A notification's id: a GUID derived from what it tells (its subscription and its change), so
+ * every retry of it carries the same id and a receiver can drop the repeats.
+ */
+export async function notificationId(...parts: (string | number)[]): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\n"))));
+  const hex = [...digest.subarray(0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
