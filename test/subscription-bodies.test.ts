@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { send } from "./support/api";
 import { expectGraphError } from "./support/graph";
+import { CERTIFICATES } from "./support/certificates";
 import { Receiver } from "./support/receiver";
 import {
   handshakeTo,
@@ -141,19 +142,45 @@ describe("POST /subscriptions refuses, storing and sending nothing", () => {
     expect(await listed(user.as)).toEqual([]);
   });
 
-  it("a certificate that is not base64: 400 naming encryptionCertificate", async () => {
+  it("a certificate the service cannot encrypt to, with or without includeResourceData: 400 naming encryptionCertificate and why", async () => {
+    const receiver = new Receiver();
+    const user = freshUser();
+    for (const [certificate, why] of [
+      ["not base64!", "Not base64: expected an X.509 certificate's DER bytes in base64, or a PEM certificate."],
+      [CERTIFICATES.ecP256, "The certificate's key is EC (P-256); expected RSA of 2048 to 4096 bits."],
+      [CERTIFICATES.rsa1024, "The certificate's key is 1024-bit RSA; expected RSA of 2048 to 4096 bits."],
+    ]) {
+      for (const includeResourceData of [true, false]) {
+        const body = subscriptionBody(receiver, {
+          includeResourceData,
+          encryptionCertificate: certificate,
+          encryptionCertificateId: "my-cert",
+        });
+        expectGraphError(
+          await send("POST", subscriptionsPath(), { as: user.as, body }),
+          400,
+          "BadRequest",
+          `Invalid value for 'encryptionCertificate'. ${why}`,
+        );
+      }
+    }
+    expect(await listed(user.as)).toEqual([]);
+    expect(receiver.received).toEqual([]);
+  });
+
+  it("rich notifications where the deployment has no key to sign their validationTokens: 400", async () => {
     const receiver = new Receiver();
     const user = freshUser();
     const body = subscriptionBody(receiver, {
       includeResourceData: true,
-      encryptionCertificate: "not base64!",
+      encryptionCertificate: CERTIFICATES.rsa2048,
       encryptionCertificateId: "my-cert",
     });
     expectGraphError(
-      await send("POST", subscriptionsPath(), { as: user.as, body }),
+      await send("POST", subscriptionsPath(), { as: user.as, body, vars: { NOTIFICATION_SIGNING_KEY: "" } }),
       400,
       "BadRequest",
-      /^Invalid value for 'encryptionCertificate': .+\.$/,
+      "includeResourceData is not available on this deployment: it has no key to sign the validationTokens rich notifications carry (NOTIFICATION_SIGNING_KEY is not set). Subscribe without it.",
     );
     expect(await listed(user.as)).toEqual([]);
     expect(receiver.received).toEqual([]);
@@ -228,6 +255,19 @@ describe("POST /subscriptions takes", () => {
     const created = await send("POST", subscriptionsPath(), { as: user.as, body });
     expectJson(created, 201, subscriptionResource(body, user.as));
     expect(created.body.id).not.toBe(body.id);
+  });
+
+  it("rich notifications with an RSA certificate (base64 DER or PEM) and its id, both returned as sent", async () => {
+    const receiver = new Receiver();
+    const user = freshUser();
+    for (const certificate of [CERTIFICATES.rsa2048, CERTIFICATES.rsa4096, CERTIFICATES.rsa2048Pem]) {
+      const body = subscriptionBody(receiver, {
+        includeResourceData: true,
+        encryptionCertificate: certificate,
+        encryptionCertificateId: "my-cert-1",
+      });
+      expectJson(await send("POST", subscriptionsPath(), { as: user.as, body }), 201, subscriptionResource(body, user.as));
+    }
   });
 
   it("plain http to a loopback address only where WEBHOOK_LOOPBACK_HTTP is on (it is, under .dev.vars)", async () => {

@@ -11,6 +11,7 @@ import { DEFAULT_TLS_VERSION, type SubscriptionCreateBody } from "../schemas/sub
 import { certificateProblem } from "./certificate";
 import { allowsLoopbackHttp, endpointProblem } from "./endpoint";
 import type { Endpoint } from "./handshake";
+import { signingConfigured } from "./validation-tokens";
 
 /** Who asks, as the token says, and what the deployment allows. */
 export interface Asker {
@@ -41,9 +42,17 @@ export function checkEndpoint(endpoint: Endpoint, env: Env): void {
   if (problem) throw badRequest(`Invalid value for '${endpoint.property}': expected ${problem}; got ${quoted(endpoint.url)}.`);
 }
 
-/** includeResourceData's needs: a certificate and its id; any certificate given must be one the service can encrypt to. */
-async function checkEncryption(body: SubscriptionCreateBody): Promise<void> {
+/**
+ * includeResourceData's needs: keys to sign its validationTokens (NOTIFICATION_SIGNING_KEY), a
+ * certificate and its id; any certificate given must be one the service can encrypt to.
+ */
+async function checkEncryption(body: SubscriptionCreateBody, env: Env): Promise<void> {
   if (body.includeResourceData) {
+    if (!signingConfigured(env)) {
+      throw badRequest(
+        "includeResourceData is not available on this deployment: it has no key to sign the validationTokens rich notifications carry (NOTIFICATION_SIGNING_KEY is not set). Subscribe without it.",
+      );
+    }
     const missing = (["encryptionCertificate", "encryptionCertificateId"] as const).filter((name) => body[name] == null);
     if (missing.length > 0) {
       throw badRequest(
@@ -53,7 +62,7 @@ async function checkEncryption(body: SubscriptionCreateBody): Promise<void> {
   }
   if (body.encryptionCertificate != null) {
     const problem = await certificateProblem(body.encryptionCertificate);
-    if (problem) throw badRequest(`Invalid value for 'encryptionCertificate': ${problem}.`);
+    if (problem) throw badRequest(`Invalid value for 'encryptionCertificate'. ${problem}`);
   }
 }
 
@@ -73,7 +82,7 @@ export async function newSubscription(
   const endpoints: Endpoint[] = [{ property: "notificationUrl", url: body.notificationUrl }];
   if (body.lifecycleNotificationUrl != null) endpoints.push({ property: "lifecycleNotificationUrl", url: body.lifecycleNotificationUrl });
   for (const endpoint of endpoints) checkEndpoint(endpoint, asker.env);
-  await checkEncryption(body);
+  await checkEncryption(body, asker.env);
   const subscription: NewSubscription = {
     id: crypto.randomUUID(),
     resource: body.resource.written,
