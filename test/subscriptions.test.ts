@@ -8,7 +8,9 @@ import { answer, batch, errorAnswer, expectBatchAnswer, JSON_HEADERS } from "./s
 import { expectGraphError, withoutContext } from "./support/graph";
 import { Receiver } from "./support/receiver";
 import {
+  changeNotificationOf,
   handshakeTo,
+  notificationsAt,
   inMinutes,
   listed,
   minutesAfter,
@@ -20,7 +22,8 @@ import {
   subscriptionsContext,
   subscriptionsPath,
 } from "./support/subscriptions";
-import { expectJson, freshUser } from "./support/users";
+import { expectJson, freshUser, putActivity } from "./support/users";
+import type { NewSubscription } from "../src/objects/subscription-records";
 
 afterEach(() => vi.useRealTimers());
 
@@ -97,6 +100,25 @@ describe("POST /subscriptions", () => {
     await postSubscription(receiver, { ...user.as, app: crypto.randomUUID() });
     expect((await call("DELETE", subscriptionPath(ids[0]!), { as: user.as })).status).toBe(204);
     await postSubscription(receiver, user.as);
+  });
+});
+
+describe("a subscription made through the route", () => {
+  it("is told of its caller's changes by its feed, with what the route stored", async () => {
+    const receiver = new Receiver();
+    const user = freshUser();
+    const created = await postSubscription(receiver, user.as, { changeType: "created", clientState: "through the route" });
+    const activity = await putActivity(user);
+    await receiver.until(() => notificationsAt(receiver).length === 1);
+    // The fields a notification names, as the route stored them.
+    const stored = {
+      id: created.id,
+      expirationMs: Date.parse(created.expirationDateTime),
+      tenantId: user.caller.tenantId,
+      clientState: created.clientState,
+      creatorId: user.oid,
+    } as NewSubscription;
+    expect(notificationsAt(receiver)).toEqual([changeNotificationOf(stored, activity.id, "created")]);
   });
 });
 
