@@ -14,6 +14,7 @@ import { sitePage } from "./graph/site-pages";
 import { validationHook } from "./graph/validation";
 import { adminRoutes } from "./routes/admin";
 import { batchRoutes, type Dispatch } from "./routes/batch";
+import { subscriptionRoutes } from "./routes/subscriptions";
 import { jwksRoutes } from "./routes/jwks";
 import { userActivityRoutes } from "./routes/user-activities";
 import { registerErrorResponses } from "./schemas/error";
@@ -41,7 +42,7 @@ const GRAPH_CLIENT_HEADERS = [
 
 /**
  * The Graph API surface without a version prefix: the user's activity routes under /me and
- * /users/{user}, and, given a `dispatch`, `$batch`, which runs its requests through it.
+ * /users/{user}, their subscriptions, and, given a `dispatch`, `$batch`, which runs its requests through it.
  */
 export function buildApi(dispatch?: Dispatch) {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -49,7 +50,10 @@ export function buildApi(dispatch?: Dispatch) {
   api.use("/users/:user/*", authenticate(), rateLimit(), pathUser());
   api.route("/me", userActivityRoutes);
   api.route("/users/:user", userActivityRoutes);
-  // A batch request may address any path these routes begin with (me, users), and nothing else.
+  // Graph's change notifications: the caller's own subscriptions, whoever's activities they name (no pathUser).
+  api.use("/subscriptions/*", authenticate(), rateLimit());
+  api.route("/", subscriptionRoutes);
+  // A batch request may address any path these routes begin with (me, users, subscriptions), and nothing else.
   const roots = new Set(api.routes.map((route) => route.path.split("/")[1]!));
   if (dispatch) api.route("/", batchRoutes({ dispatch, roots }));
   registerErrorResponses(api.openAPIRegistry);
