@@ -2,11 +2,13 @@
 // hash), and a burst of writes to one activity shares its pushes to the feed, while every write is
 // still in the feed when acknowledged.
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { FeedObject } from "../src/objects/FeedObject";
-import { call, createActivity, historyItemsPath } from "./support/api";
+import { appActivityPath, call, createActivity, freshAppActivityId, historyItemPath, historyItemsPath } from "./support/api";
+import { activityBody } from "./support/builders";
 import { activitiesContext, jsonAnswer, seen } from "./support/graph";
-import { feedStub } from "./support/objects";
+import { activityStub, feedStub } from "./support/objects";
+import { fireAlarm, rowsWritten } from "./support/rows";
 import { callerFor, mintToken } from "./support/tokens";
 
 afterEach(() => {
@@ -74,4 +76,78 @@ it("a burst of writes to one activity: each is in the feed when acknowledged, at
   // No write waits for another's push: each pushes once, unless a newer write's push was acknowledged first.
   expect(applies.mock.calls.length).toBeGreaterThan(0);
   expect(applies.mock.calls.length).toBeLessThanOrEqual(30);
+});
+
+describe("rows written per write, as Cloudflare bills them (index entries included; a setAlarm or deleteAlarm is one)", () => {
+  const body = { startedDateTime: "2015-02-11T20:54:04Z" };
+
+  /** A fresh activity with one item, its objects, and each write kind, the item's PUT first (a create), then its replace. */
+  async function writer() {
+    const appActivityId = freshAppActivityId();
+    const created = await call("PUT", appActivityPath(appActivityId), { body: activityBody() });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    const item = crypto.randomUUID();
+    const writes = {
+      "PUT item (create)": () => call("PUT", historyItemPath(id, item), { body }),
+      "PUT item (replace)": () => call("PUT", historyItemPath(id, item), { body }),
+      "POST item": () => call("POST", historyItemsPath(id), { body }),
+      "PATCH item": () => call("PATCH", historyItemPath(id, item), { body: { userTimezone: "Europe/Paris" } }),
+      "PUT activity (replace)": () => call("PUT", appActivityPath(appActivityId), { body: activityBody() }),
+    };
+    return { objects: { activity: activityStub(id), feed: feedStub() }, writes };
+  }
+
+  /** Each write's rows and statements, by object; with `alarm`, its activity's alarm run is counted with it. */
+  async function measure(alarm: boolean) {
+    const { objects, writes } = await writer();
+    const measured: Record<string, unknown> = {};
+    for (const [kind, write] of Object.entries(writes)) {
+      // In a burst, the write before set the retry this one finds pending; sparse, the alarm has cleared it.
+      if (alarm) await fireAlarm(objects.activity);
+      measured[kind] = await rowsWritten(objects, async () => {
+        expect((await write()).status).toBeLessThan(300);
+        if (alarm) await fireAlarm(objects.activity);
+      });
+    }
+    return measured;
+  }
+
+  it("in a burst (the retry a write before noted still pending): an item write 4 rows in its activity's object, 3 in the feed", async () => {
+    const item = {
+      activity: { rows: 4, statements: ["INSERT INTO history_item", "INSERT INTO feed_outbox"] },
+      feed: { rows: 3, statements: ["UPDATE feed_entry SET"] },
+    };
+    // With no subscription, the feed runs nothing for notifications: they are held in memory (feed-notifications.ts).
+    expect(await measure(false)).toEqual({
+      "PUT item (create)": item,
+      "PUT item (replace)": item,
+      "POST item": item,
+      "PATCH item": { ...item, activity: { rows: 4, statements: ["SELECT * FROM", ...item.activity.statements] } },
+      "PUT activity (replace)": {
+        activity: {
+          rows: 2,
+          statements: ["SELECT id, app_activity_id,", "INSERT INTO activity", "INSERT INTO feed_outbox", "SELECT * FROM"],
+        },
+        feed: { rows: 4, statements: ["INSERT INTO feed_entry"] },
+      },
+    });
+  });
+
+  it("sparse (each write after its retry's alarm ran, counted with its own): 3 rows more in the activity's object, for the alarm", async () => {
+    const rows = Object.fromEntries(
+      Object.entries(await measure(true)).map(([kind, objects]) => [
+        kind,
+        Object.fromEntries(Object.entries(objects as Record<string, { rows: number }>).map(([name, counted]) => [name, counted.rows])),
+      ]),
+    );
+    // The write arms the retry (a setAlarm); its alarm finds the change acknowledged, clears the retry and arms for the expiry.
+    expect(rows).toEqual({
+      "PUT item (create)": { activity: 7, feed: 3 },
+      "PUT item (replace)": { activity: 7, feed: 3 },
+      "POST item": { activity: 7, feed: 3 },
+      "PATCH item": { activity: 7, feed: 3 },
+      "PUT activity (replace)": { activity: 5, feed: 4 },
+    });
+  });
 });
