@@ -113,17 +113,17 @@ describe("rows written per write, as Cloudflare bills them (index entries includ
     return measured;
   }
 
-  it("in a burst (the retry a write before noted still pending): an item write 4 rows in its activity's object, 3 in the feed", async () => {
-    const item = {
-      activity: { rows: 4, statements: ["INSERT INTO history_item", "INSERT INTO feed_outbox"] },
-      feed: { rows: 3, statements: ["UPDATE feed_entry SET"] },
-    };
+  it("in a burst (the retry a write before noted still pending): an item write 3 or 4 rows in its activity's object, 3 in the feed", async () => {
+    // A new item: its row, its two index entries and the outbox's row. A replace keeps the expiry's entry as it is.
+    const created = { rows: 4, statements: ["INSERT INTO history_item", "INSERT INTO feed_outbox"] };
+    const replaced = { ...created, rows: 3 };
+    const feed = { rows: 3, statements: ["UPDATE feed_entry SET"] };
     // With no subscription, the feed runs nothing for notifications: they are held in memory (feed-notifications.ts).
     expect(await measure(false)).toEqual({
-      "PUT item (create)": item,
-      "PUT item (replace)": item,
-      "POST item": item,
-      "PATCH item": { ...item, activity: { rows: 4, statements: ["SELECT * FROM", ...item.activity.statements] } },
+      "PUT item (create)": { activity: created, feed },
+      "PUT item (replace)": { activity: replaced, feed },
+      "POST item": { activity: created, feed },
+      "PATCH item": { activity: { rows: 3, statements: ["SELECT * FROM", ...created.statements] }, feed },
       "PUT activity (replace)": {
         activity: {
           rows: 2,
@@ -144,9 +144,9 @@ describe("rows written per write, as Cloudflare bills them (index entries includ
     // The write arms the retry (a setAlarm); its alarm finds the change acknowledged, clears the retry and arms for the expiry.
     expect(rows).toEqual({
       "PUT item (create)": { activity: 7, feed: 3 },
-      "PUT item (replace)": { activity: 7, feed: 3 },
+      "PUT item (replace)": { activity: 6, feed: 3 },
       "POST item": { activity: 7, feed: 3 },
-      "PATCH item": { activity: 7, feed: 3 },
+      "PATCH item": { activity: 6, feed: 3 },
       "PUT activity (replace)": { activity: 5, feed: 4 },
     });
   });
