@@ -8,6 +8,9 @@ import { FeedRegistration } from "./feed-registration";
 import {
   type ChangeType,
   type DeltaPage,
+  APPLY_STATE,
+  APPLY_STATE_KEEPING_RECENT,
+  type AppliedState,
   type DeltaQuery,
   FeedStream,
   nextPositionSql,
@@ -113,28 +116,21 @@ export class FeedObject extends DurableObject<Env> {
       registration.store();
       // An expired state is stored as a tombstone: it shows nothing, and the alarm prunes it.
       const activity = whole !== null && whole.expirationMs > now ? whole : null;
-      // A newer state moves the entry to the stream's next position; it was created there when its entry was not live before.
-      const applied = this.sql
-        .exec<{ position: number; born: number; removed: number }>(
-          `INSERT INTO feed_entry (activity_id, version, activity, resource, last_modified_ms, recent_ms, expiration_ms, deleted_ms, position, born_version)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ${nextPositionSql("?9")}, ?2)
-           ON CONFLICT (activity_id) DO UPDATE SET version = excluded.version, activity = excluded.activity, resource = excluded.resource,
-             last_modified_ms = excluded.last_modified_ms, recent_ms = excluded.recent_ms, expiration_ms = excluded.expiration_ms,
-             deleted_ms = excluded.deleted_ms, position = excluded.position,
-             born_version = iif(feed_entry.activity IS NULL OR feed_entry.expiration_ms <= ?9, excluded.version, feed_entry.born_version)
-           WHERE excluded.version > feed_entry.version
-           RETURNING position, born_version = version AS born, activity IS NULL AS removed`,
-          update.activityId,
-          update.version,
-          activity ? JSON.stringify(activity) : null,
-          activity ? render(activity) : null,
-          activity?.lastModifiedMs ?? null,
-          activity ? update.recentMs : null,
-          activity?.expirationMs ?? null,
-          activity ? null : now,
-          now,
-        )
-        .toArray()[0];
+      const bindings = [
+        update.activityId,
+        update.version,
+        activity ? JSON.stringify(activity) : null,
+        activity ? render(activity) : null,
+        activity?.lastModifiedMs ?? null,
+        activity ? update.recentMs : null,
+        activity?.expirationMs ?? null,
+        activity ? null : now,
+        now,
+      ];
+      // Most states keep the newest item's time (an activity PUT): tried first with the statement that leaves it as it is.
+      const applied =
+        this.sql.exec<AppliedState>(APPLY_STATE_KEEPING_RECENT, ...bindings).toArray()[0] ??
+        this.sql.exec<AppliedState>(APPLY_STATE, ...bindings).toArray()[0];
       if (!applied) return { kind: "applied" };
       const changeType: ChangeType = applied.removed ? "deleted" : applied.born ? "created" : "updated";
       const change = { activityId: update.activityId, changeType, position: applied.position };

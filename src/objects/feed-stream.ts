@@ -28,6 +28,31 @@ export const POSITIONS_PER_MS = 1000;
 export const nextPositionSql = (now: string) =>
   `max(coalesce((SELECT max(position) FROM feed_entry INDEXED BY feed_by_position), 0) + 1, ${now} * ${POSITIONS_PER_MS})`;
 
+/** What storing a whole state returns when it changed the entry: its new position, whether that created it, or removed it. */
+export type AppliedState = { position: number; born: number; removed: number };
+
+/**
+ * Stores an activity's whole state in its entry, unless a newer one is there (nothing returned): a
+ * newer state moves the entry to the stream's next position; it was created there when its entry
+ * was not live before. Bindings: ?1 the activity's id, ?2 the version, ?3 the activity (null: a
+ * tombstone), ?4 its resource, ?5 lastModified, ?6 the newest item's time, ?7 the expiry, ?8 when
+ * removed, ?9 now. With `keepRecent`, the newest item's time is left out of the update, and an
+ * entry whose time differs is left as it was: SQLite writes an index entry again for every indexed
+ * column an update names, changed or not (a row written, as Cloudflare bills it).
+ */
+const applyState = (keepRecent: boolean) =>
+  `INSERT INTO feed_entry (activity_id, version, activity, resource, last_modified_ms, recent_ms, expiration_ms, deleted_ms, position, born_version)
+   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ${nextPositionSql("?9")}, ?2)
+   ON CONFLICT (activity_id) DO UPDATE SET version = excluded.version, activity = excluded.activity, resource = excluded.resource,
+     last_modified_ms = excluded.last_modified_ms,${keepRecent ? "" : " recent_ms = excluded.recent_ms,"} expiration_ms = excluded.expiration_ms,
+     deleted_ms = excluded.deleted_ms, position = excluded.position,
+     born_version = iif(feed_entry.activity IS NULL OR feed_entry.expiration_ms <= ?9, excluded.version, feed_entry.born_version)
+   WHERE excluded.version > feed_entry.version${keepRecent ? " AND feed_entry.recent_ms IS excluded.recent_ms" : ""}
+   RETURNING position, born_version = version AS born, activity IS NULL AS removed`;
+
+export const APPLY_STATE = applyState(false);
+export const APPLY_STATE_KEEPING_RECENT = applyState(true);
+
 /** The Graph JSON a page or a round lists for an activity. */
 export const render = (activity: ActivityRecord) => JSON.stringify(toActivityResource(activity));
 
