@@ -4,11 +4,14 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FeedObject } from "../src/objects/FeedObject";
-import { appActivityPath, call, createActivity, freshAppActivityId, historyItemPath, historyItemsPath } from "./support/api";
+import { appActivityPath, call, createActivity, historyItemPath, historyItemsPath } from "./support/api";
 import { activityBody } from "./support/builders";
 import { activitiesContext, jsonAnswer, seen } from "./support/graph";
 import { activityStub, feedStub } from "./support/objects";
+import { stall, Receiver } from "./support/receiver";
 import { fireAlarm, rowsWritten } from "./support/rows";
+import { subscribe } from "./support/subscriptions";
+import { freshUser, putActivity, type TestUser } from "./support/users";
 import { callerFor, mintToken } from "./support/tokens";
 
 afterEach(() => {
@@ -81,21 +84,19 @@ it("a burst of writes to one activity: each is in the feed when acknowledged, at
 describe("rows written per write, as Cloudflare bills them (index entries included; a setAlarm or deleteAlarm is one)", () => {
   const body = { startedDateTime: "2015-02-11T20:54:04Z" };
 
-  /** A fresh activity with one item, its objects, and each write kind, the item's PUT first (a create), then its replace. */
-  async function writer() {
-    const appActivityId = freshAppActivityId();
-    const created = await call("PUT", appActivityPath(appActivityId), { body: activityBody() });
-    expect(created.status).toBe(201);
-    const id: string = created.body.id;
+  /** A fresh user's activity, its objects, and each write kind, the item's PUT first (a create), then its replace. */
+  async function writer(user: TestUser = freshUser()) {
+    const { id, appActivityId } = await putActivity(user);
     const item = crypto.randomUUID();
+    const as = user.as;
     const writes = {
-      "PUT item (create)": () => call("PUT", historyItemPath(id, item), { body }),
-      "PUT item (replace)": () => call("PUT", historyItemPath(id, item), { body }),
-      "POST item": () => call("POST", historyItemsPath(id), { body }),
-      "PATCH item": () => call("PATCH", historyItemPath(id, item), { body: { userTimezone: "Europe/Paris" } }),
-      "PUT activity (replace)": () => call("PUT", appActivityPath(appActivityId), { body: activityBody() }),
+      "PUT item (create)": () => call("PUT", historyItemPath(id, item), { as, body }),
+      "PUT item (replace)": () => call("PUT", historyItemPath(id, item), { as, body }),
+      "POST item": () => call("POST", historyItemsPath(id), { as, body }),
+      "PATCH item": () => call("PATCH", historyItemPath(id, item), { as, body: { userTimezone: "Europe/Paris" } }),
+      "PUT activity (replace)": () => call("PUT", appActivityPath(appActivityId as string), { as, body: activityBody() }),
     };
-    return { objects: { activity: activityStub(id), feed: feedStub() }, writes };
+    return { objects: { activity: activityStub(id, user.caller), feed: feedStub(user.caller) }, writes };
   }
 
   /** Each write's rows and statements, by object; with `alarm`, its activity's alarm run is counted with it. */
@@ -149,6 +150,21 @@ describe("rows written per write, as Cloudflare bills them (index entries includ
       "POST item": { activity: 7, feed: 3 },
       "PATCH item": { activity: 6, feed: 3 },
       "PUT activity (replace)": { activity: 5, feed: 3 },
+    });
+  });
+
+  it("with a subscription listening, a write logs its change for it: one statement and one row more in the feed, none in the activity's object", async () => {
+    const user = freshUser();
+    // A receiver that never answers keeps the first delivery in flight, so no delivery writes while the write is counted.
+    await subscribe(user, new Receiver(stall));
+    const { objects, writes } = await writer(user);
+    // The first logged change arms the feed's alarm for its delivery (a setAlarm); the next ones find it armed.
+    expect((await writes["PUT item (create)"]()).status).toBe(201);
+    const counted = await rowsWritten(objects, async () => expect((await writes["PUT item (replace)"]()).status).toBe(200));
+    expect(counted).toEqual({
+      activity: { rows: 3, statements: ["INSERT INTO history_item", "INSERT INTO feed_outbox"] },
+      // Then the feed starts what is due: its lifecycle notifications are read; the subscription's POST is in flight already.
+      feed: { rows: 4, statements: ["UPDATE feed_entry SET", "INSERT INTO change_log", "SELECT * FROM"] },
     });
   });
 });
