@@ -153,7 +153,7 @@ describe("rows written per write, as Cloudflare bills them (index entries includ
     });
   });
 
-  it("with a subscription listening, a write logs its change for it: one statement and one row more in the feed, none in the activity's object", async () => {
+  it("with a subscription listening, a write logs its change for it: one statement and one row more in the feed's transaction, none in the activity's object", async () => {
     const user = freshUser();
     // A receiver that never answers keeps the first delivery in flight, so no delivery writes while the write is counted.
     await subscribe(user, new Receiver(stall));
