@@ -31,7 +31,10 @@ async function countCases(bench: Bench, client: Client, cases: Case[], requests:
   for (const { label, request } of cases) {
     for (let i = 0; i < requests; i++) {
       const [path, init] = request(i);
-      const response = await fetch(`${bench.doors.origin}${path}`, { ...init, headers: { ...client.headers, ...(init.headers as Record<string, string>) } });
+      const response = await fetch(`${bench.doors.origin}${path}`, {
+        ...init,
+        headers: { ...client.headers, ...(init.headers as Record<string, string>) },
+      });
       await response.arrayBuffer();
       if (!response.ok) throw new Error(`counts: ${label}: ${response.status}`);
     }
@@ -53,7 +56,12 @@ export async function runCounts(bench: Bench): Promise<void> {
   note(`counts: storage operations per request (${requests} requests each, bench doors)`);
   const client = await clientFor(newIdentity());
   const ids = Array.from({ length: requests }, () => crypto.randomUUID());
-  const activity = await putActivity(doors.origin, client, "/bench/counts", ids.map((itemId) => ({ id: itemId, ...historyItemBody() })));
+  const activity = await putActivity(
+    doors.origin,
+    client,
+    "/bench/counts",
+    ids.map((itemId) => ({ id: itemId, ...historyItemBody() })),
+  );
   const itemPath = (itemId: string) => `/v1.0/me/activities/${activity}/historyItems/${itemId}`;
   const deltaHeaders = { prefer: `odata.maxpagesize=${settings.workloads.pageSize}` };
   // A deltaLink from before the writes below: its round lists the activity they changed.
@@ -90,7 +98,9 @@ async function countNotified(bench: Bench, requests: number): Promise<Record<str
   const itemId = crypto.randomUUID();
   const activity = await putActivity(doors.origin, client, "/bench/counts/notified", [{ id: itemId, ...historyItemBody() }]);
   await subscribe(doors.origin, client, `${receiver.origin}/counts/${client.identity.userId}`, "bench-counts");
-  note(`counts: ${requests} writes to a feed with one subscription, each delivered, then its alarm (${NOTIFICATION_ALARM_WAIT_MS / 1000} s)`);
+  note(
+    `counts: ${requests} writes to a feed with one subscription, each delivered, then its alarm (${NOTIFICATION_ALARM_WAIT_MS / 1000} s)`,
+  );
   await benchDoor(doors.origin, "counts", {});
   for (let i = 0; i < requests; i++) {
     const delivered = new Promise<void>((resolve, reject) => {
@@ -119,7 +129,10 @@ async function baselineRows(bench: Bench, client: Client, itemPaths: string[]): 
   const rows = async (label: string, paths: string[], init: RequestInit) => {
     await (await fetch(`${origin}/__bench/rows`)).arrayBuffer();
     for (const path of paths) {
-      const response = await fetch(`${origin}${path}`, { ...init, headers: { ...client.headers, ...(init.headers as Record<string, string>) } });
+      const response = await fetch(`${origin}${path}`, {
+        ...init,
+        headers: { ...client.headers, ...(init.headers as Record<string, string>) },
+      });
       await response.arrayBuffer();
       if (!response.ok) throw new Error(`counts: baseline ${label}: ${response.status}`);
     }
@@ -132,10 +145,18 @@ async function baselineRows(bench: Bench, client: Client, itemPaths: string[]): 
   return {
     "PUT history item (create), baseline + feed push": await rows("create", fresh, { method: "PUT", body: ITEM_BODY, headers: feedPush }),
     [COUNTED.floor]: await rows("replace", itemPaths, { method: "PUT", body: ITEM_BODY, headers: feedPush }),
-    "POST history item, baseline + feed push": await rows("POST", itemPaths.map(() => collection), { method: "POST", body: ITEM_BODY, headers: feedPush }),
+    "POST history item, baseline + feed push": await rows(
+      "POST",
+      itemPaths.map(() => collection),
+      { method: "POST", body: ITEM_BODY, headers: feedPush },
+    ),
     "PUT history item (replace), bare baseline": await rows("bare replace", itemPaths, { method: "PUT", body: ITEM_BODY }),
     "GET history item, bare baseline": await rows("GET", itemPaths, { method: "GET" }),
-    "GET bare page": await rows("page", itemPaths.map(() => "/v1.0/me/activities?$top=10"), { method: "GET" }),
+    "GET bare page": await rows(
+      "page",
+      itemPaths.map(() => "/v1.0/me/activities?$top=10"),
+      { method: "GET" },
+    ),
   };
 }
 
@@ -148,7 +169,12 @@ export async function runQueryPlans(bench: Bench): Promise<void> {
   bench.note("query plans: every route once, then EXPLAIN QUERY PLAN of every statement seen");
   const client = await clientFor(newIdentity());
   const ids = [crypto.randomUUID(), crypto.randomUUID()];
-  const id = await putActivity(doors.origin, client, "/bench/plans", ids.map((itemId) => ({ id: itemId, ...historyItemBody() })));
+  const id = await putActivity(
+    doors.origin,
+    client,
+    "/bench/plans",
+    ids.map((itemId) => ({ id: itemId, ...historyItemBody() })),
+  );
   const other = await putActivity(doors.origin, client, "/bench/plans-deleted");
   const item = `/v1.0/me/activities/${id}/historyItems`;
   const requests: [string, RequestInit][] = [
@@ -165,13 +191,19 @@ export async function runQueryPlans(bench: Bench): Promise<void> {
     [`/v1.0/me/activities/${other}`, { method: "DELETE" }],
   ];
   for (const [path, init] of requests) {
-    const response = await fetch(`${doors.origin}${path}`, { ...init, headers: { ...client.headers, ...(init.headers as Record<string, string>) } });
+    const response = await fetch(`${doors.origin}${path}`, {
+      ...init,
+      headers: { ...client.headers, ...(init.headers as Record<string, string>) },
+    });
     const text = await response.text();
     if (!response.ok) throw new Error(`query plans: ${init.method} ${path}: ${response.status} ${text.slice(0, 200)}`);
     // Follow one nextLink (or deltaLink), so the keyset continuation is planned too.
     const body = JSON.parse(text || "{}") as { "@odata.nextLink"?: string; "@odata.deltaLink"?: string };
     const next = body["@odata.nextLink"] ?? body["@odata.deltaLink"];
-    if (next) await (await fetch(`${doors.origin}${pathOf(next)}`, { headers: { ...client.headers, ...(init.headers as Record<string, string>) } })).arrayBuffer();
+    if (next)
+      await (
+        await fetch(`${doors.origin}${pathOf(next)}`, { headers: { ...client.headers, ...(init.headers as Record<string, string>) } })
+      ).arrayBuffer();
   }
   bench.results.plans = await benchDoor<QueryPlan[]>(doors.origin, "query-plans", { caller: client.identity, id });
 }

@@ -98,4 +98,3 @@ export async function runExpiry(bench: Bench): Promise<void> {
     errors: run.errors,
   };
 }
-

@@ -1,8 +1,8 @@
 // The growth phase: each request at the largest size against the same request at the smallest, in
 // paired rounds (bench/paired.ts), on the service with bench doors: PUT and GET of a history item
 // with 10 and 100,000 items in the activity, the feed and recent pages with 10 and 10,000
-// activities in the feed, and a deltaLink round's first page after 10 and 10,000 changes in the
-// stream. Seeding goes through the objects' own code behind the bench doors (ActivityObject's
+// activities in the feed, and a deltaLink round's first page with 10 and 10,000 changes since the
+// link, and with 10 and 10,000 changes before it in the stream. Seeding goes through the objects' own code behind the bench doors (ActivityObject's
 // putActivity, 1,000 items a call; FeedObject.apply), as 100,000 items through HTTP would take minutes.
 import { benchDoor, type Client, clientFor, historyItemBody, putActivity } from "./api.ts";
 import { type Bench, ITEM_BODY, round } from "./context.ts";
@@ -20,7 +20,12 @@ async function activityOf(bench: Bench, client: Client, size: number): Promise<s
   const appActivityId = `/bench/growth/items/${size}`;
   const id = await putActivity(doors.origin, client, appActivityId);
   for (let first = 0; first < size; first += 10_000) {
-    await benchDoor(doors.origin, "seed-items", { caller: client.identity, appActivityId, ids: ids.slice(first, first + 10_000), item: historyItemBody() });
+    await benchDoor(doors.origin, "seed-items", {
+      caller: client.identity,
+      appActivityId,
+      ids: ids.slice(first, first + 10_000),
+      item: historyItemBody(),
+    });
   }
   results.seeding[`items-${size}`] = { seconds: round((performance.now() - started) / 1000) };
   return ids.map((itemId) => `/v1.0/me/activities/${id}/historyItems/${itemId}`);
@@ -29,7 +34,11 @@ async function activityOf(bench: Bench, client: Client, size: number): Promise<s
 /** Seeds `size` activities into a feed, through FeedObject.apply, from index `first` on. */
 async function seedFeed(bench: Bench, client: Client, size: number, first = 0): Promise<void> {
   for (let done = 0; done < size; done += 5_000) {
-    await benchDoor(bench.doors.origin, "seed-feed", { caller: client.identity, total: Math.min(5_000, size - done), firstIndex: first + done });
+    await benchDoor(bench.doors.origin, "seed-feed", {
+      caller: client.identity,
+      total: Math.min(5_000, size - done),
+      firstIndex: first + done,
+    });
   }
 }
 
@@ -43,20 +52,26 @@ async function feedOf(bench: Bench, size: number): Promise<Client> {
   return client;
 }
 
-/** A feed of one activity, a deltaLink taken then ($deltatoken=latest), and `size` changes after it: the link's path. */
-async function changesOf(bench: Bench, size: number, pageSize: number): Promise<{ client: Client; path: string }> {
+/**
+ * A feed of `before` activities, a deltaLink taken then ($deltatoken=latest), and `after` more
+ * activities applied (each a change in the stream after the link): the link's path.
+ */
+async function streamOf(bench: Bench, before: number, after: number, pageSize: number): Promise<{ client: Client; path: string }> {
   const client = await clientFor(newIdentity());
-  bench.note(`growth: ${size.toLocaleString("en")} changes in one feed's stream after a deltaLink (bench door, through FeedObject.apply)`);
+  bench.note(
+    `growth: a deltaLink after ${before.toLocaleString("en")} changes in one feed's stream, then ${after.toLocaleString("en")} more (bench door, through FeedObject.apply)`,
+  );
   const started = performance.now();
-  await seedFeed(bench, client, 1);
+  await seedFeed(bench, client, before);
   const headers = { ...client.headers, prefer: `odata.maxpagesize=${pageSize}` };
   const latest = await deltaPage(`${bench.doors.origin}/v1.0/me/activities/delta?$deltatoken=latest`, headers);
   const link = latest["@odata.deltaLink"];
   if (!link || latest.value.length !== 0) throw new Error("growth: $deltatoken=latest answered no empty page with a deltaLink");
-  await seedFeed(bench, client, size, 1);
+  await seedFeed(bench, client, after, before);
   const first = await deltaPage(`${bench.doors.origin}${pathOf(link)}`, headers);
-  if (first.value.length !== Math.min(size, pageSize)) throw new Error(`growth: the deltaLink round's first page listed ${first.value.length} changes`);
-  bench.results.seeding[`changes-${size}`] = { seconds: round((performance.now() - started) / 1000) };
+  if (first.value.length !== Math.min(after, pageSize))
+    throw new Error(`growth: the deltaLink round's first page listed ${first.value.length} changes`);
+  bench.results.seeding[`stream-${before}-then-${after}`] = { seconds: round((performance.now() - started) / 1000) };
   return { client, path: pathOf(link) };
 }
 
@@ -71,15 +86,29 @@ export async function runGrowth(bench: Bench): Promise<void> {
   const [fewChanges, manyChanges] = [growth.changeCounts[0]!, growth.changeCounts.at(-1)!];
   const items = [await activityOf(bench, client, smallItems), await activityOf(bench, client, largeItems)];
   const feeds = [await feedOf(bench, smallFeed), await feedOf(bench, largeFeed)];
-  const changes = [await changesOf(bench, fewChanges, pageSize), await changesOf(bench, manyChanges, pageSize)];
+  const { deltaChanges } = settings.workloads;
+  // Changes since the link: its round has that many to list, a page at a time.
+  const pending = [await streamOf(bench, 1, fewChanges, pageSize), await streamOf(bench, 1, manyChanges, pageSize)];
+  // Changes before the link: its round lists the few after it, in a stream that holds many.
+  const history = [await streamOf(bench, fewChanges, deltaChanges, pageSize), await streamOf(bench, manyChanges, deltaChanges, pageSize)];
 
   const side = (name: string, spec: Side["spec"]): Side => ({ name, worker: doors, spec });
   const at = (size: number, unit: string) => `${size.toLocaleString("en")} ${unit}`;
   const itemSeries = (key: string, label: string, method: "PUT" | "GET"): SeriesSpec => ({
     key,
     label,
-    a: side(at(largeItems, "items"), { method, paths: items[1]!, headers: client.headers, ...(method === "PUT" ? { body: ITEM_BODY } : {}) }),
-    b: side(at(smallItems, "items"), { method, paths: items[0]!, headers: client.headers, ...(method === "PUT" ? { body: ITEM_BODY } : {}) }),
+    a: side(at(largeItems, "items"), {
+      method,
+      paths: items[1]!,
+      headers: client.headers,
+      ...(method === "PUT" ? { body: ITEM_BODY } : {}),
+    }),
+    b: side(at(smallItems, "items"), {
+      method,
+      paths: items[0]!,
+      headers: client.headers,
+      ...(method === "PUT" ? { body: ITEM_BODY } : {}),
+    }),
   });
   const pageSeries = (key: string, label: string, path: string): SeriesSpec => ({
     key,
@@ -88,17 +117,24 @@ export async function runGrowth(bench: Bench): Promise<void> {
     b: side(at(smallFeed, "activities"), { method: "GET", paths: [path], headers: feeds[0]!.headers }),
   });
   const deltaHeaders = (one: Client) => ({ ...one.headers, prefer: `odata.maxpagesize=${pageSize}` });
+  const deltaSeries = (key: string, label: string, unit: string, links: { client: Client; path: string }[]): SeriesSpec => ({
+    key,
+    label,
+    a: side(at(manyChanges, unit), { method: "GET", paths: [links[1]!.path], headers: deltaHeaders(links[1]!.client) }),
+    b: side(at(fewChanges, unit), { method: "GET", paths: [links[0]!.path], headers: deltaHeaders(links[0]!.client) }),
+  });
   const series: SeriesSpec[] = [
     itemSeries("growth-put-item", "PUT history item (replace)", "PUT"),
     itemSeries("growth-get-item", "GET history item", "GET"),
     pageSeries("growth-feed-page", `GET feed page ($top=${pageSize})`, `/v1.0/me/activities?$top=${pageSize}`),
     pageSeries("growth-recent-page", `GET recent page ($top=${pageSize})`, `/v1.0/me/activities/recent?$top=${pageSize}`),
-    {
-      key: "growth-delta-changes",
-      label: `delta: a deltaLink round's first page (maxpagesize ${pageSize})`,
-      a: side(at(manyChanges, "changes"), { method: "GET", paths: [changes[1]!.path], headers: deltaHeaders(changes[1]!.client) }),
-      b: side(at(fewChanges, "changes"), { method: "GET", paths: [changes[0]!.path], headers: deltaHeaders(changes[0]!.client) }),
-    },
+    deltaSeries(
+      "growth-delta-pending",
+      `delta: a deltaLink round's first page (maxpagesize ${pageSize})`,
+      "changes since the link",
+      pending,
+    ),
+    deltaSeries("growth-delta-history", `delta: a deltaLink round of ${deltaChanges} changes`, "earlier changes in the stream", history),
   ];
   bench.note(`growth: ${series.length} series in ${growth.pairs} paired rounds (largest ÷ smallest)`);
   const paired = await runPaired(series, growth, bench.load, bench.note);
@@ -107,7 +143,8 @@ export async function runGrowth(bench: Bench): Promise<void> {
     "growth-get-item": ["items in the activity", [largeItems, smallItems]],
     "growth-feed-page": ["activities in the feed", [largeFeed, smallFeed]],
     "growth-recent-page": ["activities in the feed", [largeFeed, smallFeed]],
-    "growth-delta-changes": ["changes in the stream after the deltaLink", [manyChanges, fewChanges]],
+    "growth-delta-pending": ["changes since the link", [manyChanges, fewChanges]],
+    "growth-delta-history": ["earlier changes in the stream", [manyChanges, fewChanges]],
   };
   bench.results.growth = paired.map((one): GrowthSeries => ({ ...one, unit: units[one.key]![0], sizes: units[one.key]![1] }));
 }

@@ -262,7 +262,10 @@ async function idleSocketsOn(
         open: round((open[part] - before[part]) / count),
         idle: idle ? round((idle[part] - before[part]) / count) : null,
       });
-      return { rssKiB: { runtime: of("runtime"), proxy: of("proxy") }, perSocketKiB: { runtime: perSocket("runtime"), proxy: perSocket("proxy") } };
+      return {
+        rssKiB: { runtime: of("runtime"), proxy: of("proxy") },
+        perSocketKiB: { runtime: perSocket("runtime"), proxy: perSocket("proxy") },
+      };
     };
     if (!client) return { worker: kind, openSeconds, ...readings(null, null), feedConstructions: null, heardAfterWake: null };
     const constructions = async () => (await benchDoor<{ constructions: number }>(worker.origin, "feed-constructions", {})).constructions;

@@ -91,7 +91,13 @@ export async function runProfiles(bench: Bench): Promise<void> {
     { target: "service", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
     { target: "baseline", workload: "GET history item", method: "GET", paths: (itemPaths) => itemPaths },
     { target: "service", workload: "GET feed page ($top=10)", method: "GET", paths: () => ["/v1.0/me/activities?$top=10"] },
-    { target: "service", workload: "delta: a round's first page", method: "GET", paths: () => ["/v1.0/me/activities/delta"], headers: deltaHeaders },
+    {
+      target: "service",
+      workload: "delta: a round's first page",
+      method: "GET",
+      paths: () => ["/v1.0/me/activities/delta"],
+      headers: deltaHeaders,
+    },
     {
       target: "service",
       workload: SUBSCRIBED_WRITE_PROFILE,
@@ -158,7 +164,6 @@ export async function runProfiles(bench: Bench): Promise<void> {
     await worker.dispose();
   }
 }
-
 
 /** An item path's collection: where a POST of a new item goes. */
 function collectionOf(itemPath: string): string {

@@ -106,8 +106,20 @@ export function costPerMillion(results: Results, kind: string): { service: Cost;
   if (!rows || !floorRows) return null;
   const series = results.writes.find((one) => one.key === WRITE_SERIES[kind]);
   return {
-    service: cost({ requests: 1, cpuMs: series?.medianA.cpuMs ?? 0, objectCalls: rows.objectCalls, rowsRead: rows.read, rowsWritten: rows.written }),
-    floor: cost({ requests: 1, cpuMs: series?.medianB.cpuMs ?? 0, objectCalls: 2, rowsRead: floorRows.read, rowsWritten: floorRows.written }),
+    service: cost({
+      requests: 1,
+      cpuMs: series?.medianA.cpuMs ?? 0,
+      objectCalls: rows.objectCalls,
+      rowsRead: rows.read,
+      rowsWritten: rows.written,
+    }),
+    floor: cost({
+      requests: 1,
+      cpuMs: series?.medianB.cpuMs ?? 0,
+      objectCalls: 2,
+      rowsRead: floorRows.read,
+      rowsWritten: floorRows.written,
+    }),
   };
 }
 
@@ -125,11 +137,36 @@ function msIn(profile: ProfileResult | undefined, entry: string): number | undef
 function ceilings(results: Results): string[] {
   const profile = (workload: string) => results.profiles.find((p) => p.target === "service" && p.workload === workload);
   const rows: [string, string, number | undefined, string][] = [
-    ["ActivityObject", "PUT history item", msIn(profile("PUT history item (replace)"), ACTIVITY_OBJECT_CODE), "Graph's per-user limit: 100 writes / 5 min = 0.33/s, across all of a user's activities; Cloudflare's soft limit: about 1,000 requests/s per object"],
-    ["FeedObject", "apply (one write's push)", msIn(profile("PUT history item (replace)"), FEED_OBJECT_CODE), "the same user's writes through one app, at most 0.33/s under Graph's limit"],
-    ["FeedObject", "apply, with 50 subscriptions and 100 sockets (their messages and deliveries included)", msIn(profile(SUBSCRIBED_WRITE_PROFILE), FEED_OBJECT_CODE), "the same"],
-    ["FeedObject", "list ($top=10)", msIn(profile("GET feed page ($top=10)"), FEED_OBJECT_CODE), "Graph's per-user read limit: 400 / 5 min = 1.33/s"],
-    ["FeedObject", "delta (a round's first page, maxpagesize 10)", msIn(profile("delta: a round's first page"), FEED_OBJECT_CODE), "the same"],
+    [
+      "ActivityObject",
+      "PUT history item",
+      msIn(profile("PUT history item (replace)"), ACTIVITY_OBJECT_CODE),
+      "Graph's per-user limit: 100 writes / 5 min = 0.33/s, across all of a user's activities; Cloudflare's soft limit: about 1,000 requests/s per object",
+    ],
+    [
+      "FeedObject",
+      "apply (one write's push)",
+      msIn(profile("PUT history item (replace)"), FEED_OBJECT_CODE),
+      "the same user's writes through one app, at most 0.33/s under Graph's limit",
+    ],
+    [
+      "FeedObject",
+      "apply, with 50 subscriptions and 100 sockets (their messages and deliveries included)",
+      msIn(profile(SUBSCRIBED_WRITE_PROFILE), FEED_OBJECT_CODE),
+      "the same",
+    ],
+    [
+      "FeedObject",
+      "list ($top=10)",
+      msIn(profile("GET feed page ($top=10)"), FEED_OBJECT_CODE),
+      "Graph's per-user read limit: 400 / 5 min = 1.33/s",
+    ],
+    [
+      "FeedObject",
+      "delta (a round's first page, maxpagesize 10)",
+      msIn(profile("delta: a round's first page"), FEED_OBJECT_CODE),
+      "the same",
+    ],
   ];
   const measured = rows.filter(([, , ms]) => ms !== undefined);
   if (!measured.length) return [];
@@ -160,15 +197,30 @@ function costTable(results: Results): string[] {
   const columns: [string, ReturnType<typeof cost> | undefined][] = [
     ["service: PUT history item (replace)", write?.service],
     ["floor: baseline + feed push", write?.floor],
-    ["service: feed page ($top=10)", pageRows && cost({ requests: 1, cpuMs: page?.medianA.cpuMs ?? 0, objectCalls: 1, rowsRead: pageRows.read, rowsWritten: pageRows.written })],
-    ["bare page", bareRows && cost({ requests: 1, cpuMs: page?.medianB.cpuMs ?? 0, objectCalls: 1, rowsRead: bareRows.read, rowsWritten: bareRows.written })],
-    ["service: delta, a deltaLink round", deltaRows && cost({ requests: 1, cpuMs: delta?.medianA.cpuMs ?? 0, objectCalls: 1, rowsRead: deltaRows.read, rowsWritten: deltaRows.written })],
+    [
+      "service: feed page ($top=10)",
+      pageRows &&
+        cost({ requests: 1, cpuMs: page?.medianA.cpuMs ?? 0, objectCalls: 1, rowsRead: pageRows.read, rowsWritten: pageRows.written }),
+    ],
+    [
+      "bare page",
+      bareRows &&
+        cost({ requests: 1, cpuMs: page?.medianB.cpuMs ?? 0, objectCalls: 1, rowsRead: bareRows.read, rowsWritten: bareRows.written }),
+    ],
+    [
+      "service: delta, a deltaLink round",
+      deltaRows &&
+        cost({ requests: 1, cpuMs: delta?.medianA.cpuMs ?? 0, objectCalls: 1, rowsRead: deltaRows.read, rowsWritten: deltaRows.written }),
+    ],
     [
       "a delivered notification (added to a write)",
       notified && plain
         ? cost({
             requests: 0,
-            cpuMs: subscribed?.medianA.cpuMs != null && subscribed.medianB.cpuMs != null ? Math.max(0, subscribed.medianA.cpuMs - subscribed.medianB.cpuMs) : 0,
+            cpuMs:
+              subscribed?.medianA.cpuMs != null && subscribed.medianB.cpuMs != null
+                ? Math.max(0, subscribed.medianA.cpuMs - subscribed.medianB.cpuMs)
+                : 0,
             objectCalls: 0,
             rowsRead: notified.read - plain.read,
             rowsWritten: notified.written - plain.written,

@@ -53,7 +53,11 @@ export function plansSection(results: Results): string[] {
     "",
     table(
       ["object", "statement", "plan"],
-      results.plans.map((plan) => [plan.object, `\`${plan.statement}\``, plan.plan.join("; ") + (plan.grows ? ` **(${plan.grows})**` : "")]),
+      results.plans.map((plan) => [
+        plan.object,
+        `\`${plan.statement}\``,
+        plan.plan.join("; ") + (plan.grows ? ` **(${plan.grows})**` : ""),
+      ]),
     ),
     "",
   ];

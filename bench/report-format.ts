@@ -3,7 +3,8 @@ import { fmt } from "./context.ts";
 import type { PairedSeries, Spread } from "./paired.ts";
 
 export const num = fmt;
-export const ratio = (value: number | undefined | null) => (value === undefined || value === null || !Number.isFinite(value) ? "–" : `${value.toFixed(2)}×`);
+export const ratio = (value: number | undefined | null) =>
+  value === undefined || value === null || !Number.isFinite(value) ? "–" : `${value.toFixed(2)}×`;
 export const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 export const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
 

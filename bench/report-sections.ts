@@ -49,7 +49,7 @@ export function growthSection(results: Results): string[] {
   return [
     "## Growth",
     "",
-    `Each series: the request at the largest size (A) against the same request at the smallest (B), on the service with bench doors, in ${growth.pairs} paired rounds of ${growth.warmupSeconds} s + ${growth.durationSeconds} s; p50 is judged. Items are seeded through the object's own putActivity() deep insert (1,000 items per call), feeds and stream changes through FeedObject.apply(). The delta row takes a deltaLink (\`$deltatoken=latest\`) on a feed of one activity, then that many activities are applied; its first page (maxpagesize 10) is read.`,
+    `Each series: the request at the largest size (A) against the same request at the smallest (B), on the service with bench doors, in ${growth.pairs} paired rounds of ${growth.warmupSeconds} s + ${growth.durationSeconds} s; p50 is judged. Items are seeded through the object's own putActivity() deep insert (1,000 items per call), feeds and stream changes through FeedObject.apply(). The delta rows take a deltaLink (\`$deltatoken=latest\`) on a feed and apply activities after it: in one, that many after a feed of one (the round's first page, maxpagesize 10, of that many changes); in the other, 10 after a feed of that many (a round of 10 changes, in a stream that holds that many before them).`,
     "",
     table(
       ["series", "sizes (A, B)", "A: p50 / p99 ms", "B: p50 / p99 ms", "p50 ÷", "p99 ÷", "req/s ÷"],
@@ -75,7 +75,16 @@ export function subscriptionsSection(subscriptions: SubscriptionsResult): string
     `Delivery latency: subscriptions on a fresh feed, then sequential PUTs of one history item, each sent once every subscription heard of the one before (the first ${subscriptions.delivery[0]?.warmupWrites ?? 0} untimed). Each delivery is timed, in ms, from the moment the writer had the write's whole response (its acknowledgement): negative when the notification came first (the feed starts the POST as it applies the write, before the write is answered). Also from the write's sending, and, for each write, to the last subscription that heard of it.`,
     "",
     table(
-      ["subscriptions on the feed", "writes", "deliveries (missed)", "ack → receiver p50 / p99 / max", "came before the ack", "ack → last subscription p50 / p99", "send → receiver p50 / p99", "write p50 / p99"],
+      [
+        "subscriptions on the feed",
+        "writes",
+        "deliveries (missed)",
+        "ack → receiver p50 / p99 / max",
+        "came before the ack",
+        "ack → last subscription p50 / p99",
+        "send → receiver p50 / p99",
+        "write p50 / p99",
+      ],
       subscriptions.delivery.map((run) => [
         String(run.subscriptions),
         String(run.writes),
@@ -104,7 +113,16 @@ export function continuitySection(continuity: ContinuityResult): string[] {
     `Push latency: sockets open on a fresh feed of the service (Node's WebSocket, the token as a subprotocol), then sequential PUTs of one history item, each sent once every socket heard of the one before (the first ${continuity.push[0]?.warmupWrites ?? 0} untimed). Each socket's receipt of each message is timed, in ms, from the moment the writer had the write's whole response (its acknowledgement): negative when the message came first, as the feed sends it while it applies the write. Also from the write's sending, and, for each write, to the last socket that heard of it.`,
     "",
     table(
-      ["sockets on the feed", "writes", "receipts (missed)", "ack → message p50 / p99 / max", "came before the ack", "ack → last socket p50 / p99", "send → message p50 / p99 / max", "write p50 / p99"],
+      [
+        "sockets on the feed",
+        "writes",
+        "receipts (missed)",
+        "ack → message p50 / p99 / max",
+        "came before the ack",
+        "ack → last socket p50 / p99",
+        "send → message p50 / p99 / max",
+        "write p50 / p99",
+      ],
       continuity.push.map((run) => [
         String(run.sockets),
         String(run.writes),
@@ -131,7 +149,16 @@ export function continuitySection(continuity: ContinuityResult): string[] {
     }`,
     "",
     table(
-      ["Worker", "process", "RSS before", `with ${memory.sockets.toLocaleString("en")} more open (opened in)`, "**per socket, open**", `after ${memory.waitedSeconds} s idle`, "**per socket, after the wait**", "after a write woke the feed"],
+      [
+        "Worker",
+        "process",
+        "RSS before",
+        `with ${memory.sockets.toLocaleString("en")} more open (opened in)`,
+        "**per socket, open**",
+        `after ${memory.waitedSeconds} s idle`,
+        "**per socket, after the wait**",
+        "after a write woke the feed",
+      ],
       memory.runs.flatMap((run) =>
         (["runtime", "proxy"] as const).map((part) => [
           run.worker,
@@ -162,12 +189,24 @@ export function expirySection(results: Results): string[] {
       ["measure", "value"],
       [
         ...(expiry.seedingOverran ? [["**warning**", "seeding ended less than 2 s before T: the window of writes before T is short"]] : []),
-        ["rows before → after", `${expiry.rowsBefore.toLocaleString("en")} → ${expiry.rowsAfter.toLocaleString("en")}${expiry.completed ? "" : " (**sweep not finished**)"}`],
+        [
+          "rows before → after",
+          `${expiry.rowsBefore.toLocaleString("en")} → ${expiry.rowsAfter.toLocaleString("en")}${expiry.completed ? "" : " (**sweep not finished**)"}`,
+        ],
         ["hard-delete time (T → last expired row deleted)", `${num(expiry.hardDeleteMs)} ms`],
         ["alarm start lag after T", `${num(expiry.alarmStartLagMs)} ms`],
-        ["sweep (first alarm start → last alarm end)", `${num(expiry.sweepMs)} ms in ${expiry.alarmRuns} alarm runs, the longest ${num(expiry.longestAlarmRunMs)} ms`],
-        ["writes before T: p50 / p99", `${num(expiry.writesBefore.p50)} / ${num(expiry.writesBefore.p99)} ms (${expiry.writesBefore.count} writes)`],
-        ["writes in flight during the sweep: p50 / p99", `${num(expiry.writesDuring.p50)} / ${num(expiry.writesDuring.p99)} ms (${expiry.writesDuring.count} writes)`],
+        [
+          "sweep (first alarm start → last alarm end)",
+          `${num(expiry.sweepMs)} ms in ${expiry.alarmRuns} alarm runs, the longest ${num(expiry.longestAlarmRunMs)} ms`,
+        ],
+        [
+          "writes before T: p50 / p99",
+          `${num(expiry.writesBefore.p50)} / ${num(expiry.writesBefore.p99)} ms (${expiry.writesBefore.count} writes)`,
+        ],
+        [
+          "writes in flight during the sweep: p50 / p99",
+          `${num(expiry.writesDuring.p50)} / ${num(expiry.writesDuring.p99)} ms (${expiry.writesDuring.count} writes)`,
+        ],
         ["p99 during ÷ p99 before", ratio(expiry.p99Ratio)],
         ["errors", String(expiry.errors)],
       ],

@@ -24,9 +24,13 @@ function header(results: Results): string[] {
       results.phases.length < PHASES.length ? `, phases ${results.phases.join(", ")} only` : ""
     }.`,
     "",
-    `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; CPU time read from /proc in ticks of ${machine.clockTicksPerSecond} per second (\`getconf CLK_TCK\`). Load average ${machine.loadAverageAtStart.join(" / ")} at the start, ${machine.loadAverageAtEnd.join(" / ")} at the end; 1-minute load as each phase began: ${Object.entries(machine.loadAverageByPhase)
+    `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; CPU time read from /proc in ticks of ${machine.clockTicksPerSecond} per second (\`getconf CLK_TCK\`). Load average ${machine.loadAverageAtStart.join(" / ")} at the start, ${machine.loadAverageAtEnd.join(" / ")} at the end; 1-minute load as each phase began: ${Object.entries(
+      machine.loadAverageByPhase,
+    )
       .map(([name, load]) => `${name} ${load}`)
-      .join(", ")}. The benchmark itself keeps both cores busy; a load well above that means other work was competing: the paired figures' IQR and the A/A rows show how much that moved them.`,
+      .join(
+        ", ",
+      )}. The benchmark itself keeps both cores busy; a load well above that means other work was competing: the paired figures' IQR and the A/A rows show how much that moved them.`,
     `- ${Object.entries(results.versions)
       .map(([name, value]) => `${name} ${value}`)
       .join(", ")}.`,

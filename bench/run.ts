@@ -39,9 +39,12 @@ const { values: flags } = parseArgs({
   },
   strict: true,
 });
-const only = new Set(flags.only?.flatMap((value) => value.split(",")).flatMap((name) => (name === "workloads" ? ["writes", "reads"] : [name])) ?? []);
+const only = new Set(
+  flags.only?.flatMap((value) => value.split(",")).flatMap((name) => (name === "workloads" ? ["writes", "reads"] : [name])) ?? [],
+);
 for (const phase of only) {
-  if (!(PHASES as readonly string[]).includes(phase)) throw new Error(`--only: unknown phase '${phase}'; phases: workloads, ${PHASES.join(", ")}`);
+  if (!(PHASES as readonly string[]).includes(phase))
+    throw new Error(`--only: unknown phase '${phase}'; phases: workloads, ${PHASES.join(", ")}`);
 }
 /** Whether a phase runs: every phase by default, only the named ones with --only. */
 const runs = (phase: Phase) => only.size === 0 || only.has(phase);

@@ -29,7 +29,8 @@ function checkStartup(outfile: string): Promise<string> {
       process.execPath,
       [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "check", "startup", "--outfile", outfile],
       { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-      (error, stdout, stderr) => (error ? reject(new Error(`wrangler check startup failed: ${stderr || stdout}`)) : resolve(`${stdout}\n${stderr}`)),
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`wrangler check startup failed: ${stderr || stdout}`)) : resolve(`${stdout}\n${stderr}`),
     ),
   );
 }

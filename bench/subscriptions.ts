@@ -65,7 +65,12 @@ async function feedWithItems(origin: string, client: Client, activities: number,
   const paths: string[] = [];
   for (let i = 0; i < activities; i++) {
     const ids = Array.from({ length: items }, () => crypto.randomUUID());
-    const id = await putActivity(origin, client, `/bench/subscriptions/${i}`, ids.map((itemId) => ({ id: itemId, ...historyItemBody() })));
+    const id = await putActivity(
+      origin,
+      client,
+      `/bench/subscriptions/${i}`,
+      ids.map((itemId) => ({ id: itemId, ...historyItemBody() })),
+    );
     paths.push(...ids.map((itemId) => `/v1.0/me/activities/${id}/historyItems/${itemId}`));
   }
   return paths;
@@ -74,7 +79,8 @@ async function feedWithItems(origin: string, client: Client, activities: number,
 /** `count` subscriptions on the caller's feed, each to its own path under `prefix` on the receiver; their ids. */
 async function subscribeMany(origin: string, client: Client, hooks: Receiver, prefix: string, count: number): Promise<string[]> {
   const ids: string[] = [];
-  for (let n = 0; n < count; n++) ids.push(await subscribe(origin, client, `${hooks.origin}/${prefix}/${client.identity.userId}/${n}`, `bench-${n}`));
+  for (let n = 0; n < count; n++)
+    ids.push(await subscribe(origin, client, `${hooks.origin}/${prefix}/${client.identity.userId}/${n}`, `bench-${n}`));
   return ids;
 }
 

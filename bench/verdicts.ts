@@ -107,9 +107,7 @@ export function verdicts(results: Results): TargetResult[] {
   for (const key of ["subscriptions-50-sockets", "subscriptions-dead"]) {
     const series = find(results.subscriptions?.throughput ?? [], key);
     if (!series) continue;
-    out.push(
-      paired("continuity", series, "rps", "writes to a feed with none", { atLeast: TARGETS.continuityThroughput }, aaSubscriptions),
-    );
+    out.push(paired("continuity", series, "rps", "writes to a feed with none", { atLeast: TARGETS.continuityThroughput }, aaSubscriptions));
   }
 
   for (const series of results.growth) {

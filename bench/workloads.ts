@@ -49,9 +49,9 @@ async function seed(bench: Bench): Promise<Fixture> {
     await response.arrayBuffer();
   });
   // The bare page lists the very texts the service's feed stores (the service's own page of them).
-  const listed = (await (
-    await fetch(`${service.origin}/v1.0/me/activities?$top=${activities}`, { headers: client.headers })
-  ).json()) as { value: { id: string; lastModifiedDateTime: string }[] };
+  const listed = (await (await fetch(`${service.origin}/v1.0/me/activities?$top=${activities}`, { headers: client.headers })).json()) as {
+    value: { id: string; lastModifiedDateTime: string }[];
+  };
   const seeded = await fetch(`${baseline.origin}/__bench/feed`, {
     method: "POST",
     body: JSON.stringify(
@@ -141,7 +141,11 @@ export async function runWrites(bench: Bench): Promise<void> {
   const collections = activityIds.map((id) => `/v1.0/me/activities/${id}/historyItems`);
   // PUT activity names an activity by its appActivityId.
   const activityPutPaths = activityIds.map((_, i) => `/v1.0/me/activities/${encodeURIComponent(`/bench/workload/${i}`)}`);
-  const floor = (spec: Omit<Side["spec"], "headers">): Side => ({ name: "baseline + feed push", worker: baseline, spec: { ...spec, headers: floorHeaders } });
+  const floor = (spec: Omit<Side["spec"], "headers">): Side => ({
+    name: "baseline + feed push",
+    worker: baseline,
+    spec: { ...spec, headers: floorHeaders },
+  });
   const onService = (spec: Omit<Side["spec"], "headers">): Side => ({ name: "service", worker: service, spec: { ...spec, headers } });
   const replace = { method: "PUT" as const, paths: itemPaths, body: ITEM_BODY };
   const series: SeriesSpec[] = [
@@ -190,14 +194,27 @@ export async function runReads(bench: Bench): Promise<void> {
   const headers = client.headers;
   const deltaHeaders = { ...delta.client.headers, prefer: `odata.maxpagesize=${pageSize}` };
   const bareGet: Side = { name: "bare GET", worker: baseline, spec: { method: "GET", paths: itemPaths, headers } };
-  const barePage: Side = { name: "bare page", worker: baseline, spec: { method: "GET", paths: [`/v1.0/me/activities?$top=${pageSize}`], headers } };
-  const get = (paths: string[], pageHeaders = headers): Side => ({ name: "service", worker: service, spec: { method: "GET", paths, headers: pageHeaders } });
+  const barePage: Side = {
+    name: "bare page",
+    worker: baseline,
+    spec: { method: "GET", paths: [`/v1.0/me/activities?$top=${pageSize}`], headers },
+  };
+  const get = (paths: string[], pageHeaders = headers): Side => ({
+    name: "service",
+    worker: service,
+    spec: { method: "GET", paths, headers: pageHeaders },
+  });
   const series: SeriesSpec[] = [
     { key: "get-item", label: "GET history item", a: get(itemPaths), b: bareGet },
     { key: "get-activity", label: "GET activity", a: get(activityIds.map((id) => `/v1.0/me/activities/${id}`)), b: bareGet },
     { key: "aa-get", label: "A/A: bare GET ÷ itself", a: bareGet, b: bareGet },
     { key: "list-feed", label: `GET feed page ($top=${pageSize})`, a: get([`/v1.0/me/activities?$top=${pageSize}`]), b: barePage },
-    { key: "list-recent", label: `GET recent page ($top=${pageSize})`, a: get([`/v1.0/me/activities/recent?$top=${pageSize}`]), b: barePage },
+    {
+      key: "list-recent",
+      label: `GET recent page ($top=${pageSize})`,
+      a: get([`/v1.0/me/activities/recent?$top=${pageSize}`]),
+      b: barePage,
+    },
     {
       key: "delta-first",
       label: `delta: a round's first page (maxpagesize ${pageSize})`,
