@@ -14,6 +14,8 @@ import { sitePage } from "./graph/site-pages";
 import { validationHook } from "./graph/validation";
 import { adminRoutes } from "./routes/admin";
 import { batchRoutes, type Dispatch } from "./routes/batch";
+import { subscriptionRoutes } from "./routes/subscriptions";
+import { jwksRoutes } from "./routes/jwks";
 import { userActivityRoutes } from "./routes/user-activities";
 import { registerErrorResponses } from "./schemas/error";
 
@@ -40,7 +42,7 @@ const GRAPH_CLIENT_HEADERS = [
 
 /**
  * The Graph API surface without a version prefix: the user's activity routes under /me and
- * /users/{user}, and, given a `dispatch`, `$batch`, which runs its requests through it.
+ * /users/{user}, their subscriptions, and, given a `dispatch`, `$batch`, which runs its requests through it.
  */
 export function buildApi(dispatch?: Dispatch) {
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -48,7 +50,10 @@ export function buildApi(dispatch?: Dispatch) {
   api.use("/users/:user/*", authenticate(), rateLimit(), pathUser());
   api.route("/me", userActivityRoutes);
   api.route("/users/:user", userActivityRoutes);
-  // A batch request may address any path these routes begin with (me, users), and nothing else.
+  // Graph's change notifications: the caller's own subscriptions, whoever's activities they name (no pathUser).
+  api.use("/subscriptions/*", authenticate(), rateLimit());
+  api.route("/", subscriptionRoutes);
+  // A batch request may address any path these routes begin with (me, users, subscriptions), and nothing else.
   const roots = new Set(api.routes.map((route) => route.path.split("/")[1]!));
   if (dispatch) api.route("/", batchRoutes({ dispatch, roots }));
   registerErrorResponses(api.openAPIRegistry);
@@ -73,8 +78,8 @@ function respond(c: Context<AppEnv>, failure: GraphError) {
 }
 
 /**
- * The Worker's app: request ids, the API under /v1.0, /beta and no prefix, the admin routes, one
- * error envelope; any other GET is a page of the site Worker (sitePage), such as the OpenAPI
+ * The Worker's app: request ids, the API under /v1.0, /beta and no prefix, the admin routes, the
+ * validationTokens' key set, one error envelope; any other GET is a page of the site Worker (sitePage), such as the OpenAPI
  * documents (public/openapi.json and public/admin/openapi.json, from src/openapi.ts).
  */
 export function buildApp() {
@@ -106,6 +111,8 @@ function graphApp(dispatch: Dispatch | undefined) {
   for (const prefix of ["/v1.0", "/beta", "/"]) app.route(prefix, api);
   // Not Graph's: served once, without a version prefix, and out of $batch's reach.
   if (dispatch) app.route("/", adminRoutes);
+  // The validationTokens' public keys, at the issuer's root ({iss}/.well-known/jwks.json), likewise.
+  if (dispatch) app.route("/", jwksRoutes);
 
   app.notFound(async (c) => {
     const page = dispatch ? await withoutNoStore(c, () => sitePage(c)) : null;

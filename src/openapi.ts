@@ -47,7 +47,8 @@ export function openApiDocument() {
       { name: "feed", description: "The caller's activities as a list, newest first: all of them, or the recently used." },
       {
         name: "continuity",
-        description: "Following the caller's activities from another device: delta query and a live WebSocket (ours).",
+        description:
+          "Following the caller's activities from another device: delta query, a live WebSocket, and subscriptions to change notifications (webhooks) (ours).",
       },
       { name: "batch", description: "Up to 20 requests in one (JSON batching)." },
     ],
@@ -63,7 +64,7 @@ export function adminOpenApiDocument() {
       title: "Graph-compatible user activity feed: administration",
       version: "1.0.0",
       description:
-        "A tenant administrator's routes: export, import and erase one user's data. They take application tokens with the admin role.",
+        "A tenant administrator's routes: export, import and erase one user's data, and list their subscriptions. They take application tokens with the admin role.",
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }],
@@ -71,6 +72,7 @@ export function adminOpenApiDocument() {
       { name: "export", description: "A user's data, for the user to take away (NDJSON)." },
       { name: "import", description: "An export brought back: a user restored, or moved from another deployment." },
       { name: "erasure", description: "Erasing a user's data, and following the erasure." },
+      { name: "subscriptions", description: "A user's subscriptions to change notifications, across apps." },
     ],
   });
 }

@@ -21,6 +21,7 @@ const routes = (user: string): [string, string][] => [
   ["POST", `/admin/users/${user}/activities`],
   ["DELETE", `/admin/users/${user}`],
   ["GET", `/admin/users/${user}/operations/${OPERATION}`],
+  ["GET", `/admin/users/${user}/subscriptions`],
 ];
 
 /** Calls an admin route with a client-request-id (its errors are JSON, like every other route's). */

@@ -21,6 +21,7 @@ it("public/admin/openapi.json is the admin routes' document, built from the sche
   expect(operations).toEqual([
     ["GET /admin/users/{oid}/activities", ["200", "400", "401", "403", "405", "503"]],
     ["POST /admin/users/{oid}/activities", ["200", "400", "401", "403", "405", "415", "503"]],
+    ["GET /admin/users/{oid}/subscriptions", ["200", "400", "401", "403", "405", "503"]],
     ["DELETE /admin/users/{oid}", ["202", "400", "401", "403", "405", "503"]],
     ["GET /admin/users/{oid}/operations/{operationId}", ["200", "400", "401", "403", "404", "405", "503"]],
   ]);

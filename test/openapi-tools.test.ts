@@ -10,6 +10,9 @@ import { activityResource } from "./support/builders";
 import { historyItemContext, withoutContext } from "./support/graph";
 import { exportOf, exportPath, importInto } from "./support/admin";
 import { operationsOf, patternsIn, resolved, sampleBody, sampleOf, samplePath, type Operation } from "./support/openapi";
+import { prompt, Receiver } from "./support/receiver";
+import { minutesAfter, subscriptionResource } from "./support/subscriptions";
+import { EXAMPLE_NOTIFICATION_URL } from "../src/schemas/subscription";
 
 const api = openApiDocument() as Record<string, any>;
 const admin = adminOpenApiDocument() as Record<string, any>;
@@ -54,7 +57,7 @@ it("fills in no query option: query parameters describe their examples instead o
 
 /** The codes the service sends with each error status (src/graph/errors.ts, the middleware and the guards). */
 const CODES: Record<string, string[]> = {
-  "400": ["invalidRequest", "BadRequest"],
+  "400": ["invalidRequest", "BadRequest", "ValidationError"],
   "401": ["InvalidAuthenticationToken"],
   "403": ["accessDenied"],
   "404": ["itemNotFound"],
@@ -105,6 +108,8 @@ const ACCEPTED: Record<string, number> = {
 };
 
 const writes = operationsOf(api).filter(({ operation }) => operation.requestBody);
+/** The writes on the caller's activities, under /me and /users/{user}. */
+const activityWrites = writes.filter(({ path }) => path.startsWith("/me/") || path.startsWith("/users/{user}/"));
 const adminWrites = operationsOf(admin).filter(({ operation }) => operation.requestBody);
 
 it("the writes below are every operation with a request body, in both documents", () => {
@@ -113,6 +118,8 @@ it("the writes below are every operation with a request body, in both documents"
     [
       ...["/me", "/users/{user}"].flatMap((user) => Object.keys(ACCEPTED).map((write) => write.replace(" /", ` ${user}/`))),
       "POST /$batch",
+      "POST /subscriptions",
+      "PATCH /subscriptions/{id}",
     ].sort(),
   );
 });
@@ -142,7 +149,7 @@ const exampleItem = (activityId: string, user: string, id: unknown, status = "ac
   activeDurationSeconds: 20,
 });
 
-for (const operation of writes.filter(({ path }) => path !== "/$batch")) {
+for (const operation of activityWrites) {
   const under = operation.path.startsWith("/me/") ? "/me" : "/users/{user}";
   const write = `${operation.method} ${operation.path.slice(under.length)}`;
 
@@ -174,6 +181,31 @@ for (const operation of writes.filter(({ path }) => path !== "/$batch")) {
     }
   });
 }
+
+it("POST /subscriptions and PATCH /subscriptions/{id}: the bodies a documentation tool generates are accepted, at Graph's example endpoint", async () => {
+  // Graph's example endpoint answers the handshake here, as the receiver a reader of /docs/ would run.
+  const receiver = new Receiver(prompt, new URL(EXAMPLE_NOTIFICATION_URL).origin);
+  const user = crypto.randomUUID();
+  const post = apiOperation("POST", "/subscriptions");
+  const body = sampleBody(post, api) as Record<string, any>;
+  const before = Date.now();
+  const created = await call(post.method, samplePath(post, api), { body, as: { user } });
+  // Graph's example date is long past: the subscription gets the shortest lifetime, 45 minutes.
+  const expected = subscriptionResource(body, { user }, { expirationDateTime: minutesAfter(before, Date.now(), 45) });
+  expect({ status: created.status, body: created.body }).toEqual({ status: 201, body: expected });
+  expect(receiver.handshakes.map(({ url }) => url.pathname).sort()).toEqual(
+    [new URL(body.notificationUrl).pathname, new URL(body.lifecycleNotificationUrl).pathname].sort(),
+  );
+
+  const patch = apiOperation("PATCH", "/subscriptions/{id}");
+  const patchBody = sampleBody(patch, api) as Record<string, any>;
+  const patchedAt = Date.now();
+  const patched = await call(patch.method, samplePath(patch, api, { id: created.body.id }), { body: patchBody, as: { user } });
+  expect({ status: patched.status, body: patched.body }).toEqual({
+    status: 200,
+    body: { ...created.body, notificationUrl: patchBody.notificationUrl, expirationDateTime: minutesAfter(patchedAt, Date.now(), 45) },
+  });
+});
 
 it("POST /$batch: the body a documentation tool generates is accepted, and each of its requests succeeds", async () => {
   const batch = apiOperation("POST", "/$batch");

@@ -3,8 +3,10 @@
 // backoff for four hours and then reported as missed; a dead receiver holds up only itself.
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { call, activityPath } from "./support/api";
-import { feedStub, HOLDS_NOTHING, storageOf } from "./support/objects";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { call, activityPath, ORIGIN } from "./support/api";
+import { CERTIFICATES, decryptContent, PRIVATE_KEYS } from "./support/certificates";
+import { activityStub, feedStub, HOLDS_NOTHING, sqlIn, storageOf } from "./support/objects";
 import { prompt, Receiver, stall } from "./support/receiver";
 import { changeNotificationOf, lifecycleNotificationOf, notificationsAt, subscribe } from "./support/subscriptions";
 import { freshUser, postItem, putActivity } from "./support/users";
@@ -12,6 +14,8 @@ import { writerItemBody } from "./support/builders";
 import { eraseUser } from "./support/admin";
 
 const MINUTE_MS = 60_000;
+/** OpenSSL's SHA-1 fingerprint of the RSA 2048 test certificate, as Graph writes a thumbprint. */
+const RSA_2048_THUMBPRINT = "7B3CFC409DD47A6479C630D0BBDEA3C37EE851C0";
 const HOUR_MS = 60 * MINUTE_MS;
 
 afterEach(() => {
@@ -44,6 +48,25 @@ describe("delivery", () => {
       expect(request.method).toBe("POST");
       expect(request.contentType).toBe("application/json; charset=utf-8");
     }
+  });
+
+  it("tells of an activity's expiry as a deletion, and a history item's as an update, once the activity's alarm removes them", async () => {
+    const user = freshUser();
+    const receiver = new Receiver();
+    const subscription = await subscribe(user, receiver);
+    const expiring = await putActivity(user);
+    const kept = await putActivity(user);
+    const item = await postItem(user, kept.id, writerItemBody(1));
+    await receiver.until(() => notificationsAt(receiver).length === 3);
+    await sqlIn(activityStub(expiring.id, user.caller), "UPDATE activity SET expiration_ms = ?", Date.now() - 1);
+    expect(await runDurableObjectAlarm(activityStub(expiring.id, user.caller))).toBe(true);
+    await sqlIn(activityStub(kept.id, user.caller), "UPDATE history_item SET expiration_ms = ? WHERE id = ?", Date.now() - 1, item.id);
+    expect(await runDurableObjectAlarm(activityStub(kept.id, user.caller))).toBe(true);
+    await receiver.until(() => notificationsAt(receiver).length === 5);
+    expect(notificationsAt(receiver).slice(3)).toEqual([
+      changeNotificationOf(subscription, expiring.id, "deleted"),
+      changeNotificationOf(subscription, kept.id, "updated"),
+    ]);
   });
 
   it("delivers only the change types asked for", async () => {
@@ -135,6 +158,42 @@ describe("delivery", () => {
       changeNotificationOf(subscription, first.id, "created"),
       changeNotificationOf(subscription, second.id, "created"),
     ]);
+  });
+});
+
+describe("rich notifications", () => {
+  it("carry each live activity's JSON encrypted for the subscription's certificate, and a validationToken for the app", async () => {
+    const user = freshUser();
+    const receiver = new Receiver();
+    const subscription = await subscribe(user, receiver, {
+      includeResourceData: true,
+      encryptionCertificate: CERTIFICATES.rsa2048,
+      encryptionCertificateId: "cert-2026",
+    });
+    const activity = await putActivity(user);
+    expect((await call("DELETE", activityPath(activity.id), { as: user.as })).status).toBe(204);
+    await receiver.until(() => notificationsAt(receiver).length === 2);
+    const bodies = receiver.received.map((request) => JSON.parse(request.body) as { value: any[]; validationTokens: string[] });
+    const [created, deleted] = bodies.flatMap((body) => body.value);
+    const { encryptedContent, ...fields } = created;
+    expect(fields).toEqual(changeNotificationOf(subscription, activity.id, "created"));
+    expect(encryptedContent).toEqual({
+      data: expect.any(String),
+      dataSignature: expect.any(String),
+      dataKey: expect.any(String),
+      encryptionCertificateId: "cert-2026",
+      encryptionCertificateThumbprint: RSA_2048_THUMBPRINT,
+    });
+    // The activity as GET returned it when it was created (it is deleted now), without @odata.context.
+    expect(JSON.parse(await decryptContent(encryptedContent, PRIVATE_KEYS.rsa2048))).toEqual(activity);
+    // A deletion carries no content.
+    expect(deleted).toEqual(changeNotificationOf(subscription, activity.id, "deleted"));
+    const keys = createLocalJWKSet((await call("GET", "/.well-known/jwks.json", { token: null })).body);
+    for (const body of bodies) {
+      expect(body.validationTokens).toHaveLength(1);
+      const { payload } = await jwtVerify(body.validationTokens[0]!, keys, { issuer: ORIGIN, audience: user.caller.appId });
+      expect(payload.tid).toBe(user.caller.tenantId);
+    }
   });
 });
 

@@ -1,8 +1,22 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { GraphError, invalidRequest, quoted } from "../graph/errors";
+import type { Caller } from "./verify-token";
 
 const USERS_SEGMENT = /^(?:\/v1\.0|\/beta)?\/users\/([^/]*)/;
+
+/** Whether `user` (decoded) is the caller: their oid or one of their user principal names, ignoring case. */
+export function isCaller(user: string, caller: Caller, principalNames: readonly string[]): boolean {
+  return [caller.userId, ...principalNames].some((name) => name.toLowerCase() === user.toLowerCase());
+}
+
+/** The 403 for a path or resource that names another user than the caller. */
+export const notTheCaller = (user: string) =>
+  new GraphError(
+    403,
+    "accessDenied",
+    `Access denied: you may act only on your own activities (/me, or /users/ with your own id or user principal name), not those of ${quoted(user)}.`,
+  );
 
 /**
  * Whose activities the path names. `/me` is the caller; `/users/{user}` must be the caller too,
@@ -13,7 +27,6 @@ const USERS_SEGMENT = /^(?:\/v1\.0|\/beta)?\/users\/([^/]*)/;
 export function pathUser(): MiddlewareHandler<AppEnv> {
   return async function pathUser(c, next) {
     const caller = c.get("caller");
-    const principalNames = c.get("principalNames");
     const segment = USERS_SEGMENT.exec(new URL(c.req.url).pathname)?.[1];
     if (segment === undefined) {
       c.set("pathUser", caller.userId);
@@ -24,14 +37,7 @@ export function pathUser(): MiddlewareHandler<AppEnv> {
       } catch {
         throw invalidRequest("The user in the URL is not valid percent-encoding.");
       }
-      const own = [caller.userId, ...principalNames].map((name) => name.toLowerCase());
-      if (!own.includes(user.toLowerCase())) {
-        throw new GraphError(
-          403,
-          "accessDenied",
-          `Access denied: you may act only on your own activities (/me, or /users/ with your own id or user principal name), not those of ${quoted(user)}.`,
-        );
-      }
+      if (!isCaller(user, caller, c.get("principalNames"))) throw notTheCaller(user);
       c.set("pathUser", user);
     }
     await next();

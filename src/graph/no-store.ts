@@ -17,12 +17,13 @@ export function noStore(): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * Asks `site` for a page of the site Worker (sitePage) without the API's headers: its pages set
- * their own caching. When it has no page (or fails), the answer is the API's error, and takes them back.
+ * Asks `site` for an answer without the API's headers, one that sets its own caching: a page of the
+ * site Worker (sitePage), or the public key set (routes/jwks.ts). When it has no page (or fails), the
+ * answer is the API's error, and takes them back.
  */
-export async function withoutNoStore(c: Context<AppEnv>, site: () => Promise<Response | null>): Promise<Response | null> {
+export async function withoutNoStore<Page extends Response | null>(c: Context<AppEnv>, site: () => Promise<Page>): Promise<Page> {
   for (const name of Object.keys(NO_STORE_HEADERS)) c.header(name, undefined);
-  let page: Response | null = null;
+  let page: Page | null = null;
   try {
     page = await site();
     return page;

@@ -7,14 +7,16 @@ import { isMediaType } from "../graph/json-body";
 import { methodNotAllowed } from "../graph/route-guards";
 import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
-import { userObject } from "../objects/addresses";
+import { feedObject, userObject } from "../objects/addresses";
 import type { UserKey } from "../objects/records";
 import { activitySchema, EXAMPLE_APP_ACTIVITY_ID } from "../schemas/activity";
 import { guidSchema } from "../schemas/common";
 import { errorResponse, errorResponses, registerErrorResponses } from "../schemas/error";
 import { erasureOperationSchema, toErasureOperationResource } from "../schemas/operation";
 import { queryOptions } from "../schemas/query";
+import { subscriptionSchema, type SubscriptionResource, toSubscriptionResource } from "../schemas/subscription";
 import { importSummarySchema } from "../schemas/user-import";
+import { registeredApps } from "./user-apps";
 import { userExport } from "./user-export";
 import { userImport } from "./user-import";
 
@@ -209,6 +211,23 @@ const operationRoute = createRoute({
   },
 });
 
+const subscriptionsRoute = createRoute({
+  method: "get",
+  path: "/admin/users/{oid}/subscriptions",
+  summary: "List a user's subscriptions",
+  tags: ["subscriptions"],
+  description:
+    "Every live subscription (change notifications, POST /subscriptions) of the user, across apps: by app id, then oldest first, each as Graph's subscription resource.",
+  request: { params: userParams, query: noOptions },
+  responses: {
+    200: {
+      description: "The user's subscriptions.",
+      content: { "application/json": { schema: z.object({ value: z.array(subscriptionSchema) }).openapi("userSubscriptions") } },
+    },
+    ...adminErrors(400),
+  },
+});
+
 /** The user an administrator names: always one of the administrator's own tenant. */
 const userOf = (administrator: { tenantId: string }, oid: string): UserKey => ({ tenantId: administrator.tenantId, userId: oid });
 
@@ -216,7 +235,7 @@ const userOf = (administrator: { tenantId: string }, oid: string): UserKey => ({
 const operationUrl = (requestUrl: string, oid: string, id: string) =>
   `${new URL(requestUrl).origin}/admin/users/${encodeURIComponent(oid)}/operations/${id}`;
 
-/** The admin routes: export, import and erasure of one user's data. */
+/** The admin routes: export, import and erasure of one user's data, and the list of their subscriptions. */
 export const adminRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 adminRoutes.use("/admin/users/*", authenticateAdministrator());
 adminRoutes
@@ -238,6 +257,16 @@ adminRoutes
     }
     return c.json(await userImport(c.env, userOf(c.get("administrator"), oid), c.req.raw.body, c.get("requestId")), 200);
   })
+  .openapi(subscriptionsRoute, async (c) => {
+    const user = userOf(c.get("administrator"), c.req.valid("param").oid);
+    const value: SubscriptionResource[] = [];
+    // At most limits.subscriptionsPerFeed per app.
+    for await (const appId of registeredApps(c.env, user)) {
+      const records = await callObject(feedObject(c.env, { ...user, appId }), (feed) => feed.listSubscriptions());
+      value.push(...records.map(toSubscriptionResource));
+    }
+    return c.json({ value }, 200);
+  })
   .openapi(eraseRoute, async (c) => {
     const { oid } = c.req.valid("param");
     const user = userOf(c.get("administrator"), oid);
@@ -254,6 +283,7 @@ adminRoutes
   })
   .all("/admin/users/:oid", methodNotAllowed(["DELETE"]))
   .all("/admin/users/:oid/activities", methodNotAllowed(["GET", "POST"]))
+  .all("/admin/users/:oid/subscriptions", methodNotAllowed(["GET"]))
   .all("/admin/users/:oid/operations/:operationId", methodNotAllowed(["GET"]));
 registerErrorResponses(adminRoutes.openAPIRegistry);
 adminRoutes.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

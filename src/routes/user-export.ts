@@ -5,9 +5,9 @@ import type { HistoryItemPage } from "../objects/activity-results";
 import { activityObject, feedObject, userObject } from "../objects/addresses";
 import type { FeedPage, ListedActivity } from "../objects/FeedObject";
 import { ALL_TIME, type ActivityRecord, type UserKey } from "../objects/records";
-import { APPS_PER_PAGE } from "../objects/UserObject";
 import { toActivityResource } from "../schemas/activity";
 import { toHistoryItemResource } from "../schemas/history-item";
+import { registeredApps } from "./user-apps";
 
 // The export of one user's data as NDJSON: one line per live activity, across the user's apps,
 // with all its history items. The Worker walks the registry's apps, each app's feed and each
@@ -50,13 +50,7 @@ export async function userExport(env: Env, user: UserKey, requestId: string): Pr
 
 /** The export's text, a piece at a time: every app from the registry, in app id order. */
 async function* exportLines(env: Env, user: UserKey, firstApps: string[]): AsyncGenerator<string> {
-  let apps = firstApps;
-  for (;;) {
-    for (const appId of apps) yield* appLines(env, { ...user, appId });
-    if (apps.length < APPS_PER_PAGE) return;
-    const after = apps.at(-1)!;
-    apps = await callObject(userObject(env, user), (registry) => registry.apps(after));
-  }
+  for await (const appId of registeredApps(env, user, firstApps)) yield* appLines(env, { ...user, appId });
 }
 
 /** One app's activities, in its feed's order (most recently modified first). */

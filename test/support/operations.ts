@@ -24,7 +24,18 @@ const USER_ACTIVITY_OPERATIONS = [
   "GET /activities/{id}/historyItems/{historyItemId}/activity",
 ];
 
+/** The caller's subscriptions to change notifications (Graph's /subscriptions), whoever's activities they name. */
+const SUBSCRIPTION_OPERATIONS = [
+  "POST /subscriptions",
+  "GET /subscriptions",
+  "GET /subscriptions/{id}",
+  "PATCH /subscriptions/{id}",
+  "DELETE /subscriptions/{id}",
+  "POST /subscriptions/{id}/reauthorize",
+];
+
 export const DOCUMENTED_OPERATIONS = [
   ...["/me", "/users/{user}"].flatMap((user) => USER_ACTIVITY_OPERATIONS.map((operation) => operation.replace(" ", ` ${user}`))),
+  ...SUBSCRIPTION_OPERATIONS,
   "POST /$batch",
 ];

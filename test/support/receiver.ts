@@ -46,20 +46,28 @@ function install() {
   });
 }
 
-/** A webhook endpoint at https://{its host}/, answering as `behaviour` says until told otherwise. */
+/**
+ * A webhook endpoint at `origin` (a fresh https://{host} unless given: http://127.0.0.1:… for a
+ * receiver on loopback, or the host a document's example names), answering as `behaviour` says
+ * until told otherwise. Any request to its host reaches it, whatever the scheme.
+ */
 export class Receiver {
-  readonly host = `hooks-${crypto.randomUUID()}.test`;
+  readonly host: string;
   readonly received: Received[] = [];
   private waiters: (() => void)[] = [];
 
-  constructor(public behaviour: Behaviour = prompt) {
+  constructor(
+    public behaviour: Behaviour = prompt,
+    readonly origin = `https://hooks-${crypto.randomUUID()}.test`,
+  ) {
+    this.host = new URL(origin).host;
     install();
     receivers.set(this.host, this);
   }
 
   /** A URL on this receiver. */
   url(path = "/notify"): string {
-    return `https://${this.host}${path}`;
+    return `${this.origin}${path}`;
   }
 
   /** The notification POSTs it got (not the handshakes), each body's `value` array. */
