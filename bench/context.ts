@@ -14,7 +14,7 @@ export function settingsFor(quick: boolean) {
      * warm-up and measured seconds. A quick run has fewer pairs than the method asks for: its
      * verdicts show that the harness works, not where the code stands.
      */
-    paired: { pairs: quick ? 4 : 8, warmupSeconds: quick ? 0.3 : 0.5, durationSeconds: quick ? 1 : 1.5 },
+    paired: { pairs: quick ? 4 : 8, warmupSeconds: 0.3, durationSeconds: quick ? 1 : 1.5 },
     /** The workloads' fixture: activities, history items in each, and the feed the delta pages are read from. */
     workloads: { activities: 16, itemsPerActivity: 32, deltaFeedActivities: quick ? 60 : 200, pageSize: 10, deltaChanges: 10 },
     growth: {

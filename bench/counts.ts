@@ -141,9 +141,13 @@ async function baselineRows(bench: Bench, client: Client, itemPaths: string[]): 
   };
   const feedPush = { "x-bench-feed": "1" };
   const collection = itemPaths[0]!.slice(0, itemPaths[0]!.lastIndexOf("/"));
-  const fresh = itemPaths.map((path) => `${path.slice(0, path.lastIndexOf("/"))}/${crypto.randomUUID()}`);
+  // The first writes create the items in the baseline, the next ones replace them.
   return {
-    "PUT history item (create), baseline + feed push": await rows("create", fresh, { method: "PUT", body: ITEM_BODY, headers: feedPush }),
+    "PUT history item (create), baseline + feed push": await rows("create", itemPaths, {
+      method: "PUT",
+      body: ITEM_BODY,
+      headers: feedPush,
+    }),
     [COUNTED.floor]: await rows("replace", itemPaths, { method: "PUT", body: ITEM_BODY, headers: feedPush }),
     "POST history item, baseline + feed push": await rows(
       "POST",

@@ -134,6 +134,12 @@ export async function runGrowth(bench: Bench): Promise<void> {
       "changes since the link",
       pending,
     ),
+    {
+      key: "aa-growth",
+      label: "A/A: GET history item at the smallest size ÷ itself",
+      a: side(at(smallItems, "items"), { method: "GET", paths: items[0]!, headers: client.headers }),
+      b: side(at(smallItems, "items"), { method: "GET", paths: items[0]!, headers: client.headers }),
+    },
     deltaSeries("growth-delta-history", `delta: a deltaLink round of ${deltaChanges} changes`, "earlier changes in the stream", history),
   ];
   bench.note(`growth: ${series.length} series in ${growth.pairs} paired rounds (largest ÷ smallest)`);
@@ -145,6 +151,7 @@ export async function runGrowth(bench: Bench): Promise<void> {
     "growth-recent-page": ["activities in the feed", [largeFeed, smallFeed]],
     "growth-delta-pending": ["changes since the link", [manyChanges, fewChanges]],
     "growth-delta-history": ["earlier changes in the stream", [manyChanges, fewChanges]],
+    "aa-growth": ["items in the activity", [smallItems, smallItems]],
   };
   bench.results.growth = paired.map((one): GrowthSeries => ({ ...one, unit: units[one.key]![0], sizes: units[one.key]![1] }));
 }

@@ -42,7 +42,7 @@ function header(results: Results): string[] {
 function targetsSection(results: Results): string[] {
   const out = ["## Targets", ""];
   out.push(
-    "Paired figures are the median of the per-pair ratios (A ÷ B), with their interquartile range; the A/A band is the IQR of the same ratio for the reference against itself in this run (writes: the baseline + feed push; GET history item and GET activity: the bare GET; pages: the bare page; subscriptions: writes to a feed with none). A median inside the A/A band is within this run's noise of 1.",
+    "Paired figures are the median of the per-pair ratios (A ÷ B), with their interquartile range; the A/A band is the IQR of the same ratio for the reference against itself in this run (writes: the baseline + feed push; GET history item and GET activity: the bare GET; pages: the bare page; subscriptions: writes to a feed with none; growth: GET history item at the smallest size). A median inside the A/A band is within this run's noise of 1.",
     "",
     table(
       ["target", "goal", "figure", "IQR", "A/A band", "detail", "verdict"],
