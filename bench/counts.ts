@@ -106,7 +106,9 @@ async function countNotified(bench: Bench, requests: number): Promise<Record<str
     const delivered = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("counts: a notification did not arrive within 5 s")), 5000);
       receiver.onReceipt = (receipt) => {
-        if (receipt.body.value.some((notification) => notification.resourceData?.id === activity)) (clearTimeout(timer), resolve());
+        if (!receipt.body.value.some((notification) => notification.resourceData?.id === activity)) return;
+        clearTimeout(timer);
+        resolve();
       };
     });
     const response = await fetch(`${doors.origin}/v1.0/me/activities/${activity}/historyItems/${itemId}`, {

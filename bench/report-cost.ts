@@ -193,7 +193,11 @@ function costTable(results: Results): string[] {
   const bareRows = results.baselineRows?.["GET bare page"];
   const notified = rows.get(COUNTED.notified);
   const plain = rows.get("PUT history item (replace)");
-  const subscribed = find(results.subscriptions?.throughput, "subscriptions-1");
+  // A delivered notification's CPU: what 50 subscriptions add to a write, per subscription (the deliveries under load, POSTs shared by several changes).
+  const fanned = find(results.subscriptions?.throughput, "subscriptions-50");
+  const fanOut = (results.settings.subscriptions as { fanOut: number[] } | undefined)?.fanOut.at(-1) ?? 50;
+  const notificationCpuMs =
+    fanned?.medianA.cpuMs != null && fanned.medianB.cpuMs != null ? Math.max(0, fanned.medianA.cpuMs - fanned.medianB.cpuMs) / fanOut : 0;
   const columns: [string, ReturnType<typeof cost> | undefined][] = [
     ["service: PUT history item (replace)", write?.service],
     ["floor: baseline + feed push", write?.floor],
@@ -217,10 +221,7 @@ function costTable(results: Results): string[] {
       notified && plain
         ? cost({
             requests: 0,
-            cpuMs:
-              subscribed?.medianA.cpuMs != null && subscribed.medianB.cpuMs != null
-                ? Math.max(0, subscribed.medianA.cpuMs - subscribed.medianB.cpuMs)
-                : 0,
+            cpuMs: notificationCpuMs,
             objectCalls: 0,
             rowsRead: notified.read - plain.read,
             rowsWritten: notified.written - plain.written,
@@ -231,7 +232,7 @@ function costTable(results: Results): string[] {
   if (columns.every(([, figures]) => !figures)) return [];
   const dollars = (value: number) => `$${value.toFixed(value < 0.1 ? 3 : 2)}`;
   return [
-    `Dollars per million requests at Cloudflare's published Workers Paid prices beyond the included amounts ($${PRICES.workerRequest * 1e6} per million Worker requests, $${PRICES.workerCpuMs * 1e6} per million CPU ms, $${PRICES.objectRequest * 1e6} per million object requests, $${PRICES.objectGbSecond * 1e6} per million GB-s at 128 MB, $${PRICES.rowRead * 1e6} per million rows read, $${PRICES.rowWritten * 1e6} per million rows written; a setAlarm is a row written; the included monthly amounts and the $5 plan are left out): https://developers.cloudflare.com/workers/platform/pricing/, https://developers.cloudflare.com/durable-objects/platform/pricing/. Rows are counted (the storage operations table); CPU is workerd's runtime CPU per request, the paired runs' median (the Worker and its objects together, priced as Worker CPU, and taken again as the objects' active time for duration: an approximation, at $0.0016 per million requests per ms). A delivered notification is what a write to a feed with one subscription adds to the same write without: the change logged, the delivery recorded, the log cleared by the feed's alarm, and the CPU of the POST (workerd's outbound requests are not billed). Successes write no log line.`,
+    `Dollars per million requests at Cloudflare's published Workers Paid prices beyond the included amounts ($${PRICES.workerRequest * 1e6} per million Worker requests, $${PRICES.workerCpuMs * 1e6} per million CPU ms, $${PRICES.objectRequest * 1e6} per million object requests, $${PRICES.objectGbSecond * 1e6} per million GB-s at 128 MB, $${PRICES.rowRead * 1e6} per million rows read, $${PRICES.rowWritten * 1e6} per million rows written; a setAlarm is a row written; the included monthly amounts and the $5 plan are left out): https://developers.cloudflare.com/workers/platform/pricing/, https://developers.cloudflare.com/durable-objects/platform/pricing/. Rows are counted (the storage operations table); CPU is workerd's runtime CPU per request, the paired runs' median (the Worker and its objects together, priced as Worker CPU, and taken again as the objects' active time for duration: an approximation, at $0.0016 per million requests per ms). A delivered notification is what one subscription adds to a write: its rows, what a write to a feed with one subscription, each delivered before the next write (a POST each), adds to the same write without (the change logged, the delivery recorded, the log cleared by the feed's alarm); its CPU, what 50 subscriptions add to a write under load, divided by 50 (there several changes share a POST). workerd's outbound requests are not billed. Successes write no log line.`,
     "",
     table(
       ["per million", ...columns.map(([label]) => label)],

@@ -113,7 +113,9 @@ async function deliveryLatency(bench: Bench, hooks: Receiver, subscriptions: num
             if (notification.changeType !== "updated") unexpected++;
             if (!receipts.has(notification.subscriptionId)) receipts.set(notification.subscriptionId, receipt.at);
           }
-          if (receipts.size === ids.size) (clearTimeout(timer), resolve());
+          if (receipts.size < ids.size) return;
+          clearTimeout(timer);
+          resolve();
         };
       });
       const sent = performance.now();
