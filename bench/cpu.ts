@@ -41,6 +41,22 @@ export function readTicks(processes: WorkerProcesses): CpuTicks {
   return { runtime: sum(processes.runtime), proxy: sum(processes.proxy) };
 }
 
+/**
+ * Resolves once a Worker's runtime has been idle (at most a tick of CPU time in 100 ms) or after
+ * `timeoutMs`: the work a load run left in flight (requests the server took before the client
+ * stopped, deliveries they set off) ends before the next run's reading.
+ */
+export async function untilIdle(processes: WorkerProcesses, timeoutMs = 10_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  let last = readTicks(processes).runtime;
+  while (performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = readTicks(processes).runtime;
+    if (now - last <= 1) return;
+    last = now;
+  }
+}
+
 /** The workerd processes whose parent is this process, right now. */
 export function workerdChildren(): Set<number> {
   const found = new Set<number>();

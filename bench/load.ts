@@ -6,11 +6,12 @@
 // whole milliseconds only), so p50 and p99 keep sub-millisecond precision. Given the Worker's
 // workerd processes, the child reads their CPU time from /proc right before and right after the
 // measured run (the warm-up is a run of its own before it), so the CPU per request counts only the
-// measured requests' work.
+// measured requests' work; it then waits for the runtime to go idle, before the reading and after
+// the run, so that what one run left in flight is never charged to the next.
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { CLOCK_TICKS_PER_SECOND, type CpuTicks, readTicks, type WorkerProcesses } from "./cpu.ts";
+import { CLOCK_TICKS_PER_SECOND, type CpuTicks, readTicks, untilIdle, type WorkerProcesses } from "./cpu.ts";
 
 export interface LoadSpec {
   /** Origin, http://127.0.0.1:port. */
@@ -94,6 +95,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       ],
     });
   if (spec.warmupSeconds > 0) await run(spec.warmupSeconds);
+  // What the warm-up left in flight ends before the reading, and what this run leaves before the next one's.
+  if (spec.processes) await untilIdle(spec.processes);
   const ticksBefore = spec.processes ? readTicks(spec.processes) : undefined;
   const instance = run(spec.durationSeconds);
   instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
@@ -104,6 +107,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   });
   const result = (await instance) as { duration: number; errors: number; timeouts: number; start: Date; finish: Date };
   const ticksAfter = spec.processes ? readTicks(spec.processes) : undefined;
+  if (spec.processes) await untilIdle(spec.processes);
   const sorted = Float64Array.from(latencies).sort();
   const durationSeconds = (result.finish.getTime() - result.start.getTime()) / 1000 || spec.durationSeconds;
   return {
@@ -119,7 +123,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     errors: result.errors + (latencies.length - ok),
     statusCodes,
     ...(spec.timeline ? { timeline } : {}),
-    ...(ticksBefore && ticksAfter ? { cpu: cpuOf(ticksBefore, ticksAfter, latencies.length) } : {}),
+    ...(ticksBefore && ticksAfter && latencies.length ? { cpu: cpuOf(ticksBefore, ticksAfter, latencies.length) } : {}),
   };
 }
 

@@ -37,6 +37,9 @@ function paired(
   const figure = series.ratio[metric];
   const bound = goal.atMost ?? goal.atLeast!;
   const { name, unit } = METRIC_NAMES[metric];
+  // A run in which no request completed has no latency or CPU per request: a miss, not a ratio.
+  const silent = series.pairs.filter((pair) => pair.a.requests === 0 || pair.b.requests === 0).length;
+  const answered = Number.isFinite(figure.median) && silent === 0;
   return {
     kind,
     target: `${series.label}: ${name} ÷ ${versus}`,
@@ -44,8 +47,10 @@ function paired(
     figure: ratio(figure.median),
     iqr: range(figure),
     band: aa ? range(aa.ratio[metric]) : null,
-    detail: `${fmt(sideFigure(series, metric, "medianA"))} vs ${fmt(sideFigure(series, metric, "medianB"))} ${unit}; ${series.pairs.length} pairs`,
-    met: goal.atMost !== undefined ? figure.median <= goal.atMost : figure.median >= goal.atLeast!,
+    detail: answered
+      ? `${fmt(sideFigure(series, metric, "medianA"))} vs ${fmt(sideFigure(series, metric, "medianB"))} ${unit}; ${series.pairs.length} pairs`
+      : `no request completed within ${silent} of the ${series.pairs.length} pairs' measured runs`,
+    met: answered && (goal.atMost !== undefined ? figure.median <= goal.atMost : figure.median >= goal.atLeast!),
   };
 }
 
