@@ -129,5 +129,7 @@ export interface Results {
   /** Phases that failed, with their error. */
   failures: { phase: string; error: string }[];
   workerWarnings: Record<string, string[]>;
+  /** Seconds each phase took. */
+  phaseSeconds: Record<string, number>;
   durationSeconds: number;
 }

@@ -113,6 +113,7 @@ const results: Results = {
   verdicts: [],
   failures: [],
   workerWarnings: {},
+  phaseSeconds: {},
   durationSeconds: 0,
 };
 
@@ -134,7 +135,8 @@ async function phase(name: Phase, body: () => Promise<void>): Promise<void> {
     note(`${name} failed: ${error instanceof Error ? error.stack : String(error)}`);
     results.failures.push({ phase: name, error: String(error).slice(0, 2000) });
   }
-  note(`${name}: ${((Date.now() - phaseStarted) / 1000).toFixed(0)} s`);
+  results.phaseSeconds[name] = Math.round((Date.now() - phaseStarted) / 1000);
+  note(`${name}: ${results.phaseSeconds[name]} s`);
 }
 
 try {
