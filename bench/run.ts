@@ -1,7 +1,7 @@
 // npm run bench: how fast the service is, against what, and how its cost grows.
 //
 //   npm run bench                 the full run (about 20 minutes on 2 cores)
-//   npm run bench -- --quick      a smoke run: fewer pairs of shorter runs, small sizes (about 7 minutes)
+//   npm run bench -- --quick      a smoke run: fewer pairs of shorter runs, small sizes (about 9 minutes)
 //   npm run bench -- --profile    also profile when every target is met
 //   npm run bench -- --only writes,counts   only the named phases (see PHASES; `workloads` is writes and reads)
 //
