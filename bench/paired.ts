@@ -68,7 +68,7 @@ export interface PairedSeries {
   medianB: RunFigures;
 }
 
-/** How each run is loaded: its seconds, and the load function (bench/run.ts's). */
+/** How many pairs a series runs, and each run's warm-up and measured seconds. */
 export interface PairedSchedule {
   pairs: number;
   warmupSeconds: number;
