@@ -70,3 +70,24 @@ export async function benchDoor<T>(origin: string, door: string, body: unknown):
   if (!response.ok) throw new Error(`/__bench/${door}: ${response.status} ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;
 }
+
+/**
+ * Subscribes the caller's feed to every change, delivered to `notificationUrl`, through the real
+ * route (POST /v1.0/subscriptions, which runs the validation handshake first); returns its id.
+ */
+export async function subscribe(origin: string, client: Client, notificationUrl: string, clientState: string): Promise<string> {
+  const response = await fetch(`${origin}/v1.0/subscriptions`, {
+    method: "POST",
+    headers: client.headers,
+    body: JSON.stringify({
+      changeType: "created,updated,deleted",
+      notificationUrl,
+      resource: "me/activities",
+      expirationDateTime: new Date(Date.now() + 3600_000).toISOString(),
+      clientState,
+    }),
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new Error(`POST /v1.0/subscriptions: ${response.status} ${text.slice(0, 300)}`);
+  return (JSON.parse(text) as { id: string }).id;
+}

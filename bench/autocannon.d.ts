@@ -14,6 +14,7 @@ declare module "autocannon" {
     url: string;
     connections?: number;
     duration?: number;
+    sampleInt?: number;
     timeout?: number;
     warmup?: { connections: number; duration: number };
     requests?: Request[];

@@ -1,7 +1,7 @@
 // Live sockets under the bench (the continuity phase, bench/continuity.ts): how soon sockets hear of
 // a write, and how much memory idle sockets hold in workerd. The clients are Node's own WebSocket.
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { benchDoor, clientFor, historyItemBody, putActivity } from "./api.ts";
+import { residentKiB } from "./cpu.ts";
 import { newIdentity } from "./tokens.ts";
 import { startWorker } from "./workers.ts";
 
@@ -34,12 +34,23 @@ export interface PushLatency {
   write: Spread;
 }
 
-/** One Worker's workerd memory with idle sockets open on one feed (VmRSS of the process serving it, in KiB). */
+/** VmRSS readings of one workerd process kind, in KiB: before the sockets, with them open, after the wait, after a write woke the feed. */
+export interface RssReadings {
+  before: number;
+  open: number;
+  idle: number | null;
+  awake: number | null;
+}
+
+/**
+ * One Worker's workerd memory with idle sockets open on one feed (VmRSS, in KiB): its runtime's,
+ * which holds the objects and the sockets' server ends, and its dev proxy's, which forwards each socket.
+ */
 export interface IdleSocketRun {
   worker: "service" | "baseline";
   openSeconds: number;
-  rssKiB: { before: number; open: number; idle: number | null; awake: number | null };
-  perSocketKiB: { open: number; idle: number | null };
+  rssKiB: { runtime: RssReadings; proxy: RssReadings };
+  perSocketKiB: { runtime: { open: number; idle: number | null }; proxy: { open: number; idle: number | null } };
   /** FeedObject constructions in the isolate (service only): before the wait, and after a write woke the feed. */
   feedConstructions: { beforeWait: number; afterWake: number } | null;
   /** The write after the wait reached this many of the open sockets (service only). */
@@ -67,7 +78,8 @@ const WARM_SOCKETS = 10;
 const ITEM_BODY = JSON.stringify(historyItemBody());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (value: number) => Math.round(value * 1000) / 1000;
-const tokenOf = (headers: Record<string, string>) => headers.authorization!.replace(/^Bearer /, "");
+/** The bearer token of a client's headers. */
+export const tokenOf = (headers: Record<string, string>) => headers.authorization!.replace(/^Bearer /, "");
 
 /**
  * `sockets` sockets on a fresh feed, then sequential replaces of one history item: each write is
@@ -170,7 +182,7 @@ function listen(sockets: WebSocket[]) {
  * Opens `count` sockets on `origin`'s live route, OPEN_BATCH at a time: with the token as a
  * subprotocol, as a browser sends it, or with none (the baseline takes no token).
  */
-async function openSockets(origin: string, token: string | null, count: number): Promise<WebSocket[]> {
+export async function openSockets(origin: string, token: string | null, count: number): Promise<WebSocket[]> {
   const url = `${origin.replace(/^http/, "ws")}/v1.0/me/activities/live`;
   const openOne = () =>
     new Promise<WebSocket>((resolve, reject) => {
@@ -186,7 +198,7 @@ async function openSockets(origin: string, token: string | null, count: number):
 }
 
 /** Closes the sockets and waits (up to 5 s) for the closing handshakes. */
-async function closeSockets(sockets: WebSocket[]): Promise<void> {
+export async function closeSockets(sockets: WebSocket[]): Promise<void> {
   await Promise.all(
     sockets.map(
       (socket) =>
@@ -201,7 +213,7 @@ async function closeSockets(sockets: WebSocket[]): Promise<void> {
 }
 
 /**
- * workerd's RSS with `sockets` idle sockets on one feed: first on a fresh bare baseline (its object
+ * workerd's RSS (runtime and dev proxy) with `sockets` idle sockets on one feed: first on a fresh bare baseline (its object
  * accepts them and nothing else), then on a fresh service with bench doors, whose sockets also sit
  * idle for `waitSeconds` for the feed to hibernate before one write wakes it. Fresh Workers, so that
  * each one's workerd holds nothing else.
@@ -225,37 +237,42 @@ async function idleSocketsOn(
       : await startWorker("baseline (idle sockets)", "bench/baseline/wrangler.toml");
   const all: WebSocket[] = [];
   try {
-    const pid = listenerOf(Number(new URL(worker.origin).port));
+    const rss = () => residentKiB(worker.processes);
     const client = kind === "service" ? await clientFor(newIdentity()) : null;
     // The feed exists before the first reading.
     if (client) await putActivity(worker.origin, client, "/bench/continuity/idle");
     const token = client ? tokenOf(client.headers) : null;
     all.push(...(await openSockets(worker.origin, token, WARM_SOCKETS)));
     await sleep(2000);
-    const before = residentKiB(pid);
+    const before = rss();
     note(`continuity: idle sockets: opening ${count.toLocaleString("en")} on one feed of the ${kind}`);
     const started = performance.now();
     all.push(...(await openSockets(worker.origin, token, count)));
     const openSeconds = round((performance.now() - started) / 1000);
     await sleep(2000);
-    const open = residentKiB(pid);
-    const perSocket = (kib: number) => round((kib - before) / count);
-    if (!client) {
-      const rssKiB = { before, open, idle: null, awake: null };
+    const open = rss();
+    const readings = (idle: ReturnType<typeof rss> | null, awake: ReturnType<typeof rss> | null) => {
+      const of = (part: "runtime" | "proxy"): RssReadings => ({
+        before: before[part],
+        open: open[part],
+        idle: idle?.[part] ?? null,
+        awake: awake?.[part] ?? null,
+      });
+      const perSocket = (part: "runtime" | "proxy") => ({
+        open: round((open[part] - before[part]) / count),
+        idle: idle ? round((idle[part] - before[part]) / count) : null,
+      });
       return {
-        worker: kind,
-        openSeconds,
-        rssKiB,
-        perSocketKiB: { open: perSocket(open), idle: null },
-        feedConstructions: null,
-        heardAfterWake: null,
+        rssKiB: { runtime: of("runtime"), proxy: of("proxy") },
+        perSocketKiB: { runtime: perSocket("runtime"), proxy: perSocket("proxy") },
       };
-    }
+    };
+    if (!client) return { worker: kind, openSeconds, ...readings(null, null), feedConstructions: null, heardAfterWake: null };
     const constructions = async () => (await benchDoor<{ constructions: number }>(worker.origin, "feed-constructions", {})).constructions;
     const beforeWait = await constructions();
     note(`continuity: idle sockets: waiting ${waitSeconds} s for the feed to hibernate`);
     await sleep(waitSeconds * 1000);
-    const idle = residentKiB(pid);
+    const idle = rss();
     // One write wakes the feed: each socket, still open, should hear of it.
     const heard = listen(all).expect(10_000);
     await putActivity(worker.origin, client, "/bench/continuity/idle");
@@ -265,8 +282,7 @@ async function idleSocketsOn(
     return {
       worker: kind,
       openSeconds,
-      rssKiB: { before, open, idle, awake: residentKiB(pid) },
-      perSocketKiB: { open: perSocket(open), idle: perSocket(idle) },
+      ...readings(idle, rss()),
       feedConstructions: { beforeWait, afterWake },
       heardAfterWake,
     };
@@ -276,43 +292,8 @@ async function idleSocketsOn(
   }
 }
 
-/**
- * The process of ours listening on 127.0.0.1:`port`: the workerd that runs a Worker (wrangler runs
- * another beside it, for its inspector, which a request to the Worker's origin does not pass through).
- */
-function listenerOf(port: number): number {
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  // /proc/net/tcp: "sl local_address rem_address st … inode"; st 0A is LISTEN.
-  const sockets = new Set(
-    readFileSync("/proc/net/tcp", "utf8")
-      .split("\n")
-      .map((line) => line.trim().split(/\s+/))
-      .filter((fields) => fields[1] === local && fields[3] === "0A")
-      .map((fields) => `socket:[${fields[9]}]`),
-  );
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // "pid (comm) state ppid …": comm may hold spaces, so read after its closing parenthesis.
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== process.pid) continue;
-      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
-        if (sockets.has(readlinkSync(`/proc/${entry}/fd/${fd}`))) return Number(entry);
-      }
-    } catch {
-      // Gone since the directory was read.
-    }
-  }
-  throw new Error(`continuity: no process of ours listens on 127.0.0.1:${port}`);
-}
-
-/** VmRSS of `pid`, in KiB. */
-function residentKiB(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
-}
-
 /** p50, p99 (nearest rank) and the largest, rounded to µs. */
-function spread(values: number[]): Spread {
+export function spread(values: number[]): Spread {
   const sorted = Float64Array.from(values).sort();
   const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : NaN);
   return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.at(-1) ?? NaN) };

@@ -6,12 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_startWorker } from "wrangler";
+import { splitProcesses, workerdChildren, type WorkerProcesses } from "./cpu.ts";
 
 export interface RunningWorker {
   name: string;
   origin: string;
   /** The DevTools endpoint of the Worker's isolate, when started with one. */
   inspector: URL | undefined;
+  /** Its wrangler dev session's workerd processes (its runtime and its dev proxy), for their CPU time and memory. */
+  processes: WorkerProcesses;
   /** Log lines the Worker wrote: how many, and the first warnings and errors. */
   logs: { lines: number; warnings: string[] };
   dispose(): Promise<void>;
@@ -40,7 +43,8 @@ function freePort(): Promise<number> {
 /**
  * Starts one Worker from a wrangler config (relative to the project root), optionally with another
  * entry point. Its log lines are counted and dropped, as a terminal would only slow things down;
- * warnings and errors are kept.
+ * warnings and errors are kept. Workers are started one at a time: the workerd processes that
+ * appear meanwhile are this one's.
  */
 export async function startWorker(
   name: string,
@@ -48,6 +52,7 @@ export async function startWorker(
   options: { entrypoint?: string; inspector?: boolean } = {},
 ): Promise<RunningWorker> {
   const logs = { lines: 0, warnings: [] as string[] };
+  const before = workerdChildren();
   const worker = await unstable_startWorker({
     config: `${ROOT}${config}`,
     ...(options.entrypoint ? { entrypoint: `${ROOT}${options.entrypoint}` } : {}),
@@ -68,5 +73,9 @@ export async function startWorker(
   await worker.ready;
   const origin = (await worker.url).origin;
   const inspector = options.inspector ? await worker.inspectorUrl : undefined;
-  return { name, origin, inspector, logs, dispose: () => worker.dispose() };
+  // The proxy is ready first; the runtime starts behind it, up once a request has been answered.
+  await (await fetch(`${origin}/__bench/ready`, { method: "POST" })).arrayBuffer();
+  const started = new Set([...workerdChildren()].filter((pid) => !before.has(pid)));
+  const processes = splitProcesses(started, Number(new URL(origin).port));
+  return { name, origin, inspector, processes, logs, dispose: () => worker.dispose() };
 }
