@@ -46,11 +46,13 @@ export const lifecycleNotification = (id: string, subscription: NewSubscription,
 });
 
 /**
- * A notification's id: a GUID derived from what it tells (its subscription and its change), so
- * every retry of it carries the same id and a receiver can drop the repeats.
+ * A change notification's id: the same on every retry of it (a receiver drops the repeats), and
+ * unique to its subscription and change. A GUID whose first half is the subscription's id (60
+ * random bits: no two of a feed's subscriptions share it) and second half the change's position
+ * in the feed's stream (unique in the feed), in hexadecimal; no hash, as it is made for every
+ * subscription of every change.
  */
-export async function notificationId(...parts: (string | number)[]): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\n"))));
-  const hex = [...digest.subarray(0, 16)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+export function notificationId(subscriptionId: string, position: number): string {
+  const hex = subscriptionId.replaceAll("-", "").slice(0, 16) + position.toString(16).padStart(16, "0");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

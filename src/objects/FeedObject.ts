@@ -78,6 +78,7 @@ export class FeedObject extends DurableObject<Env> {
       if (!this.schema.exists) return;
       this.registration.load();
       this.subscriptions.load();
+      this.notifications.load();
     });
   }
 
@@ -340,6 +341,7 @@ export class FeedObject extends DurableObject<Env> {
     this.schema.forget();
     this.registration.forget();
     this.subscriptions.forget();
+    this.notifications.forget();
     this.alarmSchedule.forget();
     await this.alarmSchedule.arm();
   }

@@ -57,6 +57,8 @@ const CHANGE_TYPE_OF_BIT = { 1: "created", 2: "updated", 4: "deleted" } as const
 export class FeedNotifications {
   /** Subscriptions (by id) and lifecycle notifications (by id) with a POST in flight in this instance. */
   private readonly inFlight = new Set<string>();
+  /** When the first lifecycle notification waiting is due (null: none waits; undefined: not read yet). */
+  private lifecycleDue: number | null | undefined;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -97,9 +99,12 @@ export class FeedNotifications {
     for (const subscription of this.subscriptions.live(now)) {
       if ((subscription.retryMs ?? 0) <= now && !this.inFlight.has(subscription.record.id)) void this.deliverTo(subscription);
     }
+    const lifecycleDue = this.lifecycleDueAt();
+    if (lifecycleDue === null || lifecycleDue > now) return;
     for (const row of this.sql.exec<LifecycleRow>("SELECT * FROM lifecycle_outbox WHERE retry_ms <= ?", now)) {
       if (!this.inFlight.has(row.id)) void this.deliverLifecycle(row);
     }
+    this.lifecycleDue = undefined;
   }
 
   /**
@@ -142,8 +147,7 @@ export class FeedNotifications {
         reauthorizeDue(subscription),
         pending.has(subscription.record.id) ? (subscription.retryMs ?? now + UNDELIVERED_CHECK_MS) : null,
       ]);
-    const lifecycle = this.sql.exec<{ at: number | null }>("SELECT min(retry_ms) AS at FROM lifecycle_outbox").one().at;
-    return soonest(...dues, lifecycle);
+    return soonest(...dues, this.lifecycleDueAt());
   }
 
   /** Removes every subscription, telling each with a lifecycle URL `event` (an erasure's subscriptionRemoved). */
@@ -153,6 +157,25 @@ export class FeedNotifications {
       this.subscriptions.delete(subscription.record.id);
     }
     this.sql.exec("DELETE FROM change_log");
+  }
+
+  /** Reads what waits (as the object starts). */
+  load(): void {
+    this.lifecycleDue = undefined;
+    this.lifecycleDueAt();
+  }
+
+  /** When the first lifecycle notification waiting is due (null: none), read once and then kept in step. */
+  private lifecycleDueAt(): number | null {
+    if (this.lifecycleDue === undefined) {
+      this.lifecycleDue = this.sql.exec<{ at: number | null }>("SELECT min(retry_ms) AS at FROM lifecycle_outbox").one().at;
+    }
+    return this.lifecycleDue;
+  }
+
+  /** The feed's storage was deleted: nothing waits. */
+  forget(): void {
+    this.lifecycleDue = undefined;
   }
 
   /** Whether anything is left to deliver or to wait for: subscriptions, or lifecycle notifications not yet delivered. */
@@ -173,6 +196,7 @@ export class FeedNotifications {
       now,
       now,
     );
+    this.lifecycleDue = Math.min(this.lifecycleDue ?? now, now);
   }
 
   /** Delivers a subscription's pending changes, a POST at a time, until none is left or one fails. */
@@ -221,16 +245,14 @@ export class FeedNotifications {
 
   /** The POST's body for some changes: each as Graph's changeNotification, with its id the same on every retry. */
   private async body(subscription: Subscription, changes: LoggedChange[]): Promise<string> {
-    const notifications = await Promise.all(
-      changes.map(async (logged) => {
-        const change: NotifiedChange = {
-          activityId: logged.activity_id,
-          changeType: CHANGE_TYPE_OF_BIT[logged.change_mask as keyof typeof CHANGE_TYPE_OF_BIT],
-          version: logged.version,
-        };
-        return changeNotification(await notificationId(subscription.record.id, logged.position), subscription.record, change);
-      }),
-    );
+    const notifications = changes.map((logged) => {
+      const change: NotifiedChange = {
+        activityId: logged.activity_id,
+        changeType: CHANGE_TYPE_OF_BIT[logged.change_mask as keyof typeof CHANGE_TYPE_OF_BIT],
+        version: logged.version,
+      };
+      return changeNotification(notificationId(subscription.record.id, logged.position), subscription.record, change);
+    });
     if (!subscription.record.includeResourceData) return JSON.stringify({ value: notifications });
     return JSON.stringify(await richBody(this.env, subscription.record, notifications, (id) => this.resourceOf(id)));
   }
@@ -254,10 +276,12 @@ export class FeedNotifications {
       const now = Date.now();
       if (delivered || row.created_ms + notificationTimes.retryWindowMs <= now) {
         this.sql.exec("DELETE FROM lifecycle_outbox WHERE id = ?", row.id);
+        this.lifecycleDue = undefined;
         return;
       }
       const retryMs = now + RETRY_DELAYS_MS[Math.min(row.attempts + 1, RETRY_DELAYS_MS.length) - 1]!;
       this.sql.exec("UPDATE lifecycle_outbox SET attempts = attempts + 1, retry_ms = ? WHERE id = ?", retryMs, row.id);
+      this.lifecycleDue = undefined;
       await this.alarm.noLaterThan(retryMs);
     } finally {
       this.inFlight.delete(row.id);

@@ -1,7 +1,8 @@
 // Webhook receivers inside workerd: the Worker (the validation handshake) and the feeds (deliveries)
-// run in the tests' isolate, so their fetches to a receiver's host reach it through a spy on fetch.
+// run in the tests' isolate, so their fetches to a receiver's host reach it through the isolate's
+// fetch, replaced once. Not a vitest spy: a feed may deliver from a timer of its own after a test's
+// context is gone, and a spy then fails; nor does vi.restoreAllMocks() in a test file undo it.
 // Each receiver has a host of its own; any other fetch goes out as it would.
-import { vi } from "vitest";
 
 /** One request a receiver got. */
 export interface Received {
@@ -38,12 +39,12 @@ function install() {
   if (installed) return;
   installed = true;
   const realFetch = globalThis.fetch;
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+  globalThis.fetch = async (input, init) => {
     const request = new Request(input, init);
     const receiver = receivers.get(new URL(request.url).host);
     if (!receiver) return realFetch(input, init);
     return receiver.take(request, init?.signal ?? request.signal);
-  });
+  };
 }
 
 /**
