@@ -42,6 +42,18 @@ type LifecycleRow = {
   attempts: number;
 };
 
+/**
+ * A warning in the Worker's logs for the operator: a subscription whose receiver fails. It names
+ * the subscription, the app and the receiver's host, never the URL (its path or query may carry a
+ * secret of the app's).
+ */
+function logDelivery(message: string, subscription: Subscription, details: Record<string, number>): void {
+  const { id, applicationId, notificationUrl } = subscription.record;
+  console.warn(
+    JSON.stringify({ level: "warn", message, subscriptionId: id, applicationId, host: new URL(notificationUrl).host, ...details }),
+  );
+}
+
 const CHANGE_TYPE_OF_BIT = { 1: "created", 2: "updated", 4: "deleted" } as const;
 
 /**
@@ -223,6 +235,7 @@ export class FeedNotifications {
             this.subscriptions.recordDelivery(subscription, stale.at(-1)!.position, 0, null);
             this.queueLifecycle(subscription, "missed", now);
           });
+          logDelivery("notifications dropped after the retry window (missed)", subscription, { dropped: stale.length });
           continue;
         }
         const delivered = await postNotifications(subscription.record.notificationUrl, await this.body(subscription, changes));
@@ -234,6 +247,7 @@ export class FeedNotifications {
           const attempts = subscription.attempts + 1;
           const retryMs = after + RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1]!;
           this.subscriptions.recordDelivery(subscription, subscription.deliveredPosition, attempts, retryMs);
+          logDelivery("notification delivery failed; will retry", subscription, { attempts, retryInMs: retryMs - after });
           await this.alarm.noLaterThan(retryMs);
           return;
         }
