@@ -1,4 +1,5 @@
 import { errors, jwtVerify, type JWTPayload } from "jose";
+import { toHex } from "../graph/encoding";
 import { GraphError } from "../graph/errors";
 import { limits } from "../limits";
 import { KeySetUnavailable, localKeys, remoteKeys, type SigningKeys } from "./signing-keys";
@@ -182,7 +183,7 @@ async function checkedClaims(authorization: string | undefined, env: Env, url: s
 /** A token's SHA-256, in hex. */
 async function sha256(token: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return toHex(digest);
 }
 
 /** Checks one token's signature, lifetime, audience, tenant and issuer. */

@@ -53,15 +53,6 @@ export function namesBatch(url: string): boolean {
   return resolved !== undefined && pathRoot(resolved).toLowerCase() === "$batch";
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
-
-/** The bytes of a base64 body (standard or URL-safe alphabet, padding optional); undefined when it is not base64. */
-export function decodeBase64(text: string): Uint8Array | undefined {
-  const standard = text.replace(/-/g, "+").replace(/_/g, "/");
-  if (!BASE64.test(standard)) return undefined;
-  return Uint8Array.from(atob(standard), (char) => char.charCodeAt(0));
-}
-
 /** A response header a batch answer carries, spelled as Graph spells it (the classic client looks up `Content-Type` exactly). */
 const ANSWER_HEADERS = [
   "Content-Type",

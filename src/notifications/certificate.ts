@@ -1,4 +1,4 @@
-import { decodeBase64 } from "../graph/batch";
+import { decodeBase64, toHex } from "../graph/encoding";
 import { excerpt } from "../graph/errors";
 
 // A subscription's encryptionCertificate, read as Graph reads it: only its public key matters (Graph
@@ -184,9 +184,7 @@ export async function readCertificate(base64: string): Promise<CertificateReadin
     return { problem: `The certificate's RSA key cannot be used: ${error instanceof Error ? error.message : String(error)}.` };
   }
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", der));
-  const thumbprint = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0"))
-    .join("")
-    .toUpperCase();
+  const thumbprint = toHex(digest).toUpperCase();
   return { publicKey, thumbprint };
 }
 

@@ -1,3 +1,4 @@
+import { toBase64 } from "../graph/encoding";
 import { type CertificateReading, readCertificate } from "./certificate";
 
 // A rich notification's encryptedContent, made exactly as Graph makes it, so that a receiver following
@@ -36,9 +37,6 @@ function readOnce(text: string): Promise<CertificateReading> {
   return reading;
 }
 
-// workerd has the ES2026 base64 methods on Uint8Array, which TypeScript's es2023 library does not declare.
-const toBase64 = (bytes: ArrayBuffer) => (new Uint8Array(bytes) as Uint8Array & { toBase64(): string }).toBase64();
-
 /**
  * Encrypts `json` for the holder of `certificate` (a subscription's encryptionCertificate, which the
  * routes checked with certificateProblem), as Graph encrypts a rich notification's resource data.
@@ -55,9 +53,9 @@ export async function encryptContent(json: string, certificate: string, certific
   const dataSignature = await crypto.subtle.sign("HMAC", hmacKey, data);
   const dataKey = await crypto.subtle.encrypt({ name: "RSA-OAEP" }, reading.publicKey, key);
   return {
-    data: toBase64(data),
-    dataSignature: toBase64(dataSignature),
-    dataKey: toBase64(dataKey),
+    data: toBase64(new Uint8Array(data)),
+    dataSignature: toBase64(new Uint8Array(dataSignature)),
+    dataKey: toBase64(new Uint8Array(dataKey)),
     encryptionCertificateId: certificateId,
     encryptionCertificateThumbprint: reading.thumbprint,
   };

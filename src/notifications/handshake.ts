@@ -1,6 +1,7 @@
 // Graph's validation handshake: before a subscription is stored (and before a PATCH moves its
 // notificationUrl), each endpoint must prove it is a receiver that wants these notifications by
 // echoing a token the service made up, promptly. Nothing is stored unless every endpoint did.
+import { toBase64Url } from "../graph/encoding";
 import { GraphError, quoted } from "../graph/errors";
 import { concat } from "../graph/stream-lines";
 import { notificationTimes } from "../limits";
@@ -16,11 +17,7 @@ export interface Endpoint {
 
 /** A fresh validation token: 32 random bytes, base64url, so it needs no escaping in the URL. */
 function validationToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /** `url` with `validationToken` added to its query, which is otherwise kept as it is. */

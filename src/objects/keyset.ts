@@ -1,3 +1,4 @@
+import { fromBase64Url, toBase64Url } from "../graph/encoding";
 import { limits } from "../limits";
 
 // Keyset paging, newest first, with opaque, tamper-evident cursors: the position after the last
@@ -5,28 +6,6 @@ import { limits } from "../limits";
 // cursor altered, issued to another user, or issued for another query fails to open.
 
 const encoder = new TextEncoder();
-
-// workerd has the ES2026 base64 methods on Uint8Array, which TypeScript's es2023 library does not declare.
-type Base64Options = { alphabet: "base64url"; omitPadding?: boolean };
-/** Cursors are written in base64url without padding. */
-const BASE64URL: Base64Options = { alphabet: "base64url", omitPadding: true };
-const base64 = {
-  encode: (bytes: Uint8Array) => (bytes as Uint8Array & { toBase64(options: Base64Options): string }).toBase64(BASE64URL),
-  decode: (text: string) =>
-    (Uint8Array as unknown as { fromBase64(text: string, options: Base64Options): Uint8Array }).fromBase64(text, BASE64URL),
-};
-
-function fromBase64Url(text: string): Uint8Array | undefined {
-  let bytes: Uint8Array;
-  try {
-    bytes = base64.decode(text);
-  } catch {
-    return undefined;
-  }
-  // Decoding ignores the spare low bits of the last character, so several spellings decode alike:
-  // only the one this module writes is accepted, and any altered character is noticed.
-  return base64.encode(bytes) === text ? bytes : undefined;
-}
 
 /** A sealed or unsealed payload's JSON; undefined when it is not JSON. */
 function parsePayload(payload: Uint8Array): unknown {
@@ -44,12 +23,12 @@ export function readPayload(token: string): unknown {
 }
 
 /** A payload as a token without a signature (base64url JSON), for one that grants nothing a request without it would not. */
-export const unsealedToken = (state: object) => base64.encode(encoder.encode(JSON.stringify(state)));
+export const unsealedToken = (state: object) => toBase64Url(encoder.encode(JSON.stringify(state)));
 
 /** A short, stable digest of a text: the first 16 bytes of its SHA-256, in base64url. */
 export async function digestTag(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
-  return base64.encode(new Uint8Array(digest, 0, 16));
+  return toBase64Url(new Uint8Array(digest, 0, 16));
 }
 
 /**
@@ -137,7 +116,7 @@ export class Keyset {
     const payload = encoder.encode(JSON.stringify(state));
     const key = (await this.cursorKey(true))!;
     const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, payload));
-    return `${base64.encode(payload)}.${base64.encode(signature)}`;
+    return `${toBase64Url(payload)}.${toBase64Url(signature)}`;
   }
 
   /**

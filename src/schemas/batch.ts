@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { decodeBase64, namesBatch } from "../graph/batch";
+import { namesBatch } from "../graph/batch";
+import { decodeBase64 } from "../graph/encoding";
 import { excerpt, quoted } from "../graph/errors";
 import { limits } from "../limits";
 import { CONTROL_CHARACTER, expected } from "./common";
