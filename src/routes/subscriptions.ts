@@ -13,6 +13,7 @@ import { checkEndpoint, lifetimeEnd, newSubscription } from "../notifications/su
 import { feedObject } from "../objects/addresses";
 import type { SubscriptionChanges, SubscriptionRecord } from "../objects/subscription-records";
 import { errorResponse, errorResponses } from "../schemas/error";
+import { GUID_PATTERN } from "../schemas/common";
 import { queryOptions } from "../schemas/query";
 import {
   subscriptionCreateSchema,
@@ -148,14 +149,12 @@ const reauthorizeSubscription = createRoute({
   responses: { 204: { description: "Reauthorized." }, ...errorResponses(400, 404, 429), ...notFound },
 });
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The 404 of a subscription this caller does not have (another's, expired, deleted, or never one). */
 const subscriptionNotFound = (id: string) => itemNotFound(`The subscription ${quoted(id)} does not exist.`);
 
 /** The stored id a URL's {id} names (ids are lowercase GUIDs); anything but a GUID names none. */
 function subscriptionKey(id: string): string {
-  if (!GUID.test(id)) throw subscriptionNotFound(id);
+  if (!GUID_PATTERN.test(id)) throw subscriptionNotFound(id);
   return id.toLowerCase();
 }
 

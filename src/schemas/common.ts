@@ -33,7 +33,7 @@ export const graphObject = (typeName: string) => ({
 
 // Both cases spelled out, never the `i` flag: the OpenAPI documents carry a pattern's source as
 // JSON Schema's `pattern`, which has no flags, so a flag would be written into it as text.
-const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** A GUID, in either case; the example is one of Graph's own. */
 export const guidSchema = z
