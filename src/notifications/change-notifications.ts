@@ -23,21 +23,26 @@ const subscriptionFields = (id: string, subscription: NewSubscription) => ({
   clientState: subscription.clientState,
 });
 
-/** Graph's change notification of one change of an activity (the resource data names it; rich notifications add encryptedContent). */
-export function changeNotification(id: string, subscription: NewSubscription, change: NotifiedChange) {
-  const resource = `users/${subscription.creatorId}/activities/${change.activityId}`;
+/** The activity a notification tells of: its resource path and Graph's resourceData naming it (with its etag, when given). */
+export function activityResource(userId: string, activityId: string, etag?: string) {
+  const resource = `users/${userId}/activities/${activityId}`;
   return {
-    ...subscriptionFields(id, subscription),
-    changeType: change.changeType,
     resource,
     resourceData: {
-      "@odata.type": "#microsoft.graph.userActivity",
+      "@odata.type": "#microsoft.graph.userActivity" as const,
       "@odata.id": resource,
-      "@odata.etag": `W/"${change.version}"`,
-      id: change.activityId,
+      ...(etag === undefined ? {} : { "@odata.etag": etag }),
+      id: activityId,
     },
   };
 }
+
+/** Graph's change notification of one change of an activity (the resource data names it; rich notifications add encryptedContent). */
+export const changeNotification = (id: string, subscription: NewSubscription, change: NotifiedChange) => ({
+  ...subscriptionFields(id, subscription),
+  changeType: change.changeType,
+  ...activityResource(subscription.creatorId, change.activityId, `W/"${change.version}"`),
+});
 
 /** Graph's lifecycle notification: the subscription's fields and the event, no resource. */
 export const lifecycleNotification = (id: string, subscription: NewSubscription, event: LifecycleEvent) => ({

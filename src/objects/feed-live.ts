@@ -1,4 +1,5 @@
 import type { Caller } from "../auth/verify-token";
+import { activityResource } from "../notifications/change-notifications";
 import type { StreamChange } from "./feed-stream";
 
 /** What each socket keeps through hibernation: when its token expires (with the allowed clock skew). */
@@ -85,12 +86,10 @@ const expiryOf = (socket: WebSocket) => (socket.deserializeAttachment() as Socke
 
 /** A change as Graph's changeNotification, less the subscription's fields. */
 function notification(change: StreamChange, owner: Caller): LiveNotification {
-  const resource = `users/${owner.userId}/activities/${change.activityId}`;
   return {
     id: crypto.randomUUID(),
     changeType: change.changeType,
     tenantId: owner.tenantId,
-    resource,
-    resourceData: { "@odata.type": "#microsoft.graph.userActivity", "@odata.id": resource, id: change.activityId },
+    ...activityResource(owner.userId, change.activityId),
   };
 }
