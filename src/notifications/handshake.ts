@@ -5,6 +5,7 @@ import { toBase64Url } from "../graph/encoding";
 import { GraphError, quoted } from "../graph/errors";
 import { concat } from "../graph/stream-lines";
 import { notificationTimes } from "../limits";
+import { TIMED_OUT, withinDeadline } from "./webhook";
 
 /** The most of an answer's body read: a token is far shorter, so anything longer is not the token. */
 const MAX_ANSWER_BYTES = 1024;
@@ -54,24 +55,15 @@ async function readAnswer(response: Response): Promise<string | null> {
  */
 export async function handshake(url: string): Promise<string | null> {
   const token = validationToken();
-  const controller = new AbortController();
-  const seconds = notificationTimes.handshakeMs / 1000;
-  // One timer over the whole exchange, the body included; a fetch's own signal would not cover reading it.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<string>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      resolve(`it did not answer within ${seconds} s`);
-    }, notificationTimes.handshakeMs);
-  });
-  const exchange = async (): Promise<string | null> => {
+  // One deadline over the whole exchange, the body included; a fetch's own signal would not cover reading it.
+  const problem = await withinDeadline(notificationTimes.handshakeMs, async (signal): Promise<string | null> => {
     let response: Response;
     try {
       response = await fetch(withValidationToken(url, token), {
         method: "POST",
         headers: { "Content-Type": "text/plain; charset=utf-8" },
         redirect: "manual",
-        signal: controller.signal,
+        signal,
       });
     } catch {
       return "the connection was refused or failed";
@@ -89,12 +81,8 @@ export async function handshake(url: string): Promise<string | null> {
     if (body === null) return `it answered 200 with a body of more than ${MAX_ANSWER_BYTES} bytes, not the validationToken`;
     if (body !== token) return `it answered 200 with the body ${quoted(body)}, not the validationToken`;
     return null;
-  };
-  try {
-    return await Promise.race([exchange(), deadline]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
+  });
+  return problem === TIMED_OUT ? `it did not answer within ${notificationTimes.handshakeMs / 1000} s` : problem;
 }
 
 /**
