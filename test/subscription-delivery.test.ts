@@ -44,6 +44,12 @@ describe("delivery", () => {
       changeNotificationOf(subscription, activity.id, "deleted"),
     ]);
     expect(new Set(notifications.map((notification) => notification.id)).size).toBe(3);
+    // Each id: the subscription's first half, then the change's stream position (hexadecimal, rising).
+    const positions = notifications.map(({ id }) => {
+      expect((id as string).slice(0, 19)).toBe(subscription.id.slice(0, 19));
+      return BigInt(`0x${(id as string).slice(19).replace("-", "")}`);
+    });
+    expect(positions[0]! < positions[1]! && positions[1]! < positions[2]!).toBe(true);
     for (const request of receiver.received) {
       expect(request.method).toBe("POST");
       expect(request.contentType).toBe("application/json; charset=utf-8");

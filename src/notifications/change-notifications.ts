@@ -37,12 +37,22 @@ export function activityResource(userId: string, activityId: string, etag?: stri
   };
 }
 
-/** Graph's change notification of one change of an activity (the resource data names it; rich notifications add encryptedContent). */
-export const changeNotification = (id: string, subscription: NewSubscription, change: NotifiedChange) => ({
-  ...subscriptionFields(id, subscription),
-  changeType: change.changeType,
-  ...activityResource(subscription.creatorId, change.activityId, `W/"${change.version}"`),
-});
+/**
+ * Graph's change notifications of a subscription, one per change (the resource data names the
+ * activity; rich notifications add encryptedContent). What each takes from the subscription is
+ * made once, as one POST carries up to a hundred of them.
+ */
+export function changeNotifier(subscription: NewSubscription) {
+  const { id: _id, ...fields } = subscriptionFields("", subscription);
+  // The id's first half: `xxxxxxxx-xxxx-xxxx-` of the subscription's (lowercase) GUID.
+  const idPrefix = subscription.id.slice(0, 19);
+  return (position: number, change: NotifiedChange) => ({
+    id: notificationIdAt(idPrefix, position),
+    ...fields,
+    changeType: change.changeType,
+    ...activityResource(subscription.creatorId, change.activityId, `W/"${change.version}"`),
+  });
+}
 
 /** Graph's lifecycle notification: the subscription's fields and the event, no resource. */
 export const lifecycleNotification = (id: string, subscription: NewSubscription, event: LifecycleEvent) => ({
@@ -55,9 +65,9 @@ export const lifecycleNotification = (id: string, subscription: NewSubscription,
  * unique to its subscription and change. A GUID whose first half is the subscription's id (60
  * random bits: no two of a feed's subscriptions share it) and second half the change's position
  * in the feed's stream (unique in the feed), in hexadecimal; no hash, as it is made for every
- * subscription of every change.
+ * subscription of every change. `prefix` is the id's first half, the subscription's.
  */
-export function notificationId(subscriptionId: string, position: number): string {
-  const hex = subscriptionId.replaceAll("-", "").slice(0, 16) + position.toString(16).padStart(16, "0");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+function notificationIdAt(prefix: string, position: number): string {
+  const hex = position.toString(16).padStart(16, "0");
+  return `${prefix}${hex.slice(0, 4)}-${hex.slice(4)}`;
 }

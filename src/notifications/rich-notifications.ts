@@ -1,9 +1,9 @@
 import type { NewSubscription } from "../objects/subscription-records";
-import type { changeNotification } from "./change-notifications";
+import type { changeNotifier } from "./change-notifications";
 import { encryptContent } from "./encrypted-content";
 import { validationToken } from "./validation-tokens";
 
-type ChangeNotification = ReturnType<typeof changeNotification>;
+type ChangeNotification = ReturnType<ReturnType<typeof changeNotifier>>;
 
 /**
  * A rich notification POST's body (includeResourceData): each change of a live activity carries

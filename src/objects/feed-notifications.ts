@@ -1,11 +1,5 @@
 import { notificationTimes } from "../limits";
-import {
-  changeNotification,
-  type LifecycleEvent,
-  lifecycleNotification,
-  type NotifiedChange,
-  notificationId,
-} from "../notifications/change-notifications";
+import { changeNotifier, type LifecycleEvent, lifecycleNotification } from "../notifications/change-notifications";
 import { richBody } from "../notifications/rich-notifications";
 import { postNotifications } from "../notifications/webhook";
 import { type AlarmSchedule, soonest } from "./alarm-schedule";
@@ -259,14 +253,14 @@ export class FeedNotifications {
 
   /** The POST's body for some changes: each as Graph's changeNotification, with its id the same on every retry. */
   private async body(subscription: Subscription, changes: LoggedChange[]): Promise<string> {
-    const notifications = changes.map((logged) => {
-      const change: NotifiedChange = {
+    const notify = changeNotifier(subscription.record);
+    const notifications = changes.map((logged) =>
+      notify(logged.position, {
         activityId: logged.activity_id,
         changeType: CHANGE_TYPE_OF_BIT[logged.change_mask as keyof typeof CHANGE_TYPE_OF_BIT],
         version: logged.version,
-      };
-      return changeNotification(notificationId(subscription.record.id, logged.position), subscription.record, change);
-    });
+      }),
+    );
     if (!subscription.record.includeResourceData) return JSON.stringify({ value: notifications });
     return JSON.stringify(await richBody(this.env, subscription.record, notifications, (id) => this.resourceOf(id)));
   }
