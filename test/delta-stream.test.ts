@@ -1,16 +1,18 @@
 // The change stream behind delta: positions given in the order the feed applies changes, and every
 // kind of change (a write, a late push through the outbox's retry, a delete, an expiry) in the next
-// round; an entry changed while a round is read comes in it once, and again in the next.
+// round; each entry once a round, an entry changed while a round is read in the next round; and a
+// page that reads as many rows however many activities or changes are past its link.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Caller } from "../src/auth/verify-token";
 import { FeedObject } from "../src/objects/FeedObject";
 import type { FeedApplyResult, FeedUpdate } from "../src/objects/records";
-import { activityPath, appActivityPath, call, historyItemPath } from "./support/api";
+import { activityPath, type Answer, appActivityPath, call, historyItemPath } from "./support/api";
 import { activityBody } from "./support/builders";
-import { byId, DELTA, deltaPage, deltaRound, removed } from "./support/delta";
+import { DELTA, deltaPage, deltaRound, fillFeed, removed } from "./support/delta";
 import { withoutContext } from "./support/graph";
 import { activityStub, feedStub, NOTHING_PENDING, OUTBOX_STATE, sqlIn } from "./support/objects";
+import { rowsRead } from "./support/rows";
 import { createActivities, freshUser, postItem, putActivity, type TestUser } from "./support/users";
 
 afterEach(() => vi.restoreAllMocks());
@@ -244,7 +246,8 @@ describe("every change shows in the next round", () => {
     await sqlIn(activityStub(b.id, user.caller), "UPDATE activity SET expiration_ms = ?", past);
     await sqlIn(feedStub(user.caller), "UPDATE feed_entry SET expiration_ms = ? WHERE activity_id = ?", past, b.id);
     const next = await deltaRound(user, first.deltaLink);
-    expect(next.values).toEqual(byId([removed(a!.id), removed(b.id)]));
+    // In the order they last moved: b when it was created, a when its alarm removed it.
+    expect(next.values).toEqual([removed(b.id), removed(a!.id)]);
     expect((await deltaRound(user, DELTA)).values).toEqual([]);
 
     // Its alarm tells the feed: its removal comes again in the next round.
@@ -254,24 +257,53 @@ describe("every change shows in the next round", () => {
 });
 
 describe("a round read while the feed changes", () => {
-  it("lists an entry that changed during it once, in its latest state, and again in the next round", async () => {
+  it("lists each entry once: one that changes before the walk reaches it, and one listed already, come in the next round as they are then", async () => {
     const user = freshUser();
     const [a, b, c] = await createActivities(user, 3);
     const first = await deltaRound(user, DELTA);
     const prefer = { Prefer: "odata.maxpagesize=1" };
 
-    // A change before the round, so that the round has a page for each activity: a, b and c all changed.
+    // A change before the round, so that the round has a page for each activity: a, b and c all changed, in that order.
     for (const x of [a, b, c])
       expect((await call("PATCH", activityPath(x!.id), { as: user.as, body: { userTimezone: "UTC" } })).status).toBe(200);
     const page1 = await deltaPage(user, first.deltaLink, prefer);
     expect(page1.body.value).toEqual([await current(user, a!.id)]);
-    // While the round is read: a (already listed) and c (not yet) change again.
+    // While the round is read: a (already listed) and c (not yet) change again, and move past the round's head.
     for (const x of [a, c])
       expect((await call("PATCH", activityPath(x!.id), { as: user.as, body: { userTimezone: "Europe/Kyiv" } })).status).toBe(200);
     const rest = await deltaRound(user, page1.body["@odata.nextLink"], { headers: prefer });
-    // c once, as it is now; a not again in this round.
-    expect(rest.values).toEqual([await current(user, b!.id), await current(user, c!.id)]);
-    // The next round has both: a's change, and c again (a replay).
+    // b as it is; a not again, and c not in this round.
+    expect(rest.values).toEqual([await current(user, b!.id)]);
+    // The next round has both as they are now: a again (a replay), and c.
     expect((await deltaRound(user, rest.deltaLink)).values).toEqual([await current(user, a!.id), await current(user, c!.id)]);
   });
+});
+
+describe("a page's cost", () => {
+  it(
+    "a page reads as many rows whatever the number of activities or changes past its link: none is sorted",
+    { timeout: 120_000 },
+    async () => {
+      const prefer = { Prefer: "odata.maxpagesize=10" };
+      /** Rows the feed reads for each of the first two pages of a first round, and of a deltaLink's round, with `n` activities in each. */
+      const pagesRead = async (n: number) => {
+        const user = freshUser();
+        await putActivity(user);
+        const latest = await deltaPage(user, `${DELTA}?$deltatoken=latest`);
+        await fillFeed(user, n - 1);
+        const read: number[] = [];
+        for (const start of [DELTA, latest.body["@odata.deltaLink"] as string]) {
+          for (let link = start, k = 0; k < 2; k++) {
+            let page: Answer | undefined;
+            read.push((await rowsRead({ feed: feedStub(user.caller) }, async () => (page = await deltaPage(user, link, prefer)))).feed);
+            expect({ status: page!.status, listed: page!.body.value.length }).toEqual({ status: 200, listed: 10 });
+            link = page!.body["@odata.nextLink"];
+          }
+        }
+        return read;
+      };
+      const few = await pagesRead(30);
+      expect(await pagesRead(500)).toEqual(few);
+    },
+  );
 });

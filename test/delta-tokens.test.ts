@@ -110,6 +110,32 @@ describe("sealed tokens", () => {
   });
 });
 
+describe("a nextLink of an earlier release, whose rounds walked ids", () => {
+  it("continues its round with the entries it had not reached, each once, and ends it where it would have", async () => {
+    const user = freshUser();
+    const created = await createActivities(user, 3);
+    const { deltaLink } = await deltaRound(user, DELTA);
+    for (const x of created)
+      expect((await call("PATCH", activityPath(x.id), { as: user.as, body: { userTimezone: "UTC" } })).status).toBe(200);
+    const lowest = [...created].sort((x, y) => (x.id < y.id ? -1 : 1))[0]!;
+    const now = async (id: string) => withoutContext((await call("GET", activityPath(id), { as: user.as })).body);
+    for (const start of [DELTA, deltaLink]) {
+      const page1 = await deltaPage(user, start, { Prefer: "odata.maxpagesize=1" });
+      const { round } = payloadOf(page1.body["@odata.nextLink"]);
+      // What that release gave after its first page, which listed the lowest id: the head, its instant, and that id.
+      const old = await resealed(user.caller, page1.body["@odata.nextLink"], (payload) => ({
+        ...payload,
+        round: { head: round!.head, headMs: round!.headMs, after: lowest.id },
+      }));
+      const continued = await deltaRound(user, old, { headers: { Prefer: "odata.maxpagesize=1" } });
+      // The others, as they are, in the order they last changed; the next round has nothing, as nothing changed since this one began.
+      const others = created.filter((x) => x.id !== lowest.id);
+      expect(continued.values).toEqual(await Promise.all(others.map((x) => now(x.id))));
+      expect((await deltaRound(user, continued.deltaLink)).values).toEqual([]);
+    }
+  });
+});
+
 describe("the horizon", () => {
   it(`is ${STREAM_HORIZON_MS / DAY_MS} days, and tombstones live exactly as long`, () => {
     expect(STREAM_HORIZON_MS).toBe(31 * DAY_MS);

@@ -6,8 +6,10 @@ import { toActivityResource } from "../schemas/activity";
 
 // A feed's change stream. Every entry of the feed (one per activity, live or a tombstone) carries
 // the position of its latest change: every apply that changes what the feed shows moves the entry
-// to the next position, in the same statement. A delta round walks the entries whose position is
-// past its watermark, in id order; see docs/decisions.md for why nothing can be missed.
+// to the next position, in the same statement. A delta round walks the entries between its
+// watermark and the head it began with, in position order through their index, a page from where
+// the last one stopped: a page reads its own rows, however long the stream; an entry that moves
+// meanwhile goes past the head, to the next round. See docs/decisions.md for why nothing is missed.
 
 /**
  * How long a removed activity stays in the stream as a tombstone, and so how long a delta token
@@ -110,9 +112,26 @@ export interface StreamToken {
   since: number;
   /** When `since` was the feed's head; null for 0. */
   sinceMs: number | null;
-  /** Inside a round: the head when the round began (the next round's `since`), when that was, and the last id listed. */
-  round?: { head: number; headMs: number; after: string };
+  /** Inside a round: the head when the round began (the next round's `since`) and when that was, and where the walk is. */
+  round?: RoundState;
 }
+
+/** Where a round is: its head, and the last entry listed (none in a token of an earlier release). */
+interface RoundState {
+  head: number;
+  headMs: number;
+  /** The position and id of the last entry listed: the walk goes on after them. */
+  position?: number;
+  id?: string;
+  /** From a token of an earlier release, whose rounds walked ids: the entries up to this id were listed, those after it not yet. */
+  after?: string;
+}
+
+const isRoundState = (round: RoundState) =>
+  Number.isSafeInteger(round.head) &&
+  Number.isSafeInteger(round.headMs) &&
+  (round.position === undefined ? round.id === undefined : Number.isSafeInteger(round.position) && typeof round.id === "string") &&
+  (round.after === undefined || typeof round.after === "string");
 
 const isStreamToken = (value: unknown): value is StreamToken => {
   const token = value as StreamToken;
@@ -124,12 +143,11 @@ const isStreamToken = (value: unknown): value is StreamToken => {
     typeof token.tokensAfter === "boolean" &&
     Number.isSafeInteger(token.since) &&
     (token.sinceMs === null || Number.isSafeInteger(token.sinceMs)) &&
-    (token.round === undefined ||
-      (Number.isSafeInteger(token.round.head) && Number.isSafeInteger(token.round.headMs) && typeof token.round.after === "string"))
+    (token.round === undefined || (typeof token.round === "object" && token.round !== null && isRoundState(token.round)))
   );
 };
 
-type Row = { activity_id: string; resource: string | null; activity: string | null; live: number };
+type Row = { activity_id: string; position: number; resource: string | null; activity: string | null; live: number };
 
 /** What the stream needs of its feed at the instant of a round. */
 export interface FeedState {
@@ -151,7 +169,7 @@ export class FeedStream {
     private readonly keyset: () => Keyset,
   ) {}
 
-  /** One page of a round: the changes past the token's watermark, in id order, and the token that continues. */
+  /** One page of a round: the changes past the token's watermark, in position order, and the token that continues. */
   async round(query: DeltaQuery, feed: FeedState): Promise<DeltaPage> {
     const tag = await digestTag(JSON.stringify([query.owner.tenantId, query.owner.userId, query.owner.appId]));
     let token: StreamToken | null = null;
@@ -168,14 +186,14 @@ export class FeedStream {
       return { kind: "page", shape, changes: [], nextToken: null, deltaToken: originToken(tag, shape, tokensAfter), tokensAfter: [] };
     const since = token?.since ?? 0;
     const sinceMs = token?.sinceMs ?? null;
-    const round = token?.round ?? { head: this.head(), headMs: now, after: "" };
+    const round: RoundState = token?.round ?? { head: this.head(), headMs: now };
     const seal = (state: StreamToken) => this.keyset().seal(state);
     if (query.latest) {
       const deltaToken = await seal({ feed: tag, shape, tokensAfter, since: round.head, sinceMs: round.headMs });
       return { kind: "page", shape, changes: [], nextToken: null, deltaToken, tokensAfter: [] };
     }
     const { page, more } = cutPage(
-      this.rows(since, round.after, query.top, now),
+      this.rows(since, round, query.top, now),
       query.top,
       (row) => (row.resource ?? row.activity ?? "").length + 64,
     );
@@ -184,14 +202,15 @@ export class FeedStream {
         ? { id: row.activity_id, resource: row.resource ?? render(JSON.parse(row.activity!) as ActivityRecord) }
         : { id: row.activity_id, removed: true },
     );
-    const after = (id: string) => seal({ feed: tag, shape, tokensAfter, since, sinceMs, round: { ...round, after: id } });
+    const after = (row: Row) =>
+      seal({ feed: tag, shape, tokensAfter, since, sinceMs, round: { ...round, position: row.position, id: row.activity_id } });
     return {
       kind: "page",
       shape,
       changes,
-      nextToken: more ? await after(page.at(-1)!.activity_id) : null,
+      nextToken: more ? await after(page.at(-1)!) : null,
       deltaToken: more ? null : await seal({ feed: tag, shape, tokensAfter, since: round.head, sinceMs: round.headMs }),
-      tokensAfter: tokensAfter ? await Promise.all(page.map((row) => after(row.activity_id))) : [],
+      tokensAfter: tokensAfter ? await Promise.all(page.map(after)) : [],
     };
   }
 
@@ -202,25 +221,26 @@ export class FeedStream {
     );
   }
 
-  /** The entries a page lists, in id order after `after`: every live one in a first round, else every one changed after `since`. */
-  private rows(since: number, after: string, top: number, now: number): Iterable<Row> {
-    const columns = "activity_id, resource, iif(resource IS NULL, activity, NULL) AS activity";
-    if (since === 0) {
-      return this.sql.exec<Row>(
-        `SELECT ${columns}, 1 AS live FROM feed_entry
-         WHERE activity_id > ? AND activity IS NOT NULL AND expiration_ms > ? ORDER BY activity_id LIMIT ?`,
-        after,
-        now,
-        top + 1,
-      );
-    }
-    // The changed entries through their own index, then sorted: a round's changes are few beside the feed.
+  /**
+   * The entries a page lists: those between the watermark `since` and the round's head, in position
+   * order (id among equals, as entries stored before positions took their version's) after the last
+   * one listed; live ones only in a first round. Read through the positions' index from where the
+   * walk stopped, never sorted: `top` + 1 entries, however many changed (and in a first round the
+   * removed ones passed on the way).
+   */
+  private rows(since: number, round: RoundState, top: number, now: number): Iterable<Row> {
     return this.sql.exec<Row>(
-      `SELECT ${columns}, (activity IS NOT NULL AND expiration_ms > ?) AS live FROM feed_entry INDEXED BY feed_by_position
-       WHERE position > ? AND activity_id > ? ORDER BY activity_id LIMIT ?`,
+      `SELECT activity_id, position, resource, iif(resource IS NULL, activity, NULL) AS activity,
+         (activity IS NOT NULL AND expiration_ms > ?1) AS live
+       FROM feed_entry INDEXED BY feed_by_position
+       WHERE (position, activity_id) > (?2, ?3) AND position <= ?4 AND activity_id > ?5${since === 0 ? " AND activity IS NOT NULL AND expiration_ms > ?1" : ""}
+       ORDER BY position, activity_id LIMIT ?6`,
       now,
-      since,
-      after,
+      round.position ?? since,
+      // None listed yet: a null id is past every entry at the watermark, which the round before listed.
+      round.id ?? null,
+      round.head,
+      round.after ?? "",
       top + 1,
     );
   }

@@ -1,13 +1,15 @@
 // Delta rounds from a test: one page, a round followed through its nextLinks to its deltaLink, a
 // client that applies rounds, and tokens opened and sealed again as their feed seals them.
 import type { StreamToken } from "../../src/objects/feed-stream";
+import type { FeedObject } from "../../src/objects/FeedObject";
+import type { ActivityRecord } from "../../src/objects/records";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Caller } from "../../src/auth/verify-token";
 import { Keyset, readPayload } from "../../src/objects/keyset";
 import { type Answer, call, ORIGIN } from "./api";
 import { activitiesContext } from "./graph";
-import { feedStub } from "./objects";
+import { feedStub, sqlIn } from "./objects";
 import type { TestUser } from "./users";
 
 /** The first request of a round on the caller's own activities. */
@@ -134,6 +136,26 @@ export class DeltaClient {
   activities(): Record<string, unknown>[] {
     return byId([...this.held.values()] as { id: string }[]);
   }
+}
+
+/**
+ * Fills `user`'s feed with `n` more entries, applied by the feed itself as pushes from activity
+ * objects would be (copies of one real activity under other ids): for the page limits, which need
+ * more activities than HTTP writes can make quickly.
+ */
+export async function fillFeed(user: TestUser, n: number): Promise<string[]> {
+  const [{ activity }] = (await sqlIn(feedStub(user.caller), "SELECT activity FROM feed_entry")) as [{ activity: string }];
+  const model = JSON.parse(activity) as ActivityRecord;
+  return runInDurableObject(feedStub(user.caller), async (instance: FeedObject) => {
+    const ids: string[] = [];
+    for (let k = 0; k < n; k++) {
+      const id = String(5_000_000_000_000_000_000n + BigInt(k));
+      const record = { ...model, id, appActivityId: `${model.appActivityId}#${k}` };
+      await instance.apply({ activityId: id, version: Date.now() * 1000 + k, activity: record, recentMs: null }, user.caller);
+      ids.push(id);
+    }
+    return ids;
+  });
 }
 
 /** Every activity `GET /me/activities` lists (with `query` added), all pages, by id. */

@@ -1,17 +1,14 @@
 // What a request costs in storage, as Cloudflare bills it: the rows each object's statements wrote
-// (each cursor's rowsWritten, index entries included) and one row per setAlarm or deleteAlarm.
+// (each cursor's rowsWritten, index entries included) and one row per setAlarm or deleteAlarm, or read.
 import { runInDurableObject } from "cloudflare:test";
 
 type Counter = { cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[]; alarmCalls: number; statements: string[] };
 
-/**
- * Runs `action` with every named object's storage counted, and returns the rows each wrote meanwhile,
- * with the statements it ran (their first words). The objects must not be evicted while it runs.
- */
-export async function rowsWritten<Name extends string>(
+/** Runs `action` with every named object's storage counted: each one's statements, cursors and alarm calls. */
+async function counted<Name extends string>(
   objects: Record<Name, DurableObjectStub>,
   action: () => Promise<unknown>,
-): Promise<Record<Name, { rows: number; statements: string[] }>> {
+): Promise<Map<Name, Counter>> {
   const counters = new Map<Name, Counter>();
   const restores: (() => void)[] = [];
   for (const [name, stub] of Object.entries(objects) as [Name, DurableObjectStub][]) {
@@ -49,12 +46,34 @@ export async function rowsWritten<Name extends string>(
   } finally {
     for (const restore of restores) restore();
   }
+  return counters;
+}
+
+/**
+ * Runs `action` with every named object's storage counted, and returns the rows each wrote meanwhile,
+ * with the statements it ran (their first words). The objects must not be evicted while it runs.
+ */
+export async function rowsWritten<Name extends string>(
+  objects: Record<Name, DurableObjectStub>,
+  action: () => Promise<unknown>,
+): Promise<Record<Name, { rows: number; statements: string[] }>> {
   const counts = {} as Record<Name, { rows: number; statements: string[] }>;
-  for (const [name, counter] of counters) {
+  for (const [name, counter] of await counted(objects, action)) {
     // A cursor's rowsWritten is final once read through; every statement here was.
     const rows = counter.cursors.reduce((sum, cursor) => sum + cursor.rowsWritten, 0) + counter.alarmCalls;
     counts[name] = { rows, statements: counter.statements };
   }
+  return counts;
+}
+
+/** Runs `action` and returns the rows each named object's statements read meanwhile (each cursor's rowsRead, as billed). */
+export async function rowsRead<Name extends string>(
+  objects: Record<Name, DurableObjectStub>,
+  action: () => Promise<unknown>,
+): Promise<Record<Name, number>> {
+  const counts = {} as Record<Name, number>;
+  for (const [name, counter] of await counted(objects, action))
+    counts[name] = counter.cursors.reduce<number>((sum, cursor) => sum + cursor.rowsRead, 0);
   return counts;
 }
 

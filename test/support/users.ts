@@ -40,11 +40,14 @@ export async function putActivity(user: TestUser, overrides: Record<string, unkn
   return withoutContext(answer.body);
 }
 
-/** PUTs `n` fresh activities for the user, one after another; their resources (without @odata.context), by id. */
+/**
+ * PUTs `n` fresh activities for the user, one after another; their resources (without @odata.context),
+ * in the order written: the order a delta round walks them, as each was last changed by its PUT.
+ */
 export async function createActivities(user: TestUser, n: number): Promise<Record<string, any>[]> {
   const created: Record<string, any>[] = [];
   for (let k = 0; k < n; k++) created.push(await putActivity(user, { visualElements: { displayText: `activity ${k}` } }));
-  return created.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return created;
 }
 
 /** POSTs a history item to the user's activity; the item, without @odata.context. */
