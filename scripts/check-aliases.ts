@@ -22,6 +22,11 @@ const IMPORTERS: Record<string, string> = {
   "../locales/index.js": "zod",
   "./compile.js": "zod",
   "./from-json-schema.js": "zod",
+  "./to-json-schema.js": "zod",
+  "../core/to-json-schema.js": "zod",
+  "./json-schema-processors.js": "zod",
+  "../core/json-schema-processors.js": "zod",
+  "./json-schema-generator.js": "zod",
   "@asteasolutions/zod-to-openapi": "@hono/zod-openapi",
 };
 

@@ -85,8 +85,9 @@ function respond(c: Context<AppEnv>, failure: GraphError) {
 export function buildApp() {
   // A batch's requests go through the same middleware and routes, as if each had been sent alone, in an
   // app that holds nothing else: no $batch, no admin routes, no site pages, so no url reaches them however spelled.
-  const batched = graphApp(undefined);
-  return graphApp((request, env, ctx) => batched.fetch(request, env, ctx));
+  // Built by the first batch, not at startup: most isolates never see one, and its routes cost startup CPU.
+  let batched: ReturnType<typeof graphApp> | undefined;
+  return graphApp((request, env, ctx) => (batched ??= graphApp(undefined)).fetch(request, env, ctx));
 }
 
 /** The app around the API; with a `dispatch` for `$batch`, the whole Worker: the batch, the admin routes and the site's pages too. */

@@ -1,6 +1,7 @@
 // The Worker as wrangler bundles it for `npm run dev` and deploy, with the substitutions of
-// wrangler.toml's [alias] (zod in English only, without its code generator; no OpenAPI generator),
-// which the workers project's build does not make: it validates and answers as that build does.
+// wrangler.toml's [alias] (zod in English only, without its code generator or its JSON Schema
+// conversion; no OpenAPI generator), which the workers project's build does not make: it validates
+// and answers as that build does.
 import { expect, inject, it } from "vitest";
 import { mintToken } from "./token";
 
