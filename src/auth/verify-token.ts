@@ -180,9 +180,11 @@ async function checkedClaims(authorization: string | undefined, env: Env, url: s
   return claims;
 }
 
+const encoder = new TextEncoder();
+
 /** A token's SHA-256, in hex. */
 async function sha256(token: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
   return toHex(digest);
 }
 
