@@ -62,10 +62,13 @@ export function parseStorableJson(text: string, subject = "request body", maxDep
   return parsed;
 }
 
+// One decoder for every body: a whole (not streamed) decode starts afresh, and making one costs twice the decoding of a history item.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 /** Decodes UTF-8 text, 400 unless it is valid; `subject` names the text in the message. */
 export function decodeUtf8(bytes: Uint8Array, subject = "request body"): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     throw badRequest(`The ${subject} is not valid UTF-8.`);
   }

@@ -23,6 +23,8 @@ export function placed<T extends Rpc.DurableObjectBranded | undefined>(
   return namespace.jurisdiction(jurisdiction as DurableObjectJurisdiction);
 }
 
+const encoder = new TextEncoder();
+
 /**
  * The activity's server id: the first 64 bits of SHA-256 over (tenant, user, app,
  * appActivityId), as a decimal string like Graph's. Deterministic, so every later call reaches
@@ -30,7 +32,7 @@ export function placed<T extends Rpc.DurableObjectBranded | undefined>(
  */
 export async function activityIdFor(caller: Caller, appActivityId: string): Promise<string> {
   const key = JSON.stringify([caller.tenantId, caller.userId, caller.appId, appActivityId]);
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(key));
   return new DataView(digest).getBigUint64(0).toString();
 }
 

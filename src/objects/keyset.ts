@@ -6,11 +6,12 @@ import { limits } from "../limits";
 // cursor altered, issued to another user, or issued for another query fails to open.
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** A sealed or unsealed payload's JSON; undefined when it is not JSON. */
 function parsePayload(payload: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(payload));
+    return JSON.parse(decoder.decode(payload));
   } catch {
     return undefined;
   }
