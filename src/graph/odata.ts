@@ -26,6 +26,21 @@ export function nextLink(requestUrl: string, cursor: string): string {
 }
 
 /**
+ * A collection's JSON from its members' stored texts (each JSON.stringify's own): the bytes
+ * JSON.stringify writes for the parsed collection, the annotations first, then `value`, then each
+ * link that is set; no member is parsed and written again.
+ */
+export function collectionText(
+  annotations: { "@odata.context": string; "@odata.count"?: number },
+  members: readonly string[],
+  links: Record<string, string | null>,
+): string {
+  let text = `${JSON.stringify(annotations).slice(0, -1)},"value":[${members.join(",")}]`;
+  for (const [name, url] of Object.entries(links)) if (url !== null) text += `,${JSON.stringify(name)}:${JSON.stringify(url)}`;
+  return `${text}}`;
+}
+
+/**
  * A resource cut down to a $select: the selected properties, plus its id, its @odata annotations
  * and any expanded navigation (historyItems), which OData always returns; the whole resource when
  * nothing was selected. The documented schema stays the full resource, every property optional in effect.

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { callObject } from "../graph/call-object";
 import { invalidSkiptoken } from "../graph/errors";
-import { activitiesPath, nextLink, odataContext, selectProperties } from "../graph/odata";
+import { activitiesPath, collectionText, nextLink, odataContext, selectProperties } from "../graph/odata";
 import { expandPage } from "./expand";
 import { validationHook } from "../graph/validation";
 import { limits } from "../limits";
@@ -125,9 +125,11 @@ async function feedPage(c: Context<AppEnv>, view: FeedQuery["view"], options: Pa
   };
   if (!expand && !options.$select) {
     // The feed's texts joined into the page as they are, parsed and written again by nobody.
-    const link = page.nextCursor ? `,"@odata.nextLink":${JSON.stringify(nextLink(c.req.url, page.nextCursor))}` : "";
-    const head = JSON.stringify(annotations).slice(0, -1);
-    const text = `${head},"value":[${page.activities.map((activity) => activity.resource).join(",")}]${link}}`;
+    const text = collectionText(
+      annotations,
+      page.activities.map((activity) => activity.resource),
+      { "@odata.nextLink": page.nextCursor ? nextLink(c.req.url, page.nextCursor) : null },
+    );
     // The same answer as c.json's, built from text: the typed router cannot see that (hence the cast).
     return c.body(text, 200, { "Content-Type": "application/json" }) as never;
   }
