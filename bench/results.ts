@@ -85,7 +85,8 @@ export interface ProfileResult {
   summary: ProfileSummary;
 }
 
-export interface Results {
+/** One run's own circumstances: when, how long, which phases, on what machine under what load. */
+export interface RunInfo {
   date: string;
   quick: boolean;
   /** The phases this run included (all of them unless --only named some). */
@@ -103,6 +104,14 @@ export interface Results {
     loadAverageByPhase: Record<string, number>;
   };
   versions: Record<string, string>;
+  /** Seconds each phase took. */
+  phaseSeconds: Record<string, number>;
+  durationSeconds: number;
+}
+
+export interface Results extends RunInfo {
+  /** The earlier runs whose figures an --only run kept (bench/merge.ts), newest first, each with only the phases still its own; empty otherwise. */
+  kept: RunInfo[];
   settings: Record<string, unknown>;
   targets: Record<string, number>;
   seeding: Record<string, { seconds: number }>;
@@ -129,7 +138,4 @@ export interface Results {
   /** Phases that failed, with their error. */
   failures: { phase: string; error: string }[];
   workerWarnings: Record<string, string[]>;
-  /** Seconds each phase took. */
-  phaseSeconds: Record<string, number>;
-  durationSeconds: number;
 }

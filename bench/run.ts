@@ -9,7 +9,8 @@
 // .dev.vars over [vars], 127.0.0.1 only): the service (wrangler.toml), the service with bench-only
 // doors (bench/service) and the baseline (bench/baseline). Ratio targets are judged from paired
 // rounds (bench/paired.ts), CPU per request from /proc (bench/cpu.ts); load comes from autocannon
-// in a child process (bench/load.ts). Writes bench/RESULTS.md and bench/results.json, and prints the report.
+// in a child process (bench/load.ts). Writes bench/RESULTS.md and bench/results.json, and prints the report;
+// with --only, the last run's figures for the other phases are kept in both (bench/merge.ts).
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,6 +23,7 @@ import { CLOCK_TICKS_PER_SECOND } from "./cpu.ts";
 import { runExpiry } from "./expiry.ts";
 import { runGrowth } from "./growth.ts";
 import { stopLoadChild } from "./load.ts";
+import { mergeWithLastRun } from "./merge.ts";
 import { profilesWanted, runProfiles } from "./profiles.ts";
 import { renderReport } from "./report.ts";
 import { type Phase, PHASES, type Results } from "./results.ts";
@@ -79,6 +81,7 @@ const results: Results = {
   date: new Date().toISOString(),
   quick: flags.quick,
   phases: PHASES.filter((phase) => runs(phase)),
+  kept: [],
   machine: {
     cpu: os.cpus()[0]?.model ?? "unknown",
     cores: os.cpus().length,
@@ -169,9 +172,17 @@ try {
 
 results.machine.loadAverageAtEnd = os.loadavg().map((value) => Math.round(value * 100) / 100);
 results.durationSeconds = Math.round((Date.now() - startedAt) / 1000);
-const report = renderReport(results);
+let written = results;
+if (only.size) {
+  // An --only run refreshes its phases inside the last run's files rather than replacing them.
+  const merged = mergeWithLastRun(results, `${ROOT}bench/results.json`);
+  if (merged.problem) note(`${merged.problem}: writing this run's phases alone`);
+  for (const run of merged.results.kept) note(`keeping ${run.phases.join(", ")} from the run of ${run.date}`);
+  written = merged.results;
+}
+const report = renderReport(written);
 writeFileSync(`${ROOT}bench/RESULTS.md`, report);
-writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify(written, null, 2)}\n`);
 process.stdout.write(`${report}\n`);
 note(`wrote bench/RESULTS.md and bench/results.json in ${results.durationSeconds} s`);
 process.exit(results.failures.length ? 1 : 0);
