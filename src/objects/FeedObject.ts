@@ -245,7 +245,7 @@ export class FeedObject extends DurableObject<Env> {
     this.schema.ensure();
     const created = this.ctx.storage.transactionSync(() => {
       this.registration.store();
-      return this.subscriptions.create(subscription, this.notifications.startPosition(now), now);
+      return this.subscriptions.create(subscription, this.stream.positionAt(now), now);
     });
     if (created.kind === "created") await this.alarmSchedule.noLaterThan(subscription.expirationMs);
     return created;

@@ -3,7 +3,7 @@ import { changeNotifier, type LifecycleEvent, lifecycleNotification } from "../n
 import { richBody } from "../notifications/rich-notifications";
 import { postNotifications } from "../notifications/webhook";
 import { type AlarmSchedule, soonest } from "./alarm-schedule";
-import { POSITIONS_PER_MS, render, type StreamChange } from "./feed-stream";
+import { render, type StreamChange } from "./feed-stream";
 import type { ActivityRecord } from "./records";
 import { CHANGE_BIT, reauthorizeDue, type Subscription, type SubscriptionTable } from "./feed-subscriptions";
 
@@ -89,15 +89,6 @@ export class FeedNotifications {
       now,
     );
     return true;
-  }
-
-  /**
-   * The position a new subscription starts after: every change applied so far is at or before it,
-   * and every later one after it (positions are at least the clock's reading, in microseconds).
-   */
-  startPosition(now: number): number {
-    const head = this.sql.exec<{ head: number | null }>("SELECT max(position) AS head FROM feed_entry").one().head ?? 0;
-    return Math.max(head, now * POSITIONS_PER_MS - 1);
   }
 
   /** Starts every delivery that is due and not already in flight; never waits for one. */

@@ -222,6 +222,14 @@ export class FeedStream {
   }
 
   /**
+   * A position every change applied so far is at or before, and every later one after (positions
+   * are at least the clock's reading, in microseconds): where a new subscription starts.
+   */
+  positionAt(now: number): number {
+    return Math.max(this.head(), now * POSITIONS_PER_MS - 1);
+  }
+
+  /**
    * The entries a page lists: those between the watermark `since` and the round's head, in position
    * order (id among equals, as entries stored before positions took their version's) after the last
    * one listed; live ones only in a first round. Read through the positions' index from where the
