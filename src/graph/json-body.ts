@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { limits } from "../limits";
 import { badRequest, excerpt, GraphError, quoted } from "./errors";
-import { concat } from "./stream-lines";
+import { readAtMost } from "./stream-lines";
 import { describePath } from "./validation";
 
 /** Whether a Content-Type is `mediaType`, with any parameters so long as a charset, if given, is UTF-8. */
@@ -157,18 +157,6 @@ function bodyProblem(body: unknown, maxDepth: number): string | undefined {
   return undefined;
 }
 
-/** Reads a body of unknown length, refusing it as soon as it passes `maxBytes`. */
-async function readCounted(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
-  return concat(chunks, size);
-}
-
 const tooLarge = (maxBytes: number) => new GraphError(413, "requestTooLarge", `The request body is larger than ${maxBytes} bytes.`);
 
 async function readText(request: Request, maxBytes: number): Promise<string> {
@@ -179,7 +167,9 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     bytes = new Uint8Array(await request.arrayBuffer());
     if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
   } else {
-    bytes = await readCounted(request.body, maxBytes);
+    const read = await readAtMost(request.body, maxBytes);
+    if (read === null) throw tooLarge(maxBytes);
+    bytes = read;
   }
   return decodeUtf8(bytes);
 }

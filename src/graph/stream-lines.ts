@@ -35,6 +35,19 @@ export async function* streamLines(body: ReadableStream<Uint8Array>, maxBytes: n
   if (size > 0) yield line();
 }
 
+/** A byte stream read whole, unless it passes `maxBytes`: then null, and it is read (and held) no further. */
+export async function readAtMost(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    // Leaving the loop cancels the stream.
+    if (size > maxBytes) return null;
+    chunks.push(chunk);
+  }
+  return concat(chunks, size);
+}
+
 /** The parts as one array of `size` bytes (the one part itself, when there is one). */
 export function concat(parts: Uint8Array[], size: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;

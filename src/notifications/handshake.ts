@@ -3,7 +3,7 @@
 // echoing a token the service made up, promptly. Nothing is stored unless every endpoint did.
 import { toBase64Url } from "../graph/encoding";
 import { GraphError, quoted } from "../graph/errors";
-import { concat } from "../graph/stream-lines";
+import { readAtMost } from "../graph/stream-lines";
 import { notificationTimes } from "../limits";
 import { TIMED_OUT, withinDeadline } from "./webhook";
 
@@ -32,19 +32,8 @@ export function withValidationToken(url: string, token: string): string {
 /** A body as text; null when it is longer than MAX_ANSWER_BYTES (read no further). */
 async function readAnswer(response: Response): Promise<string | null> {
   if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return new TextDecoder().decode(concat(chunks, size));
-    chunks.push(value);
-    size += value.byteLength;
-    if (size > MAX_ANSWER_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-  }
+  const bytes = await readAtMost(response.body, MAX_ANSWER_BYTES);
+  return bytes && new TextDecoder().decode(bytes);
 }
 
 /**
