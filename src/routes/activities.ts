@@ -22,13 +22,12 @@ import {
   toActivityContent,
   toActivityResource,
 } from "../schemas/activity";
-import { activityIdSchema, CONTROL_CHARACTER } from "../schemas/common";
+import { activityIdSchema, CONTROL_CHARACTER, jsonContent } from "../schemas/common";
 import { errorResponses } from "../schemas/error";
 import { historyItemSelectable, toHistoryItemResource, toHistoryItemWrite } from "../schemas/history-item";
 import { expandOption, queryOptions, selectOption, type Expansion, type Selection } from "../schemas/query";
 
 const PATH = "/activities/{id}";
-const json = <T>(schema: T) => ({ "application/json": { schema } });
 const activityParams = z.object({ id: activityIdSchema });
 const noOptions = queryOptions({});
 
@@ -43,9 +42,9 @@ const createActivity = createRoute({
   description:
     "Creates the caller's activity named by the body's appActivityId (the typed SDKs create this way; PUT is Graph's reference). 409 when a live activity with that appActivityId exists. Items in `historyItems` are deep-inserted.",
   middleware: [jsonBody()] as const,
-  request: { query: noOptions, body: { required: true, content: json(activityCreateSchema) } },
+  request: { query: noOptions, body: { required: true, content: jsonContent(activityCreateSchema) } },
   responses: {
-    201: { description: "Created.", content: json(activitySchema) },
+    201: { description: "Created.", content: jsonContent(activitySchema) },
     ...errorResponses(400, 409, 413, 415, 429),
   },
 });
@@ -68,11 +67,11 @@ const putActivity = createRoute({
       }),
     }),
     query: noOptions,
-    body: { required: true, content: json(activityBodySchema) },
+    body: { required: true, content: jsonContent(activityBodySchema) },
   },
   responses: {
-    200: { description: "Replaced.", content: json(activitySchema) },
-    201: { description: "Created.", content: json(activitySchema) },
+    200: { description: "Replaced.", content: jsonContent(activitySchema) },
+    201: { description: "Created.", content: jsonContent(activitySchema) },
     ...errorResponses(400, 409, 413, 415, 429),
   },
 });
@@ -84,7 +83,7 @@ const getActivity = createRoute({
   tags: ["activities"],
   request: { params: activityParams, query: activityQuery },
   responses: {
-    200: { description: "The activity; with $select, only the selected properties (and id).", content: json(activitySchema) },
+    200: { description: "The activity; with $select, only the selected properties (and id).", content: jsonContent(activitySchema) },
     ...errorResponses(400, 404, 429),
   },
 });
@@ -101,9 +100,9 @@ const patchActivity = createRoute({
     params: activityParams,
     query: noOptions,
     // A reference, not the schema: the activity's object validates the merged result with the PUT's own rules.
-    body: { required: true, content: json({ $ref: "#/components/schemas/userActivityPatch" }) },
+    body: { required: true, content: jsonContent({ $ref: "#/components/schemas/userActivityPatch" }) },
   },
-  responses: { 200: { description: "Updated.", content: json(activitySchema) }, ...errorResponses(400, 404, 413, 415, 429) },
+  responses: { 200: { description: "Updated.", content: jsonContent(activitySchema) }, ...errorResponses(400, 404, 413, 415, 429) },
 });
 
 const deleteActivity = createRoute({

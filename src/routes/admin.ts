@@ -10,7 +10,7 @@ import { limits } from "../limits";
 import { feedObject, userObject } from "../objects/addresses";
 import type { UserKey } from "../objects/records";
 import { activitySchema, EXAMPLE_APP_ACTIVITY_ID } from "../schemas/activity";
-import { guidSchema } from "../schemas/common";
+import { guidSchema, jsonContent } from "../schemas/common";
 import { errorResponse, errorResponses, registerErrorResponses } from "../schemas/error";
 import { erasureOperationSchema, toErasureOperationResource } from "../schemas/operation";
 import { queryOptions } from "../schemas/query";
@@ -171,7 +171,7 @@ const importRoute = createRoute({
     200: {
       description:
         "The body was read to its end: what was imported, skipped and refused, line by line (failedLines is 0 when all was imported).",
-      content: { "application/json": { schema: importSummarySchema } },
+      content: jsonContent(importSummarySchema),
     },
     ...adminErrors(400, 415),
   },
@@ -190,7 +190,7 @@ const eraseRoute = createRoute({
     202: {
       description: "Accepted: the erasure runs in the background.",
       headers: z.object({ Location: z.string().openapi({ description: "The operation's URL." }) }),
-      content: { "application/json": { schema: erasureOperationSchema } },
+      content: jsonContent(erasureOperationSchema),
     },
     ...adminErrors(400),
   },
@@ -205,7 +205,7 @@ const operationRoute = createRoute({
   responses: {
     200: {
       description: "The erasure: running, or succeeded, with what it erased.",
-      content: { "application/json": { schema: erasureOperationSchema } },
+      content: jsonContent(erasureOperationSchema),
     },
     ...adminErrors(400, 404),
   },
@@ -222,7 +222,7 @@ const subscriptionsRoute = createRoute({
   responses: {
     200: {
       description: "The user's subscriptions.",
-      content: { "application/json": { schema: z.object({ value: z.array(subscriptionSchema) }).openapi("userSubscriptions") } },
+      content: jsonContent(z.object({ value: z.array(subscriptionSchema) }).openapi("userSubscriptions")),
     },
     ...adminErrors(400),
   },

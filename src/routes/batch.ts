@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { jsonContent } from "../schemas/common";
 import type { Context, ExecutionContext } from "hono";
 import type { AppEnv } from "../app-env";
 import { authenticate } from "../auth/authenticate";
@@ -36,9 +37,9 @@ const postBatch = createRoute({
     `The batch body holds at most ${limits.batchRequests} requests and ${limits.batchBodyBytes} bytes, nested at most ${limits.batchBodyDepth} levels deep.`,
   // The batch itself is authenticated but not throttled: each of its requests counts on its own.
   middleware: [authenticate(), jsonBody({ maxBytes: limits.batchBodyBytes, maxDepth: limits.batchBodyDepth })] as const,
-  request: { query: queryOptions({}), body: { required: true, content: { "application/json": { schema: batchBodySchema } } } },
+  request: { query: queryOptions({}), body: { required: true, content: jsonContent(batchBodySchema) } },
   responses: {
-    200: { description: "Every request's answer, in request order.", content: { "application/json": { schema: batchResponseSchema } } },
+    200: { description: "Every request's answer, in request order.", content: jsonContent(batchResponseSchema) },
     ...errorResponses(400, 413, 415),
     413: errorResponse(`The batch body is over ${limits.batchBodyBytes} bytes (requestTooLarge).`, {
       requestTooLarge: ["requestTooLarge", `The request body is larger than ${limits.batchBodyBytes} bytes.`],

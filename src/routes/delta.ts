@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { jsonContent } from "../schemas/common";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { callObject } from "../graph/call-object";
@@ -58,7 +59,7 @@ const deltaOperations = DELTA_PATHS.map((path, index) =>
       }),
     },
     responses: {
-      200: { description: "One page of the round.", content: { "application/json": { schema: deltaSchema } } },
+      200: { description: "One page of the round.", content: jsonContent(deltaSchema) },
       ...errorResponses(400, 410, 429),
     },
   }),

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { jsonContent } from "../schemas/common";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { callObject } from "../graph/call-object";
@@ -52,7 +53,7 @@ const collectionSchema = z
 const pageResponses = {
   200: {
     description: "One page; follow @odata.nextLink for the next. With $select, only the selected properties (and id).",
-    content: { "application/json": { schema: collectionSchema } },
+    content: jsonContent(collectionSchema),
   },
   ...errorResponses(400, 429),
 };

@@ -12,7 +12,7 @@ import { activityObject } from "../objects/addresses";
 import type { HistoryItemWriteResult } from "../objects/activity-results";
 import type { HistoryItemRecord } from "../objects/records";
 import { activitySchema } from "../schemas/activity";
-import { activityIdSchema, historyItemIdSchema } from "../schemas/common";
+import { activityIdSchema, historyItemIdSchema, jsonContent } from "../schemas/common";
 import { errorResponses } from "../schemas/error";
 import {
   historyItemCreateSchema,
@@ -41,7 +41,6 @@ const ITEM = "/activities/{id}/historyItems/{historyItemId}";
 
 const activityParams = z.object({ id: activityIdSchema });
 const itemParams = z.object({ id: activityIdSchema, historyItemId: historyItemIdSchema });
-const json = <T>(schema: T) => ({ "application/json": { schema } });
 const noOptions = queryOptions({});
 const itemQuery = queryOptions({ $select: selectOption(historyItemSelectable) });
 
@@ -61,8 +60,8 @@ const createItem = createRoute({
   tags: ["history items"],
   description: "Creates an item; without an `id` the service assigns a random GUID. An `id` that already exists is a 409.",
   middleware: [jsonBody()] as const,
-  request: { params: activityParams, query: noOptions, body: { required: true, content: json(historyItemCreateSchema) } },
-  responses: { 201: { description: "Created.", content: json(historyItemSchema) }, ...errorResponses(400, 404, 409, 413, 415, 429) },
+  request: { params: activityParams, query: noOptions, body: { required: true, content: jsonContent(historyItemCreateSchema) } },
+  responses: { 201: { description: "Created.", content: jsonContent(historyItemSchema) }, ...errorResponses(400, 404, 409, 413, 415, 429) },
 });
 
 const listItems = createRoute({
@@ -75,7 +74,7 @@ const listItems = createRoute({
   responses: {
     200: {
       description: "One page of live items; with $select, only the selected properties (and id).",
-      content: json(
+      content: jsonContent(
         z.object({
           "@odata.context": z.string(),
           "@odata.count": z.number().int().optional(),
@@ -108,10 +107,10 @@ const putItem = createRoute({
   tags: ["history items"],
   description: "Creates (201) or replaces (200) the whole item; createdDateTime survives a replace, omitted fields do not.",
   middleware: [jsonBody()] as const,
-  request: { params: itemParams, query: noOptions, body: { required: true, content: json(historyItemReplaceSchema) } },
+  request: { params: itemParams, query: noOptions, body: { required: true, content: jsonContent(historyItemReplaceSchema) } },
   responses: {
-    200: { description: "Replaced.", content: json(historyItemSchema) },
-    201: { description: "Created.", content: json(historyItemSchema) },
+    200: { description: "Replaced.", content: jsonContent(historyItemSchema) },
+    201: { description: "Created.", content: jsonContent(historyItemSchema) },
     ...errorResponses(400, 404, 413, 415, 429),
   },
 });
@@ -123,7 +122,7 @@ const getItem = createRoute({
   tags: ["history items"],
   request: { params: itemParams, query: itemQuery },
   responses: {
-    200: { description: "The item; with $select, only the selected properties (and id).", content: json(historyItemSchema) },
+    200: { description: "The item; with $select, only the selected properties (and id).", content: jsonContent(historyItemSchema) },
     ...errorResponses(400, 404, 429),
   },
 });
@@ -140,9 +139,9 @@ const patchItem = createRoute({
     params: itemParams,
     query: noOptions,
     // A reference, not the schema: the activity's object validates the merged item with the PUT's own rules.
-    body: { required: true, content: json({ $ref: "#/components/schemas/activityHistoryItemPatch" }) },
+    body: { required: true, content: jsonContent({ $ref: "#/components/schemas/activityHistoryItemPatch" }) },
   },
-  responses: { 200: { description: "Updated.", content: json(historyItemSchema) }, ...errorResponses(400, 404, 413, 415, 429) },
+  responses: { 200: { description: "Updated.", content: jsonContent(historyItemSchema) }, ...errorResponses(400, 404, 413, 415, 429) },
 });
 
 const deleteItem = createRoute({
@@ -161,7 +160,7 @@ const itemActivity = createRoute({
   tags: ["history items"],
   request: { params: itemParams, query: activityQuery },
   responses: {
-    200: { description: "The item's activity; with $select, only the selected properties (and id).", content: json(activitySchema) },
+    200: { description: "The item's activity; with $select, only the selected properties (and id).", content: jsonContent(activitySchema) },
     ...errorResponses(400, 404, 429),
   },
 });

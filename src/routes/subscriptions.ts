@@ -13,7 +13,7 @@ import { checkEndpoint, lifetimeEnd, newSubscription } from "../notifications/su
 import { feedObject } from "../objects/addresses";
 import type { SubscriptionChanges, SubscriptionRecord } from "../objects/subscription-records";
 import { errorResponse, errorResponses } from "../schemas/error";
-import { GUID_PATTERN } from "../schemas/common";
+import { GUID_PATTERN, jsonContent } from "../schemas/common";
 import { queryOptions } from "../schemas/query";
 import {
   subscriptionCreateSchema,
@@ -28,7 +28,6 @@ import {
 // each request and runs the validation handshake; the caller's feed keeps the subscriptions and
 // delivers to them. A subscription belongs to one feed (tenant, user, app): any other caller's is not found.
 
-const json = <T>(schema: T) => ({ "application/json": { schema } });
 const noOptions = queryOptions({});
 const idParams = z.object({ id: subscriptionIdSchema });
 
@@ -68,12 +67,12 @@ const createSubscription = createRoute({
     "{url}?validationToken={token} answered within 10 s with 200 and the token as text/plain. Nothing is stored otherwise. " +
     `At most ${limits.subscriptionsPerFeed} live subscriptions per user and app. Ours: Graph has no subscriptions to activities.`,
   middleware: [jsonBody()] as const,
-  request: { query: noOptions, body: { required: true, content: json(subscriptionCreateSchema) } },
+  request: { query: noOptions, body: { required: true, content: jsonContent(subscriptionCreateSchema) } },
   responses: {
     201: {
       description: "Created.",
       headers: z.object({ Location: z.string().openapi({ description: "The subscription's URL." }) }),
-      content: json(subscriptionSchema),
+      content: jsonContent(subscriptionSchema),
     },
     ...errorResponses(400, 413, 415, 429),
     ...handshakeErrors,
@@ -96,7 +95,7 @@ const listSubscriptions = createRoute({
   tags: ["continuity"],
   description: "The live subscriptions of this user and app, oldest first.",
   request: { query: noOptions },
-  responses: { 200: { description: "The subscriptions.", content: json(subscriptionListSchema) }, ...errorResponses(400, 429) },
+  responses: { 200: { description: "The subscriptions.", content: jsonContent(subscriptionListSchema) }, ...errorResponses(400, 429) },
 });
 
 const getSubscription = createRoute({
@@ -106,7 +105,7 @@ const getSubscription = createRoute({
   tags: ["continuity"],
   request: { params: idParams, query: noOptions },
   responses: {
-    200: { description: "The subscription.", content: json(subscriptionSchema) },
+    200: { description: "The subscription.", content: jsonContent(subscriptionSchema) },
     ...errorResponses(400, 404, 429),
     ...notFound,
   },
@@ -120,9 +119,9 @@ const patchSubscription = createRoute({
   description:
     "Changes expirationDateTime (the same limits as at creation) and notificationUrl (after the validation handshake); nothing else. Answers the whole subscription.",
   middleware: [jsonBody()] as const,
-  request: { params: idParams, query: noOptions, body: { required: true, content: json(subscriptionPatchSchema) } },
+  request: { params: idParams, query: noOptions, body: { required: true, content: jsonContent(subscriptionPatchSchema) } },
   responses: {
-    200: { description: "Updated.", content: json(subscriptionSchema) },
+    200: { description: "Updated.", content: jsonContent(subscriptionSchema) },
     ...errorResponses(400, 404, 413, 415, 429),
     ...handshakeErrors,
     ...notFound,

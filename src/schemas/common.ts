@@ -6,6 +6,9 @@ import type { BodyIssue } from "../objects/records";
 /** The message a required property gets when it is missing; the error formatter recognises it. */
 export const REQUIRED = "required";
 
+/** A route's JSON body or answer, as @hono/zod-openapi declares content. */
+export const jsonContent = <T>(schema: T) => ({ "application/json": { schema } });
+
 /** C0 and C1 control characters: no place in an identifier, and they break logs and headers. */
 export const CONTROL_CHARACTER = /\p{Cc}/u;
 
