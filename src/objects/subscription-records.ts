@@ -21,7 +21,8 @@ export interface SubscriptionRecord {
   includeResourceData: boolean;
   encryptionCertificate: string | null;
   encryptionCertificateId: string | null;
-  latestSupportedTlsVersion: string | null;
+  /** As asked, or Graph's default (v1_2). */
+  latestSupportedTlsVersion: string;
   /** The subscribing app (the token's azp or appid). */
   applicationId: string;
   /** The subscribing user's oid. */

@@ -219,7 +219,7 @@ export function toSubscriptionResource(record: SubscriptionRecord): Subscription
     expirationDateTime: formatDateTime(record.expirationMs),
     creatorId: record.creatorId,
     includeResourceData: record.includeResourceData,
-    latestSupportedTlsVersion: record.latestSupportedTlsVersion ?? DEFAULT_TLS_VERSION,
+    latestSupportedTlsVersion: record.latestSupportedTlsVersion,
     encryptionCertificate: record.encryptionCertificate,
     encryptionCertificateId: record.encryptionCertificateId,
     notificationUrlAppId: null,
