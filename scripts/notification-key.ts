@@ -2,7 +2,7 @@
 // validationTokens: one new RS256 key of 2048 bits, or, with --add, an existing set with the new key last
 // (the first step of a rotation, docs/deploying.md). Keep the output as safe as any private key.
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { commandLine } from "./command-line.ts";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 
 const USAGE = `Usage: npm run -s notification-key                          a set of one new key
@@ -10,17 +10,7 @@ const USAGE = `Usage: npm run -s notification-key                          a set
 
   Pipe it to the Worker: npm run -s notification-key | npx wrangler secret put NOTIFICATION_SIGNING_KEY`;
 
-let values: { add?: string | undefined; help?: boolean | undefined };
-try {
-  ({ values } = parseArgs({ options: { add: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true }));
-} catch (error) {
-  console.error(`${(error as Error).message}\n\n${USAGE}`);
-  process.exit(2);
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = commandLine({ add: { type: "string" }, help: { type: "boolean", short: "h" } }, USAGE);
 
 /** The keys of the set in `path`, each an RSA private key with a kid; exits naming the problem otherwise. */
 function currentKeys(path: string): JWK[] {

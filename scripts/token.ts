@@ -1,6 +1,6 @@
 // Mints a development access token signed by the local key set (dev/signing-key.json).
 // Only `wrangler dev` and the tests trust that key; a deployed instance never does.
-import { parseArgs } from "node:util";
+import { commandLine } from "./command-line.ts";
 import { DEV_APPLICATION } from "./dev-identity.ts";
 import { DEV_TOKEN_DEFAULTS, mintDevToken } from "./dev-token.ts";
 
@@ -45,18 +45,7 @@ for (let i = 0; i < argv.length; i++) {
   args.push(takesValue && i + 1 < argv.length ? `${argv[i]}=${argv[++i]}` : argv[i]!);
 }
 
-let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true }>>["values"];
-try {
-  ({ values } = parseArgs({ args, options, strict: true }));
-} catch (error) {
-  console.error(`${(error as Error).message}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const values = commandLine(options, USAGE, args);
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl)) {
   console.error(`--ttl must be a whole number of seconds, got '${values.ttl}'.\n\n${USAGE}`);
