@@ -1,37 +1,15 @@
 // Live sockets under the bench (the continuity phase, bench/continuity.ts): how soon sockets hear of
 // a write, and how much memory idle sockets hold in workerd. The clients are Node's own WebSocket.
 import { benchDoor, clientFor, historyItemBody, putActivity } from "./api.ts";
+import { round } from "./context.ts";
+import { type FanOutLatency, timeFanOut } from "./fan-out.ts";
 import { residentKiB } from "./cpu.ts";
 import { newIdentity } from "./tokens.ts";
 import { startWorker } from "./workers.ts";
 
-/** Latencies in ms: p50, p99 and the largest. */
-export interface Spread {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
 /** How soon the sockets on one feed heard of each of a run of sequential writes. */
-export interface PushLatency {
+export interface PushLatency extends FanOutLatency {
   sockets: number;
-  writes: number;
-  /** Writes sent first, whose receipts are not timed. */
-  warmupWrites: number;
-  /** Messages timed (sockets × writes, less those missed). */
-  receipts: number;
-  /** A socket that heard nothing of a write within PUSH_TIMEOUT_MS. */
-  missed: number;
-  /** From the writer's receipt of the write's whole response to a socket's receipt of the message; negative when the message came first. */
-  fromAck: Spread & { min: number };
-  /** Receipts that came before the write's response did. */
-  beforeAck: number;
-  /** For each write, to the last of its sockets' receipts. */
-  lastSocketFromAck: Spread;
-  /** From sending the write to a socket's receipt. */
-  fromSend: Spread;
-  /** The write itself, sent to acknowledged. */
-  write: Spread;
 }
 
 /** VmRSS readings of one workerd process kind, in KiB: before the sockets, with them open, after the wait, after a write woke the feed. */
@@ -66,8 +44,6 @@ export interface IdleSocketMemory {
   runs: IdleSocketRun[];
 }
 
-/** Writes sent before the timed ones of a push run, whose receipts are not counted. */
-const PUSH_WARMUP_WRITES = 10;
 /** How long a socket may take to hear of a write before it counts as missed. */
 const PUSH_TIMEOUT_MS = 2000;
 /** Sockets opened at once. */
@@ -75,9 +51,7 @@ const OPEN_BATCH = 50;
 /** Sockets opened before the first memory reading. */
 const WARM_SOCKETS = 10;
 
-const ITEM_BODY = JSON.stringify(historyItemBody());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const round = (value: number) => Math.round(value * 1000) / 1000;
 /** The bearer token of a client's headers. */
 export const tokenOf = (headers: Record<string, string>) => headers.authorization!.replace(/^Bearer /, "");
 
@@ -92,45 +66,17 @@ export async function pushLatency(origin: string, sockets: number, writes: numbe
   const open = await openSockets(origin, tokenOf(client.headers), sockets);
   const listener = listen(open);
   const itemUrl = `${origin}/v1.0/me/activities/${activityId}/historyItems/${itemId}`;
-  const fromAck: number[] = [];
-  const fromSend: number[] = [];
-  const lastSocket: number[] = [];
-  const write: number[] = [];
-  let missed = 0;
   try {
-    for (let w = 0; w < PUSH_WARMUP_WRITES + writes; w++) {
-      const heard = listener.expect(PUSH_TIMEOUT_MS);
-      const sent = performance.now();
-      const response = await fetch(itemUrl, { method: "PUT", headers: client.headers, body: ITEM_BODY });
-      await response.arrayBuffer();
-      const acknowledged = performance.now();
-      if (response.status !== 200) throw new Error(`continuity: PUT history item: ${response.status}`);
-      const receipts = await heard;
+    const run = { what: "continuity", itemUrl, headers: client.headers, followers: sockets, writes };
+    const latency = await timeFanOut(run, async (w) => {
+      const receipts = await listener.expect(PUSH_TIMEOUT_MS);
       if (w === 0) checkMessage(listener.first(), activityId);
-      if (w < PUSH_WARMUP_WRITES) continue;
-      missed += sockets - receipts.length;
-      write.push(acknowledged - sent);
-      for (const at of receipts) {
-        fromAck.push(at - acknowledged);
-        fromSend.push(at - sent);
-      }
-      if (receipts.length) lastSocket.push(Math.max(...receipts) - acknowledged);
-    }
+      return receipts;
+    });
+    return { sockets, ...latency };
   } finally {
     await closeSockets(open);
   }
-  return {
-    sockets,
-    writes,
-    warmupWrites: PUSH_WARMUP_WRITES,
-    receipts: fromAck.length,
-    missed,
-    fromAck: { ...spread(fromAck), min: round(Math.min(...fromAck)) },
-    beforeAck: fromAck.filter((latency) => latency < 0).length,
-    lastSocketFromAck: spread(lastSocket),
-    fromSend: spread(fromSend),
-    write: spread(write),
-  };
 }
 
 /** Throws unless a live message is the changeNotification of an update to `activityId`. */
@@ -290,11 +236,4 @@ async function idleSocketsOn(
     await closeSockets(all);
     await worker.dispose();
   }
-}
-
-/** p50, p99 (nearest rank) and the largest, rounded to µs. */
-export function spread(values: number[]): Spread {
-  const sorted = Float64Array.from(values).sort();
-  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : NaN);
-  return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.at(-1) ?? NaN) };
 }

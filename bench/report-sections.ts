@@ -129,7 +129,7 @@ export function continuitySection(continuity: ContinuityResult): string[] {
         `${run.receipts.toLocaleString("en")} (${run.missed})`,
         `${num(run.fromAck.p50)} / ${num(run.fromAck.p99)} / ${num(run.fromAck.max)}`,
         pct(run.beforeAck / (run.receipts || 1)),
-        `${num(run.lastSocketFromAck.p50)} / ${num(run.lastSocketFromAck.p99)}`,
+        `${num(run.lastFromAck.p50)} / ${num(run.lastFromAck.p99)}`,
         `${num(run.fromSend.p50)} / ${num(run.fromSend.p99)} / ${num(run.fromSend.max)}`,
         `${num(run.write.p50)} / ${num(run.write.p99)}`,
       ]),

@@ -7,31 +7,15 @@
 // subscriber that never answers.
 import { type Client, clientFor, historyItemBody, putActivity, subscribe } from "./api.ts";
 import { type Bench, ITEM_BODY } from "./context.ts";
-import { closeSockets, openSockets, type Spread, spread, tokenOf } from "./live.ts";
+import { type FanOutLatency, timeFanOut } from "./fan-out.ts";
+import { closeSockets, openSockets, tokenOf } from "./live.ts";
 import { type PairedSeries, runPaired, type SeriesSpec, type Side } from "./paired.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 import { newIdentity } from "./tokens.ts";
 
 /** How soon the receivers heard of each of a run of sequential writes to one feed. */
-export interface DeliveryLatency {
+export interface DeliveryLatency extends FanOutLatency {
   subscriptions: number;
-  writes: number;
-  /** Writes sent first, whose deliveries are not timed. */
-  warmupWrites: number;
-  /** Deliveries timed (subscriptions × writes, less those missed). */
-  receipts: number;
-  /** A subscription that heard nothing of a write within DELIVERY_TIMEOUT_MS. */
-  missed: number;
-  /** From the writer's receipt of the write's whole response to the receiver's receipt of the notification; negative when it came first. */
-  fromAck: Spread & { min: number };
-  /** Deliveries that came before the write's response did. */
-  beforeAck: number;
-  /** For each write, to the last of its subscriptions' deliveries. */
-  lastFromAck: Spread;
-  /** From sending the write to the receiver's receipt. */
-  fromSend: Spread;
-  /** The write itself, sent to acknowledged. */
-  write: Spread;
 }
 
 export interface SubscriptionsResult {
@@ -42,8 +26,6 @@ export interface SubscriptionsResult {
   receiver: Receiver["counts"];
 }
 
-/** Writes sent before the timed ones of a delivery run. */
-const DELIVERY_WARMUP_WRITES = 10;
 /** How long a subscription may take to hear of a write before it counts as missed. */
 const DELIVERY_TIMEOUT_MS = 5000;
 
@@ -96,59 +78,32 @@ async function deliveryLatency(bench: Bench, hooks: Receiver, subscriptions: num
   const activityId = await putActivity(origin, client, "/bench/subscriptions/latency", [{ id: itemId, ...historyItemBody() }]);
   const ids = new Set(await subscribeMany(origin, client, hooks, "hook", subscriptions));
   const itemUrl = `${origin}/v1.0/me/activities/${activityId}/historyItems/${itemId}`;
-  const fromAck: number[] = [];
-  const fromSend: number[] = [];
-  const last: number[] = [];
-  const write: number[] = [];
-  let missed = 0;
   let unexpected = 0;
-  try {
-    for (let w = 0; w < DELIVERY_WARMUP_WRITES + writes; w++) {
+  // Each subscription's first notification of the write, timed as the receiver took it.
+  const listen = () =>
+    new Promise<number[]>((resolve) => {
       const receipts = new Map<string, number>();
-      const heard = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, DELIVERY_TIMEOUT_MS);
-        hooks.onReceipt = (receipt) => {
-          for (const notification of receipt.body.value) {
-            if (!ids.has(notification.subscriptionId) || notification.resourceData?.id !== activityId) continue;
-            if (notification.changeType !== "updated") unexpected++;
-            if (!receipts.has(notification.subscriptionId)) receipts.set(notification.subscriptionId, receipt.at);
-          }
-          if (receipts.size < ids.size) return;
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      const sent = performance.now();
-      const response = await fetch(itemUrl, { method: "PUT", headers: client.headers, body: ITEM_BODY });
-      await response.arrayBuffer();
-      const acknowledged = performance.now();
-      if (response.status !== 200) throw new Error(`subscriptions: PUT history item: ${response.status}`);
-      await heard;
-      if (w < DELIVERY_WARMUP_WRITES) continue;
-      missed += ids.size - receipts.size;
-      write.push(acknowledged - sent);
-      for (const at of receipts.values()) {
-        fromAck.push(at - acknowledged);
-        fromSend.push(at - sent);
-      }
-      if (receipts.size) last.push(Math.max(...receipts.values()) - acknowledged);
-    }
+      const finish = () => {
+        clearTimeout(timer);
+        resolve([...receipts.values()]);
+      };
+      const timer = setTimeout(finish, DELIVERY_TIMEOUT_MS);
+      hooks.onReceipt = (receipt) => {
+        for (const notification of receipt.body.value) {
+          if (!ids.has(notification.subscriptionId) || notification.resourceData?.id !== activityId) continue;
+          if (notification.changeType !== "updated") unexpected++;
+          if (!receipts.has(notification.subscriptionId)) receipts.set(notification.subscriptionId, receipt.at);
+        }
+        if (receipts.size === ids.size) finish();
+      };
+    });
+  try {
+    const latency = await timeFanOut({ what: "subscriptions", itemUrl, headers: client.headers, followers: ids.size, writes }, listen);
+    if (unexpected) throw new Error(`subscriptions: ${unexpected} notification(s) of a replace were not an "updated"`);
+    return { subscriptions, ...latency };
   } finally {
     hooks.onReceipt = null;
   }
-  if (unexpected) throw new Error(`subscriptions: ${unexpected} notification(s) of a replace were not an "updated"`);
-  return {
-    subscriptions,
-    writes,
-    warmupWrites: DELIVERY_WARMUP_WRITES,
-    receipts: fromAck.length,
-    missed,
-    fromAck: { ...spread(fromAck), min: Math.round(Math.min(...fromAck) * 1000) / 1000 },
-    beforeAck: fromAck.filter((latency) => latency < 0).length,
-    lastFromAck: spread(last),
-    fromSend: spread(fromSend),
-    write: spread(write),
-  };
 }
 
 /** The whole phase: delivery latency, then writes with subscriptions against writes with none, in paired rounds. */
