@@ -1,5 +1,5 @@
 import { errors, jwtVerify, type JWTPayload } from "jose";
-import { toHex } from "../graph/encoding";
+import { toHex, utf8 } from "../graph/encoding";
 import { GraphError } from "../graph/errors";
 import { limits } from "../limits";
 import { KeySetUnavailable, localKeys, remoteKeys, type SigningKeys } from "./signing-keys";
@@ -180,11 +180,9 @@ async function checkedClaims(authorization: string | undefined, env: Env, url: s
   return claims;
 }
 
-const encoder = new TextEncoder();
-
 /** A token's SHA-256, in hex. */
 async function sha256(token: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(token)));
   return toHex(digest);
 }
 

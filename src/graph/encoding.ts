@@ -1,4 +1,4 @@
-// Bytes as text, one way for the whole service: hexadecimal, base64 and base64url. workerd has the
+// Bytes as text, one way for the whole service: UTF-8, hexadecimal, base64 and base64url. workerd has the
 // ES2026 base64 and hex methods on Uint8Array, which TypeScript's es2023 library does not declare.
 
 type Base64Options = { alphabet?: "base64" | "base64url"; omitPadding?: boolean };
@@ -7,6 +7,15 @@ const fromBase64 = (Uint8Array as unknown as { fromBase64(text: string, options?
 
 /** Base64url without padding, as tokens and cursors are written. */
 const BASE64URL: Base64Options = { alphabet: "base64url", omitPadding: true };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Text as UTF-8 bytes (one encoder for the isolate: every request hashes a token with it). */
+export const utf8 = (text: string): Uint8Array => encoder.encode(text);
+
+/** UTF-8 bytes as text, a malformed sequence as U+FFFD (a request body is judged strictly: json-body.ts). */
+export const fromUtf8 = (bytes: Uint8Array): string => decoder.decode(bytes);
 
 /** Bytes in lowercase hexadecimal (natively: every request hashes its token, and a byte-by-byte join cost 9 times as much). */
 export const toHex = (bytes: Uint8Array): string => (bytes as Base64Bytes).toHex();

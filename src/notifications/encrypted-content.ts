@@ -1,4 +1,4 @@
-import { toBase64 } from "../graph/encoding";
+import { toBase64, utf8 } from "../graph/encoding";
 import { type CertificateReading, readCertificate } from "./certificate";
 
 // A rich notification's encryptedContent, made exactly as Graph makes it, so that a receiver following
@@ -48,7 +48,7 @@ export async function encryptContent(json: string, certificate: string, certific
   const key = crypto.getRandomValues(new Uint8Array(32));
   const aesKey = await crypto.subtle.importKey("raw", key, "AES-CBC", false, ["encrypt"]);
   // WebCrypto's AES-CBC always pads with PKCS #7, as Graph's AES/CBC/PKCS5PADDING does.
-  const data = await crypto.subtle.encrypt({ name: "AES-CBC", iv: key.slice(0, 16) }, aesKey, new TextEncoder().encode(json));
+  const data = await crypto.subtle.encrypt({ name: "AES-CBC", iv: key.slice(0, 16) }, aesKey, utf8(json));
   const hmacKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const dataSignature = await crypto.subtle.sign("HMAC", hmacKey, data);
   const dataKey = await crypto.subtle.encrypt({ name: "RSA-OAEP" }, reading.publicKey, key);

@@ -1,7 +1,7 @@
 // Graph's validation handshake: before a subscription is stored (and before a PATCH moves its
 // notificationUrl), each endpoint must prove it is a receiver that wants these notifications by
 // echoing a token the service made up, promptly. Nothing is stored unless every endpoint did.
-import { toBase64Url } from "../graph/encoding";
+import { fromUtf8, toBase64Url } from "../graph/encoding";
 import { GraphError, quoted } from "../graph/errors";
 import { readAtMost } from "../graph/stream-lines";
 import { notificationTimes } from "../limits";
@@ -33,7 +33,7 @@ export function withValidationToken(url: string, token: string): string {
 async function readAnswer(response: Response): Promise<string | null> {
   if (!response.body) return "";
   const bytes = await readAtMost(response.body, MAX_ANSWER_BYTES);
-  return bytes && new TextDecoder().decode(bytes);
+  return bytes && fromUtf8(bytes);
 }
 
 /**

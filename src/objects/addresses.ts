@@ -1,4 +1,5 @@
 import type { Caller } from "../auth/verify-token";
+import { utf8 } from "../graph/encoding";
 import type { ActivityObject } from "./ActivityObject";
 import type { FeedObject } from "./FeedObject";
 import type { UserKey } from "./records";
@@ -23,8 +24,6 @@ export function placed<T extends Rpc.DurableObjectBranded | undefined>(
   return namespace.jurisdiction(jurisdiction as DurableObjectJurisdiction);
 }
 
-const encoder = new TextEncoder();
-
 /**
  * The activity's server id: the first 64 bits of SHA-256 over (tenant, user, app,
  * appActivityId), as a decimal string like Graph's. Deterministic, so every later call reaches
@@ -32,7 +31,7 @@ const encoder = new TextEncoder();
  */
 export async function activityIdFor(caller: Caller, appActivityId: string): Promise<string> {
   const key = JSON.stringify([caller.tenantId, caller.userId, caller.appId, appActivityId]);
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(key));
+  const digest = await crypto.subtle.digest("SHA-256", utf8(key));
   return new DataView(digest).getBigUint64(0).toString();
 }
 

@@ -1,17 +1,14 @@
-import { fromBase64Url, toBase64Url } from "../graph/encoding";
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../graph/encoding";
 import { limits } from "../limits";
 
 // Keyset paging, newest first, with opaque, tamper-evident cursors: the position after the last
 // row of a page, signed with HMAC-SHA-256 under a key that only the issuing object holds, so a
 // cursor altered, issued to another user, or issued for another query fails to open.
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /** A sealed or unsealed payload's JSON; undefined when it is not JSON. */
 function parsePayload(payload: Uint8Array): unknown {
   try {
-    return JSON.parse(decoder.decode(payload));
+    return JSON.parse(fromUtf8(payload));
   } catch {
     return undefined;
   }
@@ -24,11 +21,11 @@ export function readPayload(token: string): unknown {
 }
 
 /** A payload as a token without a signature (base64url JSON), for one that grants nothing a request without it would not. */
-export const unsealedToken = (state: object) => toBase64Url(encoder.encode(JSON.stringify(state)));
+export const unsealedToken = (state: object) => toBase64Url(utf8(JSON.stringify(state)));
 
 /** A short, stable digest of a text: the first 16 bytes of its SHA-256, in base64url. */
 export async function digestTag(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
+  const digest = await crypto.subtle.digest("SHA-256", utf8(text));
   return toBase64Url(new Uint8Array(digest, 0, 16));
 }
 
@@ -114,7 +111,7 @@ export class Keyset {
 
   /** Seals a JSON payload: `{payload}.{signature}`, both base64url. */
   async seal(state: object): Promise<string> {
-    const payload = encoder.encode(JSON.stringify(state));
+    const payload = utf8(JSON.stringify(state));
     const key = (await this.cursorKey(true))!;
     const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, payload));
     return `${toBase64Url(payload)}.${toBase64Url(signature)}`;

@@ -1,4 +1,5 @@
 import type { Caller } from "../auth/verify-token";
+import { utf8 } from "../graph/encoding";
 import { callObject } from "../graph/call-object";
 import { limits } from "../limits";
 import type { HistoryItemPage } from "../objects/activity-results";
@@ -30,13 +31,12 @@ const ALL_ITEMS = { range: ALL_TIME, top: ITEMS_PER_PAGE };
 export async function userExport(env: Env, user: UserKey, requestId: string): Promise<ReadableStream<Uint8Array>> {
   const firstApps = await callObject(userObject(env, user), (registry) => registry.apps(null));
   const lines = exportLines(env, user, firstApps);
-  const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const next = await lines.next();
         if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
+        else controller.enqueue(utf8(next.value));
       } catch (error) {
         console.error(JSON.stringify({ level: "error", requestId, message: "export ended early", error: String(error) }));
         controller.error(error);

@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import { utf8 } from "../graph/encoding";
 import { CLOCK_TOLERANCE_SECONDS, type Caller } from "../auth/verify-token";
 import { callObject } from "../graph/call-object";
 import { parseDateTime } from "../graph/dates";
@@ -103,7 +104,7 @@ async function importLine(env: Env, user: UserKey, bytes: Uint8Array) {
     activity: toRestoredActivity(line),
     historyItems: line.historyItems.map(toRestoredHistoryItem),
   };
-  if (new TextEncoder().encode(restore.activity.content).length > limits.bodyBytes) {
+  if (utf8(restore.activity.content).length > limits.bodyBytes) {
     throw new GraphError(413, "requestTooLarge", `The activity is larger than ${limits.bodyBytes} bytes, the most a PUT may store.`);
   }
   const itemIds = new Set<string>();

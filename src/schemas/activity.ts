@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { utf8 } from "../graph/encoding";
 import { formatDateTime, parseDateTime } from "../graph/dates";
 import { DEFAULT_LIFETIME_MS, limits } from "../limits";
 import type { ActivityRecord } from "../objects/records";
@@ -202,8 +203,6 @@ const LONGEST_SERVER_FIELDS = {
   status: "updated",
 };
 
-const utf8 = new TextEncoder();
-
 /**
  * The bytes of the activity as a GET answers it (client properties `content`, as stored), which is
  * what a client sends back when it PUTs what it read: the largest its server fields can be, and
@@ -212,7 +211,7 @@ const utf8 = new TextEncoder();
 export function sentBackBytes(appActivityId: string, content: string): number {
   const serverFields = JSON.stringify({ appActivityId, ...LONGEST_SERVER_FIELDS });
   // One object of both objects' members: one pair of braces fewer, one comma more.
-  return utf8.encode(serverFields).byteLength + utf8.encode(content).byteLength - 1 + CONTEXT_BYTES;
+  return utf8(serverFields).byteLength + utf8(content).byteLength - 1 + CONTEXT_BYTES;
 }
 
 /** The client-owned properties of an activity, stored and returned as one JSON document. */
